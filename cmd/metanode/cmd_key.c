@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * cmd_key.c: `metanode key gen` and `metanode key show`. Never prints a secret seed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "metanode/bytes.h"
+#include "metanode/keyfile.h"
+#include "metanode/sign.h"
+
+static void print_key(const mn_keyfile *kf, const char *path, bool json)
+{
+    char pk[65], id[65];
+    uint8_t node_id[32];
+    mn_node_id(node_id, kf->public_key);
+    mn_hex_encode(pk, kf->public_key, 32);
+    mn_hex_encode(id, node_id, 32);
+    if (json) {
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "file", path, "type",
+                                 mn_key_type_name(kf->type), "public_key", pk, "id", id));
+        return;
+    }
+    printf("file:       %s\ntype:       %s\npublic_key: %s\nid:         %s\n", path,
+           mn_key_type_name(kf->type), pk, id);
+}
+
+static const char gen_help[] =
+    "usage: metanode key gen --out FILE [--type ed25519|vrf] [--json]\n"
+    "Creates a new random key and writes it to FILE with mode 0600 (never over an existing\n"
+    "file). ed25519 keys (the default) are node and party identities; vrf keys prove leader\n"
+    "election outputs (RFC 9381). Prints the public key and the id (SHA-256 of the key).\n";
+
+static int key_gen(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"type", required_argument, 0, 't'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *out = NULL;
+    mn_key_type type = MN_KEY_ED25519;
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 't' && mn_key_type_parse(optarg, &type) != 0)
+            return cli_usage_error("key gen", "unknown key type \"%s\" (ed25519 or vrf)", optarg);
+        else if (c == 'j')
+            json = true;
+        else if (c == 'h')
+            return fputs(gen_help, stdout), CLI_OK;
+        else if (c == '?')
+            return cli_usage_error("key gen", "bad option");
+    }
+    if (out == NULL || optind != argc)
+        return cli_usage_error("key gen", "--out FILE is required and no other argument");
+    mn_keyfile kf;
+    mn_err err;
+    mn_keyfile_generate(&kf, type);
+    int rc = mn_keyfile_write(out, &kf, &err);
+    if (rc == 0)
+        print_key(&kf, out, json);
+    mn_keyfile_wipe(&kf);
+    return rc == 0 ? CLI_OK : cli_fail("key gen", &err);
+}
+
+static const char show_help[] = "usage: metanode key show FILE [--json]\n"
+                                "Checks a key file (mode 0600, public key matches the seed) and "
+                                "prints its type,\npublic key and id. Never prints the secret.\n";
+
+static int key_show(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'h')
+            return fputs(show_help, stdout), CLI_OK;
+        else
+            return cli_usage_error("key show", "bad option");
+    }
+    if (optind != argc - 1)
+        return cli_usage_error("key show", "expected exactly one FILE");
+    mn_keyfile kf;
+    mn_err err;
+    if (mn_keyfile_read(argv[optind], 0, &kf, &err) != 0)
+        return cli_fail("key show", &err);
+    print_key(&kf, argv[optind], json);
+    mn_keyfile_wipe(&kf);
+    return CLI_OK;
+}
+
+int cmd_key(int argc, char **argv)
+{
+    static const cli_verb verbs[] = {
+        {"gen", "create a key file (mode 0600)", key_gen},
+        {"show", "check a key file and print its public key and id", key_show},
+    };
+    return cli_dispatch("key", verbs, 2, argc, argv);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * receipt_decode.c: strict decoding of a receipt (format in receipt.h). The decoder reads the
+ * fields in their one canonical order and refuses anything else: a missing, unknown or
+ * reordered key, a wrong type, a wrong size, a value out of range, trailing bytes. Only then is
+ * the signature checked. Nothing is written to the caller's receipt unless all of it passes.
+ */
+#include <string.h>
+
+#include "metanode/cbor.h"
+#include "metanode/receipt.h"
+
+#define TRY(call)                                                                              \
+    do {                                                                                       \
+        int rc_ = (call);                                                                      \
+        if (rc_ != 0)                                                                          \
+            return rc_;                                                                        \
+    } while (0)
+
+/* Opens a map that must have exactly n entries. */
+static int want_map(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
+{
+    uint64_t count;
+    TRY(mn_cbor_get_map(d, &count, err));
+    if (count != n)
+        return mn_err_set(err, MN_ECORRUPT, 0, "%s has %llu fields, expected %llu", what,
+                          (unsigned long long)count, (unsigned long long)n);
+    return 0;
+}
+
+/* Reads the next key, which must be `key`: catches missing, unknown and reordered fields. */
+static int want_key(mn_cbor_dec *d, int64_t key, const char *what, mn_err *err)
+{
+    int64_t got;
+    TRY(mn_cbor_get_key(d, &got, err));
+    if (got != key)
+        return mn_err_set(err, MN_ECORRUPT, 0, "%s: expected field %lld, found %lld", what,
+                          (long long)key, (long long)got);
+    return 0;
+}
+
+static int get_u32(mn_cbor_dec *d, uint32_t *out, const char *what, mn_err *err)
+{
+    uint64_t v;
+    TRY(mn_cbor_get_uint(d, &v, err));
+    if (v > UINT32_MAX)
+        return mn_err_set(err, MN_ECORRUPT, 0, "%s %llu does not fit 32 bits", what,
+                          (unsigned long long)v);
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int get_policy_ids(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
+{
+    uint64_t n;
+    TRY(mn_cbor_get_array(d, &n, err));
+    if (n > MN_RECEIPT_POLICIES_MAX)
+        return mn_err_set(err, MN_ELIMIT, 0, "%llu policies, at most %u", (unsigned long long)n,
+                          MN_RECEIPT_POLICIES_MAX);
+    c->policy_count = (uint32_t)n;
+    for (uint32_t i = 0; i < c->policy_count; i++)
+        TRY(mn_cbor_get_bytes_n(d, c->policy_ids[i], 32, err));
+    return 0;
+}
+
+static int get_agreement(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
+{
+    mn_cbor_type t;
+    TRY(mn_cbor_peek(d, &t, err));
+    c->has_agreement = t != MN_CBOR_NULL;
+    return c->has_agreement ? mn_cbor_get_bytes_n(d, c->agreement_id, 32, err)
+                            : mn_cbor_get_null(d, err);
+}
+
+static int get_exit(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
+{
+    uint64_t n, kind;
+    TRY(mn_cbor_get_array(d, &n, err));
+    if (n != 2)
+        return mn_err_set(err, MN_ECORRUPT, 0, "exit status has %llu items, expected 2",
+                          (unsigned long long)n);
+    TRY(mn_cbor_get_uint(d, &kind, err));
+    if (kind >= MN_EXIT_KIND_COUNT)
+        return mn_err_set(err, MN_ECORRUPT, 0, "unknown exit kind %llu",
+                          (unsigned long long)kind);
+    c->exit_kind = (mn_exit_kind)kind;
+    return mn_cbor_get_int(d, &c->exit_code, err);
+}
+
+static int decode_core(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
+{
+    const char *w = "receipt core";
+    TRY(want_map(d, 19, w, err));
+    TRY(want_key(d, 1, w, err)), TRY(mn_cbor_get_bytes_n(d, c->job_id, 32, err));
+    TRY(want_key(d, 2, w, err)), TRY(get_u32(d, &c->replica, "replica", err));
+    TRY(want_key(d, 3, w, err)), TRY(mn_cbor_get_bytes_n(d, c->node_id, 32, err));
+    TRY(want_key(d, 4, w, err)), TRY(mn_cbor_get_bytes_n(d, c->program_digest, 32, err));
+    TRY(want_key(d, 5, w, err)), TRY(mn_cbor_get_bytes_n(d, c->config_digest, 32, err));
+    TRY(want_key(d, 6, w, err)), TRY(mn_cbor_get_bytes_n(d, c->seed_commitment, 32, err));
+    TRY(want_key(d, 7, w, err)), TRY(get_agreement(d, c, err));
+    TRY(want_key(d, 8, w, err)), TRY(get_policy_ids(d, c, err));
+    TRY(want_key(d, 9, w, err)), TRY(mn_cbor_get_uint(d, &c->start_height, err));
+    TRY(want_key(d, 10, w, err)), TRY(mn_cbor_get_bytes_n(d, c->witness_root, 32, err));
+    TRY(want_key(d, 11, w, err)), TRY(mn_cbor_get_uint(d, &c->witness_count, err));
+    TRY(want_key(d, 12, w, err)), TRY(mn_cbor_get_bytes_n(d, c->stdout_root, 32, err));
+    TRY(want_key(d, 13, w, err)), TRY(mn_cbor_get_bytes_n(d, c->stderr_root, 32, err));
+    TRY(want_key(d, 14, w, err)), TRY(mn_cbor_get_bytes_n(d, c->fsdiff_root, 32, err));
+    TRY(want_key(d, 15, w, err)), TRY(get_exit(d, c, err));
+    TRY(want_key(d, 16, w, err)), TRY(mn_cbor_get_uint(d, &c->logical_time_ns, err));
+    TRY(want_key(d, 17, w, err)), TRY(mn_cbor_get_uint(d, &c->syscalls, err));
+    TRY(want_key(d, 18, w, err)), TRY(mn_cbor_get_uint(d, &c->policy_fuel, err));
+    TRY(want_key(d, 19, w, err)), TRY(mn_cbor_get_uint(d, &c->taints, err));
+    if ((c->taints & ~(uint64_t)MN_TAINT_ALL) != 0)
+        return mn_err_set(err, MN_ECORRUPT, 0, "unknown taint bits");
+    return 0;
+}
+
+static int decode_measured(mn_cbor_dec *d, mn_receipt_measured *m, mn_err *err)
+{
+    const char *w = "measured stats";
+    TRY(want_map(d, 3, w, err));
+    TRY(want_key(d, 1, w, err)), TRY(mn_cbor_get_uint(d, &m->wall_ns, err));
+    TRY(want_key(d, 2, w, err)), TRY(mn_cbor_get_uint(d, &m->cpu_ns, err));
+    TRY(want_key(d, 3, w, err)), TRY(mn_cbor_get_uint(d, &m->peak_memory_bytes, err));
+    return 0;
+}
+
+static int decode_verdicts(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
+{
+    uint64_t n;
+    TRY(mn_cbor_get_array(d, &n, err));
+    if (n > MN_RECEIPT_POLICIES_MAX)
+        return mn_err_set(err, MN_ELIMIT, 0, "%llu verdicts, at most %u", (unsigned long long)n,
+                          MN_RECEIPT_POLICIES_MAX);
+    r->verdict_count = (uint32_t)n;
+    for (uint32_t i = 0; i < r->verdict_count; i++) {
+        mn_receipt_verdict *v = &r->verdicts[i];
+        uint64_t value;
+        TRY(want_map(d, 3, "verdict", err));
+        TRY(want_key(d, 1, "verdict", err)), TRY(mn_cbor_get_bytes_n(d, v->policy_id, 32, err));
+        TRY(want_key(d, 2, "verdict", err)), TRY(mn_cbor_get_uint(d, &value, err));
+        if (value > MN_VERDICT_ERROR)
+            return mn_err_set(err, MN_ECORRUPT, 0, "unknown verdict %llu",
+                              (unsigned long long)value);
+        v->verdict = (mn_verdict_value)value;
+        TRY(want_key(d, 3, "verdict", err)), TRY(mn_cbor_get_uint(d, &v->fuel, err));
+    }
+    return 0;
+}
+
+static int decode_fields(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
+{
+    const char *w = "receipt";
+    TRY(want_map(d, 6, w, err));
+    TRY(want_key(d, 1, w, err)), TRY(get_u32(d, &r->version, "version", err));
+    if (r->version != MN_RECEIPT_VERSION)
+        return mn_err_set(err, MN_EUNSUPPORTED, 0, "receipt version %u", r->version);
+    TRY(want_key(d, 2, w, err)), TRY(decode_core(d, &r->core, err));
+    TRY(want_key(d, 3, w, err)), TRY(decode_measured(d, &r->measured, err));
+    TRY(want_key(d, 4, w, err)), TRY(decode_verdicts(d, r, err));
+    TRY(want_key(d, 5, w, err)), TRY(mn_cbor_get_bytes_n(d, r->signer, 32, err));
+    TRY(want_key(d, 6, w, err)), TRY(mn_cbor_get_bytes_n(d, r->signature, 64, err));
+    return mn_cbor_dec_finish(d, err);
+}
+
+int mn_receipt_parse(const uint8_t *data, size_t len, mn_receipt *r, mn_err *err)
+{
+    if (len > MN_RECEIPT_BYTES_MAX)
+        return mn_err_set(err, MN_ELIMIT, 0, "receipt of %zu bytes, at most %u", len,
+                          MN_RECEIPT_BYTES_MAX);
+    mn_receipt tmp;
+    mn_receipt_init(&tmp);
+    mn_cbor_dec d;
+    mn_cbor_dec_init(&d, data, len);
+    if (decode_fields(&d, &tmp, err) != 0)
+        return mn_err_wrap(err, "receipt");
+    *r = tmp;
+    return 0;
+}
+
+int mn_receipt_decode(const uint8_t *data, size_t len, const uint8_t *expected_signer,
+                      mn_receipt *r, mn_err *err)
+{
+    mn_receipt tmp;
+    int rc = mn_receipt_parse(data, len, &tmp, err);
+    if (rc != 0)
+        return rc;
+    rc = mn_receipt_verify(&tmp, err);
+    if (rc != 0)
+        return rc;
+    if (expected_signer != NULL && memcmp(expected_signer, tmp.signer, 32) != 0)
+        return mn_err_set(err, MN_ECRYPTO, 0, "receipt is signed by another key");
+    *r = tmp;
+    return 0;
+}
