@@ -813,9 +813,37 @@ static void edge_rules(void)
               -MN_ECRYPTO);
 }
 
+/* The valid seeds of the fuzz corpus really are valid, so the fuzzer starts from accepting
+ * paths (format: a, b as big-endian u64, h1, h2, proof hashes; see fuzz_merkle_proof.c). */
+static void fuzz_seeds_verify(void)
+{
+    const char *seeds[] = {"incl-0-of-8.bin", "incl-5-of-8.bin", "incl-6-of-7.bin",
+                           "cons-1-to-8.bin", "cons-3-to-7.bin", "cons-6-to-8.bin"};
+    for (size_t i = 0; i < MN_ARRAY_LEN(seeds); i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "tests/regress/merkle_proof/%s", seeds[i]);
+        uint8_t *data;
+        size_t len;
+        mn_err err;
+        ASSERT_OK(mn_file_read(mn_test_source_path(rel), 0, &data, &len, &err), &err);
+        ASSERT_TRUE(len >= 80 && (len - 80) % 32 == 0);
+        uint64_t a = mn_load_u64_be(data), b = mn_load_u64_be(data + 8);
+        const hash_t *proof = (const hash_t *)(data + 80);
+        if (seeds[i][0] == 'i')
+            ASSERT_OK(mn_merkle_verify_inclusion(data + 16, a, b, proof, (len - 80) / 32,
+                                                 data + 48, &err),
+                      &err);
+        else
+            ASSERT_OK(mn_merkle_verify_consistency(a, b, data + 16, data + 48, proof,
+                                                   (len - 80) / 32, &err),
+                      &err);
+        free(data);
+    }
+}
+
 MN_TEST_MAIN("crypto.merkle", MN_TEST(sha256_known_answers), MN_TEST(tag_values),
              MN_TEST(vector_hashes_and_roots), MN_TEST(vector_inclusion_proofs),
              MN_TEST(vector_consistency_proofs), MN_TEST(vector_inclusion_probes),
              MN_TEST(vector_consistency_probes), MN_TEST(builder_matches_reference),
              MN_TEST(builder_large_trees), MN_TEST(random_proofs), MN_TEST(huge_sizes),
-             MN_TEST(edge_rules))
+             MN_TEST(edge_rules), MN_TEST(fuzz_seeds_verify))
