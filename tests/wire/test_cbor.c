@@ -8,6 +8,7 @@
  * mutant the decoder accepts is still its own canonical encoding. Encoder programmer errors
  * are checked to abort in a forked child.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -1406,6 +1407,42 @@ static void random_documents_round_trip(void)
     ASSERT_EQ(g.deepest, MN_CBOR_DEPTH_MAX);
 }
 
+/* The fuzz corpus names its seeds valid-* and invalid-*; hold it to that. Other files
+ * (minimised fuzzer finds, crashers) only have to go through the decoder without harm. */
+static void regress_corpus_verdicts(void)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", mn_test_source_path("tests/regress/cbor"));
+    DIR *d = opendir(dir);
+    ASSERT_TRUE(d != NULL);
+    unsigned valid = 0, invalid = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096 + 256 + 2];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        uint8_t *data;
+        size_t len;
+        mn_err err;
+        ASSERT_OK(mn_file_read(path, 0, &data, &len, &err), &err);
+        int code = check_bytes(data, len);
+        free(data);
+        if (strncmp(e->d_name, "valid-", 6) == 0) {
+            if (code != 0)
+                mn_test_fail(__FILE__, __LINE__, "%s refused (code %d)", e->d_name, code);
+            valid++;
+        } else if (strncmp(e->d_name, "invalid-", 8) == 0) {
+            if (code == 0)
+                mn_test_fail(__FILE__, __LINE__, "%s accepted", e->d_name);
+            invalid++;
+        }
+    }
+    closedir(d);
+    ASSERT_TRUE(valid >= 5);
+    ASSERT_TRUE(invalid >= 5);
+}
+
 MN_TEST_MAIN("wire.cbor", MN_TEST(rfc_unsigned_integers), MN_TEST(rfc_negative_integers),
              MN_TEST(rfc_simple_values), MN_TEST(rfc_strings), MN_TEST(rfc_arrays_and_maps),
              MN_TEST(rfc_nested_decode_values), MN_TEST(rfc_outside_subset_rejected),
@@ -1421,4 +1458,5 @@ MN_TEST_MAIN("wire.cbor", MN_TEST(rfc_unsigned_integers), MN_TEST(rfc_negative_i
              MN_TEST(item_and_string_limits_at_the_edge), MN_TEST(truncated_prefixes),
              MN_TEST(failed_getters_consume_nothing), MN_TEST(skip_whole_items),
              MN_TEST(encoder_buffer_failure_is_sticky),
-             MN_TEST(encoder_programmer_errors_abort), MN_TEST(random_documents_round_trip))
+             MN_TEST(encoder_programmer_errors_abort), MN_TEST(random_documents_round_trip),
+             MN_TEST(regress_corpus_verdicts))
