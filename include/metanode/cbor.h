@@ -16,7 +16,13 @@
  *
  * Map key order: keys are compared by their encoded bytes (RFC 8949 §4.2.1), which puts all
  * unsigned keys first in ascending order, then negative keys -1, -2, ... Our formats use small
- * unsigned keys only.
+ * unsigned keys only. Keys are limited to the int64_t range on both sides.
+ *
+ * A document is exactly one top-level item (usually a map or an array): writing or reading a
+ * second top-level item is a programmer error (encoder) or MN_ECORRUPT (decoder). Inside a map,
+ * keys and values alternate: a key must be written with mn_cbor_put_key and read with
+ * mn_cbor_get_key (or mn_cbor_skip), a value with any other put/get. Reading a value where a key
+ * is due, or a key where a value is due, is MN_ECORRUPT (the caller may be driven by data).
  */
 #ifndef METANODE_CBOR_H
 #define METANODE_CBOR_H
@@ -44,24 +50,33 @@ typedef struct mn_cbor_enc {
     int rc;              /* sticky: the first failure (MN_ELIMIT / MN_ENOMEM from the buffer) */
     mn_err err;
     uint32_t depth;
+    bool done;           /* the top-level item has been started: no other may follow */
     mn_cbor_enc_frame stack[MN_CBOR_DEPTH_MAX];
 } mn_cbor_enc;
 
 void mn_cbor_enc_init(mn_cbor_enc *enc, mn_buf *out);
 void mn_cbor_put_uint(mn_cbor_enc *enc, uint64_t v);
 void mn_cbor_put_int(mn_cbor_enc *enc, int64_t v);
+/* A negative integer given as its CBOR argument n (the value is -1 - n), for the full 64-bit
+ * range; the counterpart of mn_cbor_get_negint_arg. */
+void mn_cbor_put_negint_arg(mn_cbor_enc *enc, uint64_t n);
 void mn_cbor_put_bytes(mn_cbor_enc *enc, const void *data, size_t len);
 /* The text must be valid UTF-8 (asserted: callers encode text they produced or validated). */
 void mn_cbor_put_text(mn_cbor_enc *enc, const char *text, size_t len);
 void mn_cbor_put_bool(mn_cbor_enc *enc, bool v);
 void mn_cbor_put_null(mn_cbor_enc *enc);
 /* Opens a container of exactly `count` items (maps: `count` key/value pairs). The container
- * closes itself after its last item; mn_cbor_enc_finish asserts every container is closed. */
+ * closes itself after its last item; mn_cbor_enc_finish asserts every container is closed.
+ * Limits are not asserted but made sticky MN_ELIMIT failures, so the encoder never produces
+ * what the decoder would refuse: a count above MN_CBOR_ITEMS_MAX, a container nested deeper
+ * than MN_CBOR_DEPTH_MAX (empty ones included), a string longer than MN_CBOR_STRING_BYTES_MAX.
+ * After a failure every put is a no-op and mn_cbor_enc_finish reports the first failure. */
 void mn_cbor_put_array(mn_cbor_enc *enc, uint64_t count);
 void mn_cbor_put_map(mn_cbor_enc *enc, uint64_t count);
 /* A map key: an integer (must sort after the previous key of the same map). */
 void mn_cbor_put_key(mn_cbor_enc *enc, int64_t key);
-/* Returns 0, or the sticky failure with *err filled. */
+/* Returns 0, or the sticky failure with *err filled. Asserts that exactly one complete
+ * top-level item was written (unless a failure is being reported). */
 int mn_cbor_enc_finish(mn_cbor_enc *enc, mn_err *err);
 
 /* ---- decoder ------------------------------------------------------------------------- */
@@ -86,15 +101,20 @@ typedef struct mn_cbor_dec_frame {
 } mn_cbor_dec_frame;
 
 typedef struct mn_cbor_dec {
+    const uint8_t *start; /* first byte of the input: error offsets are counted from here */
     const uint8_t *p;    /* next unread byte (borrowed input) */
     const uint8_t *end;
     uint32_t depth;
     mn_cbor_dec_frame stack[MN_CBOR_DEPTH_MAX];
 } mn_cbor_dec;
 
+/* Every getter either consumes exactly one item and returns 0, or fails without consuming
+ * anything (mn_cbor_skip excepted: it may stop inside the item it was skipping). Errors say
+ * what is wrong and at which byte offset of the input. */
 void mn_cbor_dec_init(mn_cbor_dec *dec, const uint8_t *data, size_t len);
 /* The type of the next item, without consuming it. MN_ECORRUPT for anything outside the
- * subset (floats, tags, undefined, indefinite lengths, reserved values) or at end of input. */
+ * subset (floats, tags, undefined, indefinite lengths, reserved values), at end of input, for
+ * a non-integer where a map key is due, and after the top-level item. */
 int mn_cbor_peek(mn_cbor_dec *dec, mn_cbor_type *type, mn_err *err);
 /* Each getter consumes one item of the named type; a different type is MN_ECORRUPT. */
 int mn_cbor_get_uint(mn_cbor_dec *dec, uint64_t *v, mn_err *err);
@@ -110,17 +130,20 @@ int mn_cbor_get_text(mn_cbor_dec *dec, const char **text, size_t *len, mn_err *e
 int mn_cbor_get_bool(mn_cbor_dec *dec, bool *v, mn_err *err);
 int mn_cbor_get_null(mn_cbor_dec *dec, mn_err *err);
 /* Opens a container; its items are then read in order. Count is bounded by MN_CBOR_ITEMS_MAX
- * and by the bytes left (each item takes at least one byte). */
+ * and by the bytes left (each item takes at least one byte); both are MN_ELIMIT, as is nesting
+ * deeper than MN_CBOR_DEPTH_MAX (empty containers count). */
 int mn_cbor_get_array(mn_cbor_dec *dec, uint64_t *count, mn_err *err);
 int mn_cbor_get_map(mn_cbor_dec *dec, uint64_t *count, mn_err *err);
-/* Reads a map key (an integer) and checks canonical order against the previous key. */
+/* Reads a map key (an integer in int64_t range) and checks that it sorts strictly after the
+ * previous key of the same map (MN_ECORRUPT for duplicates and out-of-order keys). */
 int mn_cbor_get_key(mn_cbor_dec *dec, int64_t *key, mn_err *err);
-/* Consumes one whole item of any type (containers included), validating it. */
+/* Consumes one whole item of any type (containers included), validating it exactly as the
+ * getters would. Where a map key is due it consumes just that key. Uses no recursion. */
 int mn_cbor_skip(mn_cbor_dec *dec, mn_err *err);
 /* True when every opened container has been read to its end. */
 bool mn_cbor_dec_at_top(const mn_cbor_dec *dec);
-/* Succeeds only if all containers are closed and no byte is left (trailing bytes are
- * MN_ECORRUPT). */
+/* Succeeds only if the top-level item was read, all containers are closed and no byte is left
+ * (trailing bytes are MN_ECORRUPT). */
 int mn_cbor_dec_finish(mn_cbor_dec *dec, mn_err *err);
 
 #endif
