@@ -26,6 +26,10 @@ typedef struct fe25519 {
 
 typedef unsigned __int128 fe_u128;
 
+/* The multiplications must be inlined into the point formulas: at -O2 gcc otherwise keeps
+ * out-of-line copies, which costs about 7% of a VRF verification. */
+#define FE_INLINE __attribute__((always_inline)) static inline
+
 static inline void fe_0(fe25519 *r)
 {
     r->v[0] = r->v[1] = r->v[2] = r->v[3] = r->v[4] = 0;
@@ -74,7 +78,7 @@ static inline void fe_neg(fe25519 *r, const fe25519 *a)
 }
 
 /* Carries five 128-bit column sums into a tight element. */
-static inline void fe_reduce128(fe25519 *r, fe_u128 t0, fe_u128 t1, fe_u128 t2, fe_u128 t3,
+FE_INLINE void fe_reduce128(fe25519 *r, fe_u128 t0, fe_u128 t1, fe_u128 t2, fe_u128 t3,
                                 fe_u128 t4)
 {
     t1 += (uint64_t)(t0 >> 51);
@@ -89,7 +93,7 @@ static inline void fe_reduce128(fe25519 *r, fe_u128 t0, fe_u128 t1, fe_u128 t2, 
     r->v[4] = (uint64_t)t4 & FE_MASK51;
 }
 
-static inline void fe_mul(fe25519 *r, const fe25519 *a, const fe25519 *b)
+FE_INLINE void fe_mul(fe25519 *r, const fe25519 *a, const fe25519 *b)
 {
     const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
     const uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3], b4 = b->v[4];
@@ -107,7 +111,7 @@ static inline void fe_mul(fe25519 *r, const fe25519 *a, const fe25519 *b)
     fe_reduce128(r, t0, t1, t2, t3, t4);
 }
 
-static inline void fe_sq(fe25519 *r, const fe25519 *a)
+FE_INLINE void fe_sq(fe25519 *r, const fe25519 *a)
 {
     const uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
     const uint64_t d0 = a0 * 2, d1 = a1 * 2, d2 = a2 * 2;

@@ -65,7 +65,8 @@ static int encode_tai(ge_p3 *H, uint8_t h[32], const uint8_t pk[32], const uint8
         mn__ge_mul_cofactor(H, &candidate);
         if (mn__ge_is_identity(H))
             continue;
-        mn__ge_tobytes(h, H);
+        if (h != NULL)
+            mn__ge_tobytes(h, H);
         if (trace != NULL)
             trace->tai_ctr = (int)ctr;
         return 0;
@@ -204,9 +205,11 @@ static void encode_ell2(ge_p3 *H, uint8_t h[32], const uint8_t pk[32], const uin
     fe_mul(&q.Z, &xd, &yd);
     fe_mul(&q.T, &xn, &yn);
     mn__ge_mul_cofactor(H, &q);
-    mn__ge_tobytes(h, H);
+    if (h != NULL)
+        mn__ge_tobytes(h, H);
 }
 
+/* H as a point and, unless h is NULL, encoded (verification batches that inversion). */
 static int encode_to_curve(ge_p3 *H, uint8_t h[32], const uint8_t pk[32], const uint8_t *alpha,
                            size_t alpha_len, enum mn_vrf_suite suite, mn__vrf_h2c_trace *trace)
 {
@@ -356,28 +359,27 @@ int mn__vrf_verify_ex(uint8_t beta[64], uint8_t uv[2][32], const uint8_t pk[32],
         return -1;
     if (alpha == NULL && alpha_len != 0)
         return -1;
-    ge_p3 Y, gamma, H, pts[3]; /* U, V, 8 Gamma */
-    uint8_t h[32], enc[3][32], c[32] = {0}, c_check[16];
+    ge_p3 Y, gamma, pts[4]; /* U, V, 8 Gamma, H */
+    uint8_t enc[4][32], c[32] = {0}, c_check[16];
     const uint8_t *s = proof + 48;
     if (!mn__ge_frombytes(&Y, pk) || mn__ge_has_small_order(&Y))
         return -1;
     if (!mn__ge_frombytes(&gamma, proof) || !scalar_is_canonical(s))
         return -1;
-    if (encode_to_curve(&H, h, pk, alpha, alpha_len, suite, NULL) != 0)
+    if (encode_to_curve(&pts[3], NULL, pk, alpha, alpha_len, suite, NULL) != 0)
         return -1;
     memcpy(c, proof + 32, 16);
     mn__ge_neg(&Y, &Y);
     mn__ge_double_scalarmult_base_vartime(&pts[0], c, &Y, s); /* U = s B - c Y */
-    mn__ge_neg(&gamma, &gamma);
-    mn__ge_double_scalarmult_vartime(&pts[1], s, &H, c, &gamma); /* V = s H - c Gamma */
-    mn__ge_neg(&gamma, &gamma);
     mn__ge_mul_cofactor(&pts[2], &gamma);
-    mn__ge_tobytes_batch(enc, pts, 3);
+    mn__ge_neg(&gamma, &gamma);
+    mn__ge_double_scalarmult_vartime(&pts[1], s, &pts[3], c, &gamma); /* V = s H - c Gamma */
+    mn__ge_tobytes_batch(enc, pts, 4);
     if (uv != NULL) {
         memcpy(uv[0], enc[0], 32);
         memcpy(uv[1], enc[1], 32);
     }
-    mn__vrf_challenge(c_check, suite, pk, h, proof, enc[0], enc[1]);
+    mn__vrf_challenge(c_check, suite, pk, enc[3], proof, enc[0], enc[1]);
     if (crypto_verify_16(c_check, proof + 32) != 0)
         return -1;
     beta_from_point(beta, suite, enc[2]);
