@@ -41,7 +41,7 @@ typedef struct demo {
     bool json;
     uint32_t count;
     uint64_t heights;
-    mn_vrf_suite suite;
+    enum mn_vrf_suite suite;
     demo_validator v[DEMO_VALIDATORS_MAX];
     mn_validator_set set;
     json_t *out; /* the JSON document, also the source of the text output */
@@ -94,10 +94,10 @@ static int run_height(demo *d, uint64_t h, uint8_t seed[32], json_t *rows, mn_er
     demo_validator *p = owner(d, m);
     uint8_t alpha[MN_LEADER_ALPHA_BYTES], pk[32], sk[64], proof[MN_VRF_PROOF_BYTES], beta[64];
     mn_leader_alpha(alpha, seed, h);
-    mn_vrf_keypair_from_seed(pk, sk, p->vrf.seed);
-    int failed = mn_vrf_prove(proof, d->suite, sk, alpha, sizeof(alpha)) != 0;
+    int failed = mn_vrf_keypair_from_seed(pk, sk, p->vrf.seed) != 0;
+    failed = failed || mn_vrf_prove(proof, sk, alpha, sizeof(alpha), d->suite) != 0;
     sodium_memzero(sk, sizeof(sk));
-    if (failed || mn_vrf_verify(beta, d->suite, p->vrf.public_key, proof, alpha, sizeof(alpha)))
+    if (failed || mn_vrf_verify(beta, p->vrf.public_key, proof, alpha, sizeof(alpha), d->suite))
         return mn_err_set(err, MN_ECRYPTO, 0, "VRF proof of height %llu did not verify",
                           (unsigned long long)h);
     char seed_hex[65], proof_hex[161], id_hex[65];
@@ -247,7 +247,7 @@ static int parse(int argc, char **argv, demo *d)
             d->count = (uint32_t)n;
         else if (c == 'H' && cli_parse_u64(optarg, &n) == 0 && n >= 1 && n <= 1000)
             d->heights = n;
-        else if (c == 's' && mn_vrf_suite_parse(optarg, &d->suite) == 0)
+        else if (c == 's' && mn_vrf_suite_parse(&d->suite, optarg) == 0)
             continue;
         else if (c == 'j')
             d->json = true;

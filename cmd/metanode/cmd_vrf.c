@@ -18,7 +18,7 @@
 
 typedef struct vrf_args {
     const char *key, *pubkey, *alpha, *proof;
-    mn_vrf_suite suite;
+    enum mn_vrf_suite suite;
     bool json;
 } vrf_args;
 
@@ -43,7 +43,7 @@ static int parse(const char *verb, const char *help, int argc, char **argv, vrf_
         case 'P': a->proof = optarg; break;
         case 'j': a->json = true; break;
         case 's':
-            if (mn_vrf_suite_parse(optarg, &a->suite) != 0)
+            if (mn_vrf_suite_parse(&a->suite, optarg) != 0)
                 return cli_usage_error(verb, "unknown suite \"%s\" (tai or ell2)", optarg);
             break;
         case 'h': fputs(help, stdout); return CLI_OK;
@@ -114,10 +114,10 @@ static int vrf_prove(int argc, char **argv)
     }
     uint8_t pk[MN_VRF_PUBLICKEY_BYTES], sk[MN_VRF_SECRETKEY_BYTES];
     uint8_t proof[MN_VRF_PROOF_BYTES], beta[MN_VRF_OUTPUT_BYTES];
-    mn_vrf_keypair_from_seed(pk, sk, kf.seed);
+    rc = mn_vrf_keypair_from_seed(pk, sk, kf.seed) != 0;
     mn_keyfile_wipe(&kf);
-    rc = mn_vrf_prove(proof, a.suite, sk, alpha, alpha_len) != 0 ||
-         mn_vrf_proof_to_hash(beta, a.suite, proof) != 0;
+    rc = rc || mn_vrf_prove(proof, sk, alpha, alpha_len, a.suite) != 0 ||
+         mn_vrf_proof_to_hash(beta, proof, a.suite) != 0;
     sodium_memzero(sk, sizeof(sk));
     free(alpha);
     if (rc != 0) {
@@ -150,7 +150,7 @@ static int vrf_verify(int argc, char **argv)
     size_t alpha_len;
     if ((rc = decode_alpha("vrf verify", a.alpha, &alpha, &alpha_len)) >= 0)
         return rc;
-    rc = mn_vrf_verify(beta, a.suite, pk, proof, alpha, alpha_len);
+    rc = mn_vrf_verify(beta, pk, proof, alpha, alpha_len, a.suite);
     free(alpha);
     if (rc != 0) {
         if (a.json)
