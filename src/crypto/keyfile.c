@@ -132,7 +132,7 @@ static int parse_key_json(const char *path, json_t *doc, mn_keyfile *kf, mn_err 
 
 int mn_keyfile_read(const char *path, mn_key_type want_type, mn_keyfile *kf, mn_err *err)
 {
-    int fd;
+    int fd = -1;
     int rc = open_private(path, &fd, err);
     if (rc != 0)
         return rc;

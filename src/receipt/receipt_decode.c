@@ -17,6 +17,13 @@
             return rc_;                                                                        \
     } while (0)
 
+/* Reads field `key` (using the decoder d, the label w and err of the caller), then its value. */
+#define FIELD(key, call)                                                                       \
+    do {                                                                                       \
+        TRY(want_key(d, key, w, err));                                                         \
+        TRY(call);                                                                             \
+    } while (0)
+
 /* Opens a map that must have exactly n entries. */
 static int want_map(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
 {
@@ -91,25 +98,25 @@ static int decode_core(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 {
     const char *w = "receipt core";
     TRY(want_map(d, 19, w, err));
-    TRY(want_key(d, 1, w, err)), TRY(mn_cbor_get_bytes_n(d, c->job_id, 32, err));
-    TRY(want_key(d, 2, w, err)), TRY(get_u32(d, &c->replica, "replica", err));
-    TRY(want_key(d, 3, w, err)), TRY(mn_cbor_get_bytes_n(d, c->node_id, 32, err));
-    TRY(want_key(d, 4, w, err)), TRY(mn_cbor_get_bytes_n(d, c->program_digest, 32, err));
-    TRY(want_key(d, 5, w, err)), TRY(mn_cbor_get_bytes_n(d, c->config_digest, 32, err));
-    TRY(want_key(d, 6, w, err)), TRY(mn_cbor_get_bytes_n(d, c->seed_commitment, 32, err));
-    TRY(want_key(d, 7, w, err)), TRY(get_agreement(d, c, err));
-    TRY(want_key(d, 8, w, err)), TRY(get_policy_ids(d, c, err));
-    TRY(want_key(d, 9, w, err)), TRY(mn_cbor_get_uint(d, &c->start_height, err));
-    TRY(want_key(d, 10, w, err)), TRY(mn_cbor_get_bytes_n(d, c->witness_root, 32, err));
-    TRY(want_key(d, 11, w, err)), TRY(mn_cbor_get_uint(d, &c->witness_count, err));
-    TRY(want_key(d, 12, w, err)), TRY(mn_cbor_get_bytes_n(d, c->stdout_root, 32, err));
-    TRY(want_key(d, 13, w, err)), TRY(mn_cbor_get_bytes_n(d, c->stderr_root, 32, err));
-    TRY(want_key(d, 14, w, err)), TRY(mn_cbor_get_bytes_n(d, c->fsdiff_root, 32, err));
-    TRY(want_key(d, 15, w, err)), TRY(get_exit(d, c, err));
-    TRY(want_key(d, 16, w, err)), TRY(mn_cbor_get_uint(d, &c->logical_time_ns, err));
-    TRY(want_key(d, 17, w, err)), TRY(mn_cbor_get_uint(d, &c->syscalls, err));
-    TRY(want_key(d, 18, w, err)), TRY(mn_cbor_get_uint(d, &c->policy_fuel, err));
-    TRY(want_key(d, 19, w, err)), TRY(mn_cbor_get_uint(d, &c->taints, err));
+    FIELD(1, mn_cbor_get_bytes_n(d, c->job_id, 32, err));
+    FIELD(2, get_u32(d, &c->replica, "replica", err));
+    FIELD(3, mn_cbor_get_bytes_n(d, c->node_id, 32, err));
+    FIELD(4, mn_cbor_get_bytes_n(d, c->program_digest, 32, err));
+    FIELD(5, mn_cbor_get_bytes_n(d, c->config_digest, 32, err));
+    FIELD(6, mn_cbor_get_bytes_n(d, c->seed_commitment, 32, err));
+    FIELD(7, get_agreement(d, c, err));
+    FIELD(8, get_policy_ids(d, c, err));
+    FIELD(9, mn_cbor_get_uint(d, &c->start_height, err));
+    FIELD(10, mn_cbor_get_bytes_n(d, c->witness_root, 32, err));
+    FIELD(11, mn_cbor_get_uint(d, &c->witness_count, err));
+    FIELD(12, mn_cbor_get_bytes_n(d, c->stdout_root, 32, err));
+    FIELD(13, mn_cbor_get_bytes_n(d, c->stderr_root, 32, err));
+    FIELD(14, mn_cbor_get_bytes_n(d, c->fsdiff_root, 32, err));
+    FIELD(15, get_exit(d, c, err));
+    FIELD(16, mn_cbor_get_uint(d, &c->logical_time_ns, err));
+    FIELD(17, mn_cbor_get_uint(d, &c->syscalls, err));
+    FIELD(18, mn_cbor_get_uint(d, &c->policy_fuel, err));
+    FIELD(19, mn_cbor_get_uint(d, &c->taints, err));
     if ((c->taints & ~(uint64_t)MN_TAINT_ALL) != 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "unknown taint bits");
     return 0;
@@ -119,9 +126,9 @@ static int decode_measured(mn_cbor_dec *d, mn_receipt_measured *m, mn_err *err)
 {
     const char *w = "measured stats";
     TRY(want_map(d, 3, w, err));
-    TRY(want_key(d, 1, w, err)), TRY(mn_cbor_get_uint(d, &m->wall_ns, err));
-    TRY(want_key(d, 2, w, err)), TRY(mn_cbor_get_uint(d, &m->cpu_ns, err));
-    TRY(want_key(d, 3, w, err)), TRY(mn_cbor_get_uint(d, &m->peak_memory_bytes, err));
+    FIELD(1, mn_cbor_get_uint(d, &m->wall_ns, err));
+    FIELD(2, mn_cbor_get_uint(d, &m->cpu_ns, err));
+    FIELD(3, mn_cbor_get_uint(d, &m->peak_memory_bytes, err));
     return 0;
 }
 
@@ -135,15 +142,16 @@ static int decode_verdicts(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
     r->verdict_count = (uint32_t)n;
     for (uint32_t i = 0; i < r->verdict_count; i++) {
         mn_receipt_verdict *v = &r->verdicts[i];
+        const char *w = "verdict";
         uint64_t value;
         TRY(want_map(d, 3, "verdict", err));
-        TRY(want_key(d, 1, "verdict", err)), TRY(mn_cbor_get_bytes_n(d, v->policy_id, 32, err));
-        TRY(want_key(d, 2, "verdict", err)), TRY(mn_cbor_get_uint(d, &value, err));
+        FIELD(1, mn_cbor_get_bytes_n(d, v->policy_id, 32, err));
+        FIELD(2, mn_cbor_get_uint(d, &value, err));
         if (value > MN_VERDICT_ERROR)
             return mn_err_set(err, MN_ECORRUPT, 0, "unknown verdict %llu",
                               (unsigned long long)value);
         v->verdict = (mn_verdict_value)value;
-        TRY(want_key(d, 3, "verdict", err)), TRY(mn_cbor_get_uint(d, &v->fuel, err));
+        FIELD(3, mn_cbor_get_uint(d, &v->fuel, err));
     }
     return 0;
 }
@@ -152,14 +160,14 @@ static int decode_fields(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
 {
     const char *w = "receipt";
     TRY(want_map(d, 6, w, err));
-    TRY(want_key(d, 1, w, err)), TRY(get_u32(d, &r->version, "version", err));
+    FIELD(1, get_u32(d, &r->version, "version", err));
     if (r->version != MN_RECEIPT_VERSION)
         return mn_err_set(err, MN_EUNSUPPORTED, 0, "receipt version %u", r->version);
-    TRY(want_key(d, 2, w, err)), TRY(decode_core(d, &r->core, err));
-    TRY(want_key(d, 3, w, err)), TRY(decode_measured(d, &r->measured, err));
-    TRY(want_key(d, 4, w, err)), TRY(decode_verdicts(d, r, err));
-    TRY(want_key(d, 5, w, err)), TRY(mn_cbor_get_bytes_n(d, r->signer, 32, err));
-    TRY(want_key(d, 6, w, err)), TRY(mn_cbor_get_bytes_n(d, r->signature, 64, err));
+    FIELD(2, decode_core(d, &r->core, err));
+    FIELD(3, decode_measured(d, &r->measured, err));
+    FIELD(4, decode_verdicts(d, r, err));
+    FIELD(5, mn_cbor_get_bytes_n(d, r->signer, 32, err));
+    FIELD(6, mn_cbor_get_bytes_n(d, r->signature, 64, err));
     return mn_cbor_dec_finish(d, err);
 }
 
