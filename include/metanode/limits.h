@@ -34,7 +34,9 @@
 #define MN_SIGNED_MSG_BYTES_MAX (64u * 1024u * 1024u)
 /* VRF alpha strings are seeds plus heights; 1 KiB is generous and bounds hashing work. */
 #define MN_VRF_ALPHA_BYTES_MAX 1024u
-/* Merkle trees: 2^63 leaves fit the size type; proofs are at most 64 hashes (log2 of size). */
+/* Merkle proofs we generate (from in-memory trees, far below 2^63 leaves) have at most 64
+ * hashes. Verification reads proofs in place and accepts the 65-hash consistency proofs that
+ * trees above 2^63 leaves need, so a wire format carrying proofs must allow 65. */
 #define MN_MERKLE_PROOF_HASHES_MAX 64u
 /* Validators in one set. Quorum certificates carry a bitset of this width. */
 #define MN_VALIDATORS_MAX 128u

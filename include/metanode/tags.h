@@ -15,40 +15,40 @@
 #include "metanode/assert.h"
 
 /* X(name, value): MN_TAG_<name> = value. */
-#define MN_TAG_LIST(X)                                                                         \
-    /* RFC 9162 Merkle leaf: 0x00 || leaf data. */                                             \
-    X(MERKLE_LEAF, 0x00)                                                                       \
-    /* RFC 9162 Merkle interior node: 0x01 || left hash || right hash. */                      \
-    X(MERKLE_NODE, 0x01)                                                                       \
-    /* A block header (height, parent, roots), the value votes and certificates name. */       \
-    X(BLOCK_HEADER, 0x10)                                                                      \
-    /* A consensus vote (height, round, kind, block hash) signed by a validator. */            \
-    X(VOTE, 0x11)                                                                              \
-    /* A leader's block proposal (height, round, block hash, valid round). */                  \
-    X(PROPOSAL, 0x12)                                                                          \
-    /* A transaction as submitted by a client; its hash is the transaction id. */              \
-    X(TRANSACTION, 0x13)                                                                       \
-    /* A complete execution receipt, including signatures and attachments. */                  \
-    X(RECEIPT, 0x14)                                                                           \
-    /* The signed core of a receipt (what ran, inputs, outputs, verdicts), no signatures. */   \
-    X(RECEIPT_CORE, 0x15)                                                                      \
-    /* One record of a witness log (a Merkle leaf's payload is hashed under this first). */    \
-    X(WITNESS_RECORD, 0x16)                                                                    \
-    /* An agreement between parties (terms, policies, signers). */                             \
-    X(AGREEMENT, 0x17)                                                                         \
-    /* A policy document in its canonical encoding. */                                         \
-    X(POLICY, 0x18)                                                                            \
-    /* One key/value entry of the replicated state (state root leaves). */                     \
-    X(STATE_ENTRY, 0x19)                                                                       \
-    /* The VRF seed of an epoch, derived from the previous seed and block data. */             \
-    X(VRF_SEED, 0x1a)                                                                          \
-    /* A binding of an identity key to a transport (X25519) or other key. */                   \
-    X(IDENTITY_BINDING, 0x1b)                                                                  \
-    /* A node id derived from the node's Ed25519 identity public key. */                       \
-    X(NODE_ID, 0x1c)                                                                           \
-    /* The stake-weighted leader draw (seed, height, round, candidate). */                     \
-    X(LEADER_DRAW, 0x1d)                                                                       \
-    /* A Merkle tree head (size as 8 bytes big-endian || root), signed as a pair. */           \
+#define MN_TAG_LIST(X)                                                                             \
+    /* RFC 9162 Merkle leaf: 0x00 || leaf data. */                                                 \
+    X(MERKLE_LEAF, 0x00)                                                                           \
+    /* RFC 9162 Merkle interior node: 0x01 || left hash || right hash. */                          \
+    X(MERKLE_NODE, 0x01)                                                                           \
+    /* A block header (height, parent, roots), the value votes and certificates name. */           \
+    X(BLOCK_HEADER, 0x10)                                                                          \
+    /* A consensus vote (height, round, kind, block hash) signed by a validator. */                \
+    X(VOTE, 0x11)                                                                                  \
+    /* A leader's block proposal (height, round, block hash, valid round). */                      \
+    X(PROPOSAL, 0x12)                                                                              \
+    /* A transaction as submitted by a client; its hash is the transaction id. */                  \
+    X(TRANSACTION, 0x13)                                                                           \
+    /* A receipt: signed as tag || encoding without the signature; id = hash of it all. */         \
+    X(RECEIPT, 0x14)                                                                               \
+    /* The deterministic core of a receipt (what ran and what it produced), for its hash. */       \
+    X(RECEIPT_CORE, 0x15)                                                                          \
+    /* One record of a witness log (a Merkle leaf's payload is hashed under this first). */        \
+    X(WITNESS_RECORD, 0x16)                                                                        \
+    /* An agreement between parties (terms, policies, signers). */                                 \
+    X(AGREEMENT, 0x17)                                                                             \
+    /* A policy document in its canonical encoding. */                                             \
+    X(POLICY, 0x18)                                                                                \
+    /* One key/value entry of the replicated state (state root leaves). */                         \
+    X(STATE_ENTRY, 0x19)                                                                           \
+    /* Leader seeds: 0x00 || chain id (genesis), 0x01 || VRF output (chained). */                  \
+    X(VRF_SEED, 0x1a)                                                                              \
+    /* A binding of an identity key to a transport (X25519) or other key. */                       \
+    X(IDENTITY_BINDING, 0x1b)                                                                      \
+    /* A node id derived from the node's Ed25519 identity public key. */                           \
+    X(NODE_ID, 0x1c)                                                                               \
+    /* The stake-weighted leader draw (seed, height, round, candidate). */                         \
+    X(LEADER_DRAW, 0x1d)                                                                           \
+    /* A Merkle tree head (size as 8 bytes big-endian || root), signed as a pair. */               \
     X(MERKLE_TREE_HEAD, 0x1e)
 
 #define MN_TAG_ENUM_(name, value) MN_TAG_##name = value,
