@@ -278,7 +278,7 @@ int mn_cbor_get_int(mn_cbor_dec *dec, int64_t *v, mn_err *err)
     if (h.type != MN_CBOR_UINT && h.type != MN_CBOR_NEGINT)
         return mn_err_set(err, MN_ECORRUPT, 0, "CBOR integer expected at offset %zu, found %s",
                           offset(dec), type_names[h.type]);
-    int64_t value;
+    int64_t value = 0; /* set by int_value on success; gcc -O2 cannot prove it */
     rc = int_value(dec, &h, &value, err);
     if (rc != 0)
         return rc;
@@ -433,7 +433,7 @@ int mn_cbor_get_key(mn_cbor_dec *dec, int64_t *key, mn_err *err)
     int rc = start_item(dec, WANT_KEY, &h, err);
     if (rc != 0)
         return rc;
-    int64_t value;
+    int64_t value = 0; /* set by int_value on success; gcc -O2 cannot prove it */
     rc = int_value(dec, &h, &value, err);
     if (rc != 0)
         return rc;
