@@ -39,6 +39,10 @@ static const char *const type_names[] = {
     [MN_CBOR_BOOL] = "boolean",          [MN_CBOR_NULL] = "null",
 };
 MN_STATIC_ASSERT(sizeof(type_names) / sizeof(type_names[0]) == MN_CBOR_NULL + 1);
+/* read_head maps major types 0..5 straight onto the public enum. */
+MN_STATIC_ASSERT((int)MN_CBOR_UINT == CBOR_MAJOR_UINT && (int)MN_CBOR_NEGINT == CBOR_MAJOR_NEGINT);
+MN_STATIC_ASSERT((int)MN_CBOR_BYTES == CBOR_MAJOR_BYTES && (int)MN_CBOR_TEXT == CBOR_MAJOR_TEXT);
+MN_STATIC_ASSERT((int)MN_CBOR_ARRAY == CBOR_MAJOR_ARRAY && (int)MN_CBOR_MAP == CBOR_MAJOR_MAP);
 
 size_t mn__cbor_utf8_check(const uint8_t *s, size_t len)
 {
