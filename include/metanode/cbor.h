@@ -54,6 +54,8 @@ typedef struct mn_cbor_enc {
     mn_cbor_enc_frame stack[MN_CBOR_DEPTH_MAX];
 } mn_cbor_enc;
 
+/* Prepares enc to append one document to out, after whatever out already holds (so several
+ * documents can share a buffer, one encoder each). */
 void mn_cbor_enc_init(mn_cbor_enc *enc, mn_buf *out);
 void mn_cbor_put_uint(mn_cbor_enc *enc, uint64_t v);
 void mn_cbor_put_int(mn_cbor_enc *enc, int64_t v);
@@ -125,7 +127,8 @@ int mn_cbor_get_negint_arg(mn_cbor_dec *dec, uint64_t *n, mn_err *err);
 int mn_cbor_get_bytes(mn_cbor_dec *dec, const uint8_t **data, size_t *len, mn_err *err);
 /* A byte string of exactly n bytes, copied into out; another length is MN_ECORRUPT. */
 int mn_cbor_get_bytes_n(mn_cbor_dec *dec, uint8_t *out, size_t n, mn_err *err);
-/* A text string; UTF-8 is validated (overlongs, surrogates, > U+10FFFF rejected). */
+/* A text string; UTF-8 is validated (overlongs, surrogates, > U+10FFFF rejected). The text
+ * points into the input and is NOT NUL-terminated; it may contain U+0000. */
 int mn_cbor_get_text(mn_cbor_dec *dec, const char **text, size_t *len, mn_err *err);
 int mn_cbor_get_bool(mn_cbor_dec *dec, bool *v, mn_err *err);
 int mn_cbor_get_null(mn_cbor_dec *dec, mn_err *err);

@@ -39,6 +39,10 @@ static const char *const type_names[] = {
     [MN_CBOR_BOOL] = "boolean",          [MN_CBOR_NULL] = "null",
 };
 MN_STATIC_ASSERT(sizeof(type_names) / sizeof(type_names[0]) == MN_CBOR_NULL + 1);
+/* read_head maps major types 0..5 straight onto the public enum. */
+MN_STATIC_ASSERT((int)MN_CBOR_UINT == CBOR_MAJOR_UINT && (int)MN_CBOR_NEGINT == CBOR_MAJOR_NEGINT);
+MN_STATIC_ASSERT((int)MN_CBOR_BYTES == CBOR_MAJOR_BYTES && (int)MN_CBOR_TEXT == CBOR_MAJOR_TEXT);
+MN_STATIC_ASSERT((int)MN_CBOR_ARRAY == CBOR_MAJOR_ARRAY && (int)MN_CBOR_MAP == CBOR_MAJOR_MAP);
 
 size_t mn__cbor_utf8_check(const uint8_t *s, size_t len)
 {
@@ -278,7 +282,7 @@ int mn_cbor_get_int(mn_cbor_dec *dec, int64_t *v, mn_err *err)
     if (h.type != MN_CBOR_UINT && h.type != MN_CBOR_NEGINT)
         return mn_err_set(err, MN_ECORRUPT, 0, "CBOR integer expected at offset %zu, found %s",
                           offset(dec), type_names[h.type]);
-    int64_t value;
+    int64_t value = 0; /* set by int_value on success; gcc -O2 cannot prove it */
     rc = int_value(dec, &h, &value, err);
     if (rc != 0)
         return rc;
@@ -433,7 +437,7 @@ int mn_cbor_get_key(mn_cbor_dec *dec, int64_t *key, mn_err *err)
     int rc = start_item(dec, WANT_KEY, &h, err);
     if (rc != 0)
         return rc;
-    int64_t value;
+    int64_t value = 0; /* set by int_value on success; gcc -O2 cannot prove it */
     rc = int_value(dec, &h, &value, err);
     if (rc != 0)
         return rc;
