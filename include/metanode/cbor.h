@@ -149,4 +149,11 @@ bool mn_cbor_dec_at_top(const mn_cbor_dec *dec);
  * (trailing bytes are MN_ECORRUPT). */
 int mn_cbor_dec_finish(mn_cbor_dec *dec, mn_err *err);
 
+/* ---- generic copy ---------------------------------------------------------------------- */
+
+/* Decodes one whole document (checking it exactly as the getters do, then mn_cbor_dec_finish)
+ * and appends its re-encoding to out. For accepted input the output equals the input byte for
+ * byte. Returns 0, or the decoder's error (MN_ECORRUPT, MN_ELIMIT) or the buffer's. */
+int mn_cbor_copy_document(const uint8_t *data, size_t len, mn_buf *out, mn_err *err);
+
 #endif

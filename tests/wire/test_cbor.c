@@ -44,103 +44,6 @@ static void expect_buf_hex(const mn_buf *buf, const char *hex)
     ASSERT_MEM_EQ(buf->data, want, len);
 }
 
-typedef struct walk_frame {
-    bool is_map;
-    uint64_t remaining;
-} walk_frame;
-
-/* Copies one item (a container: just its head) from dec to enc. */
-static int copy_item(mn_cbor_dec *dec, mn_cbor_enc *enc, bool key, walk_frame *opened,
-                     mn_err *err)
-{
-    mn_cbor_type type;
-    uint64_t u;
-    int64_t k;
-    const uint8_t *data;
-    const char *text;
-    size_t len;
-    bool b;
-    int rc;
-    opened->remaining = 0;
-    if (key) {
-        if ((rc = mn_cbor_get_key(dec, &k, err)) == 0)
-            mn_cbor_put_key(enc, k);
-        return rc;
-    }
-    if ((rc = mn_cbor_peek(dec, &type, err)) != 0)
-        return rc;
-    switch (type) {
-    case MN_CBOR_UINT:
-        if ((rc = mn_cbor_get_uint(dec, &u, err)) == 0)
-            mn_cbor_put_uint(enc, u);
-        return rc;
-    case MN_CBOR_NEGINT:
-        if ((rc = mn_cbor_get_negint_arg(dec, &u, err)) == 0)
-            mn_cbor_put_negint_arg(enc, u);
-        return rc;
-    case MN_CBOR_BYTES:
-        if ((rc = mn_cbor_get_bytes(dec, &data, &len, err)) == 0)
-            mn_cbor_put_bytes(enc, data, len);
-        return rc;
-    case MN_CBOR_TEXT:
-        if ((rc = mn_cbor_get_text(dec, &text, &len, err)) == 0)
-            mn_cbor_put_text(enc, text, len);
-        return rc;
-    case MN_CBOR_ARRAY:
-    case MN_CBOR_MAP:
-        opened->is_map = type == MN_CBOR_MAP;
-        rc = opened->is_map ? mn_cbor_get_map(dec, &u, err) : mn_cbor_get_array(dec, &u, err);
-        if (rc != 0)
-            return rc;
-        if (opened->is_map)
-            mn_cbor_put_map(enc, u);
-        else
-            mn_cbor_put_array(enc, u);
-        opened->remaining = opened->is_map ? 2 * u : u;
-        return 0;
-    case MN_CBOR_BOOL:
-        if ((rc = mn_cbor_get_bool(dec, &b, err)) == 0)
-            mn_cbor_put_bool(enc, b);
-        return rc;
-    case MN_CBOR_NULL:
-        if ((rc = mn_cbor_get_null(dec, err)) == 0)
-            mn_cbor_put_null(enc);
-        return rc;
-    }
-    mn_test_fail(__FILE__, __LINE__, "bad type %d", (int)type);
-}
-
-/* Decodes one document generically and re-encodes it into out; 0 or -code. */
-static int transcode(const uint8_t *in, size_t len, mn_buf *out, mn_err *err)
-{
-    mn_cbor_dec dec;
-    mn_cbor_enc enc;
-    mn_cbor_dec_init(&dec, in, len);
-    mn_cbor_enc_init(&enc, out);
-    walk_frame stack[MN_CBOR_DEPTH_MAX + 1] = {{false, 1}}; /* [0]: the document itself */
-    size_t depth = 1;
-    while (depth > 0) {
-        walk_frame *f = &stack[depth - 1];
-        bool key = f->is_map && f->remaining % 2 == 0;
-        f->remaining--;
-        walk_frame opened;
-        int rc = copy_item(&dec, &enc, key, &opened, err);
-        if (rc != 0)
-            return rc;
-        if (opened.remaining > 0) {
-            ASSERT_TRUE(depth <= MN_CBOR_DEPTH_MAX);
-            stack[depth++] = opened;
-        }
-        while (depth > 0 && stack[depth - 1].remaining == 0)
-            depth--;
-        ASSERT_EQ(mn_cbor_dec_at_top(&dec), depth == 0);
-    }
-    int rc = mn_cbor_dec_finish(&dec, err);
-    if (rc != 0)
-        return rc;
-    return mn_cbor_enc_finish(&enc, err);
-}
-
 /* Skips one document with mn_cbor_skip and finishes; 0 or -code. */
 static int skip_doc(const uint8_t *in, size_t len, mn_err *err)
 {
@@ -158,7 +61,7 @@ static int check_bytes(const uint8_t *in, size_t len)
     mn_buf out;
     mn_err err, err2;
     mn_buf_init(&out, 0);
-    int rc = transcode(in, len, &out, &err);
+    int rc = mn_cbor_copy_document(in, len, &out, &err);
     if (rc == 0) {
         ASSERT_EQ(out.len, len);
         ASSERT_MEM_EQ(out.data, in, len);
