@@ -293,10 +293,9 @@ static void cached_select(ge_cached *r, const ge_cached table[8], int8_t digit)
     cached_cmov(r, &m, neg);
 }
 
-void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
+/* Signed radix 16: a = sum e[i] 16^i with e[i] in [-8, 7] and e[63] in [0, 8]. */
+static void recode_radix16(int8_t e[64], const uint8_t a[32])
 {
-    MN_ASSERT(a[31] <= 127);
-    int8_t e[64];
     for (int i = 0; i < 32; i++) {
         e[2 * i] = (int8_t)(a[i] & 15);
         e[2 * i + 1] = (int8_t)(a[i] >> 4);
@@ -308,7 +307,13 @@ void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
         e[i] = (int8_t)(e[i] - carry * 16);
     }
     e[63] = (int8_t)(e[63] + carry);
+}
 
+void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
+{
+    MN_ASSERT(a[31] <= 127);
+    int8_t e[64];
+    recode_radix16(e, a);
     ge_cached table[8];
     ge_p3 q = *p;
     p3_to_cached(&table[0], p);
@@ -425,6 +430,7 @@ static void straus_vartime(ge_p3 *r, const msm_term *terms, int n)
 }
 
 static ge_precomp base_table[2][TABLE_BASE]; /* odd multiples of B and of 2^128 B */
+static ge_precomp comb_table[32][8];          /* comb_table[i][j] = (j + 1) 256^i B */
 static pthread_once_t base_table_once = PTHREAD_ONCE_INIT;
 
 static void to_precomp(ge_precomp *r, const ge_p3 *p)
@@ -454,6 +460,73 @@ static void base_table_build(void)
         for (int k = 0; k < 128; k++)
             mn__ge_dbl(&base, &base);
     }
+    mn__ge_base(&base);
+    for (int i = 0; i < 32; i++) {
+        ge_p3 q = base;
+        for (int j = 0; j < 8; j++) {
+            to_precomp(&comb_table[i][j], &q);
+            mn__ge_add(&q, &q, &base);
+        }
+        for (int k = 0; k < 8; k++)
+            mn__ge_dbl(&base, &base);
+    }
+}
+
+static void precomp_cmov(ge_precomp *r, const ge_precomp *a, unsigned b)
+{
+    fe_cmov(&r->yplusx, &a->yplusx, b);
+    fe_cmov(&r->yminusx, &a->yminusx, b);
+    fe_cmov(&r->xy2d, &a->xy2d, b);
+}
+
+/* Constant-time counterpart of cached_select for the affine comb table. */
+static void precomp_select(ge_precomp *r, const ge_precomp table[8], int8_t digit)
+{
+    const uint32_t neg = (uint32_t)(uint8_t)digit >> 7;
+    const uint32_t abs = (uint32_t)(int32_t)digit ^ (0u - neg);
+    const uint32_t mag = (abs + neg) & 0xff;
+    fe_1(&r->yplusx);
+    fe_1(&r->yminusx);
+    fe_0(&r->xy2d);
+    for (uint32_t j = 0; j < 8; j++)
+        precomp_cmov(r, &table[j], ct_eq(mag, j + 1));
+    ge_precomp m;
+    m.yplusx = r->yminusx;
+    m.yminusx = r->yplusx;
+    fe_neg(&m.xy2d, &r->xy2d);
+    precomp_cmov(r, &m, neg);
+}
+
+void mn__ge_scalarmult_base_ct(ge_p3 *r, const uint8_t a[32])
+{
+    MN_ASSERT(a[31] <= 127);
+    pthread_once(&base_table_once, base_table_build);
+    int8_t e[64];
+    recode_radix16(e, a);
+    /* a B = 16 (sum of odd-position digits) + (sum of even-position digits), each digit
+     * e[i] 16^i B looked up as e[i] (256^(i/2) B). */
+    ge_p1p1 t;
+    ge_p2 s;
+    ge_precomp sel;
+    mn__ge_identity(r);
+    for (int i = 1; i < 64; i += 2) {
+        precomp_select(&sel, comb_table[i / 2], e[i]);
+        add_precomp(&t, r, &sel, 0);
+        p1p1_to_p3(r, &t);
+    }
+    p3_to_p2(&s, r);
+    for (int k = 0; k < 3; k++) {
+        p2_dbl(&t, &s);
+        p1p1_to_p2(&s, &t);
+    }
+    p2_dbl(&t, &s);
+    p1p1_to_p3(r, &t);
+    for (int i = 0; i < 64; i += 2) {
+        precomp_select(&sel, comb_table[i / 2], e[i]);
+        add_precomp(&t, r, &sel, 0);
+        p1p1_to_p3(r, &t);
+    }
+    memset(e, 0, sizeof(e));
 }
 
 void mn__ge_double_scalarmult_base_vartime(ge_p3 *r, const uint8_t a[32], const ge_p3 *A,

@@ -317,7 +317,7 @@ int mn_vrf_prove(uint8_t proof[static MN_VRF_PROOF_BYTES],
         return -1;
     MN_ASSERT(alpha != NULL || alpha_len == 0);
     const uint8_t *pk = sk + 32;
-    ge_p3 H, base, pts[3]; /* Gamma, U, V */
+    ge_p3 H, pts[3]; /* Gamma, U, V */
     uint8_t h[32], enc[3][32], az[64], x_wide[64] = {0}, x[32], k[32], k_string[64];
     uint8_t c[32] = {0}, cx[32];
     if (encode_to_curve(&H, h, pk, alpha, alpha_len, suite, NULL) != 0)
@@ -329,9 +329,8 @@ int mn_vrf_prove(uint8_t proof[static MN_VRF_PROOF_BYTES],
     x_wide[31] |= 64;
     crypto_core_ed25519_scalar_reduce(x, x_wide);
     nonce_from_prefix(k, k_string, az + 32, h);
-    mn__ge_base(&base);
     mn__ge_scalarmult_ct(&pts[0], x, &H);
-    mn__ge_scalarmult_ct(&pts[1], k, &base);
+    mn__ge_scalarmult_base_ct(&pts[1], k);
     mn__ge_scalarmult_ct(&pts[2], k, &H);
     mn__ge_tobytes_batch(enc, pts, 3);
     mn__vrf_challenge(c, suite, pk, h, enc[0], enc[1], enc[2]);

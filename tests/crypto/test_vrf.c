@@ -232,7 +232,8 @@ static void tampered_proofs_rejected(void)
         ASSERT_EQ(mn_vrf_proof_to_hash(beta, pi, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, other.pk, e.pi, e.alpha, e.alpha_len, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, other.alpha, other.alpha_len, suite), -1);
-        memcpy(alpha, e.alpha, e.alpha_len);
+        if (e.alpha_len != 0)
+            memcpy(alpha, e.alpha, e.alpha_len);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, alpha, e.alpha_len + 1, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, e.alpha, e.alpha_len, suites[1 - s]), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, e.alpha, e.alpha_len, (enum mn_vrf_suite)5),
@@ -371,7 +372,24 @@ static void group_matches_libsodium(void)
         ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
         ASSERT_MEM_EQ(got, want, 32);
         ASSERT_FALSE(mn__ge_has_small_order(&p));
+        mn__ge_scalarmult_base_ct(&r, a); /* constant-time comb a B */
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(want, a), 0);
+        ASSERT_MEM_EQ(got, want, 32);
     }
+    uint8_t zero[32] = {0}, one[32] = {1}, enc[32], base_enc[32];
+    ge_p3 r, base;
+    mn__ge_scalarmult_base_ct(&r, zero);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
+    mn__ge_scalarmult_ct(&r, zero, &r);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
+    mn__ge_scalarmult_base_ct(&r, one);
+    mn__ge_tobytes(enc, &r);
+    mn__ge_base(&base);
+    mn__ge_tobytes(base_enc, &base);
+    ASSERT_MEM_EQ(enc, base_enc, 32);
+    mn__ge_double_scalarmult_vartime(&r, zero, &base, zero, &base);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
 }
 
 /* Random 32-byte strings: our strict decoder agrees with libsodium's lenient on-curve test on
