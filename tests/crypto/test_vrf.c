@@ -2,6 +2,7 @@
  * intermediate value of the RFC examples, the negative and draft-03 vectors, tampered proofs and
  * keys that the consensus rule rejects (and the mixed-order key it accepts), and cross-checks of
  * the field and group code against libsodium on seeded random inputs. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <sodium.h>
@@ -483,6 +484,38 @@ static void random_round_trips(void)
     ASSERT_EQ(mn_vrf_verify(beta, pk, pi, NULL, 0, MN_VRF_SUITE_TAI), 0);
 }
 
+static void *verify_worker(void *arg)
+{
+    const uint8_t *e = arg; /* pk (32) || proof (80) */
+    uint8_t beta[64];
+    for (int i = 0; i < 20; i++)
+        if (mn_vrf_verify(beta, e, e + 32, NULL, 0, MN_VRF_SUITE_ELL2) != 0)
+            return (void *)1;
+    return NULL;
+}
+
+/* Runs first, so four threads race to build the lazily computed base-point tables. */
+static void threads_share_tables(void)
+{
+    json_t *root = vectors();
+    example e;
+    example_load(&e, json_array_get(examples(root, 1), 0));
+    ASSERT_EQ(e.alpha_len, 0);
+    uint8_t in[112];
+    memcpy(in, e.pk, 32);
+    memcpy(in + 32, e.pi, 80);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, verify_worker, in), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        ASSERT_EQ(pthread_join(th[i], &rc), 0);
+        ASSERT_TRUE(rc == NULL);
+    }
+    free(e.alpha);
+    json_decref(root);
+}
+
 static void suite_names(void)
 {
     enum mn_vrf_suite s;
@@ -499,7 +532,7 @@ static void suite_names(void)
     ASSERT_TRUE(mn_vrf_suite_name((enum mn_vrf_suite)0) == NULL);
 }
 
-MN_TEST_MAIN("crypto.vrf", MN_TEST(rfc_examples_tai), MN_TEST(rfc_examples_ell2),
+MN_TEST_MAIN("crypto.vrf", MN_TEST(threads_share_tables), MN_TEST(rfc_examples_tai), MN_TEST(rfc_examples_ell2),
              MN_TEST(negative_and_legacy_rejected), MN_TEST(bit_flips_rejected),
              MN_TEST(tampered_proofs_rejected), MN_TEST(bad_keys_rejected),
              MN_TEST(mixed_order_key_follows_rule), MN_TEST(group_matches_libsodium),
