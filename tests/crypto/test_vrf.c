@@ -314,6 +314,52 @@ static void mixed_order_key_follows_rule(void)
     ASSERT_TRUE(even > 0 && odd > 0);
 }
 
+/* Consensus rule, pinned: Gamma may have a torsion component. A prover who adds T of order 2
+ * to Gamma (and hashes that Gamma) gets a proof that verifies exactly when c is even, with the
+ * SAME beta as the honest proof, since beta hashes 8 Gamma. So pi is malleable by such a prover
+ * but beta is not (RFC 9381 promises unique beta, not unique pi). */
+static void mixed_order_gamma_follows_rule(void)
+{
+    uint8_t seed[32] = {9}, pk[32], sk[64], h[32], x_wide[64] = {0}, x[32], k[32], ks[64];
+    uint8_t t_bytes[32], enc[3][32], c[32] = {0}, cx[32], pi[80], beta[64], honest[80];
+    uint8_t honest_beta[64], alpha[1];
+    ge_p3 H, pts[3], t;
+    ASSERT_EQ(mn_vrf_keypair_from_seed(pk, sk, seed), 0);
+    mn__vrf_secret_scalar(x_wide, seed);
+    crypto_core_ed25519_scalar_reduce(x, x_wide);
+    hex32(t_bytes, small_order_hex[1]);
+    ASSERT_TRUE(mn__ge_frombytes(&t, t_bytes));
+    int even = 0, odd = 0;
+    for (int i = 0; i < 40; i++) {
+        alpha[0] = (uint8_t)i;
+        ASSERT_EQ(mn__vrf_encode_to_curve(h, pk, alpha, 1, MN_VRF_SUITE_TAI, NULL), 0);
+        ASSERT_TRUE(mn__ge_frombytes(&H, h));
+        mn__vrf_nonce(k, ks, seed, h);
+        mn__ge_scalarmult_ct(&pts[0], x, &H);
+        mn__ge_add(&pts[0], &pts[0], &t); /* Gamma + T */
+        mn__ge_scalarmult_base_ct(&pts[1], k);
+        mn__ge_scalarmult_ct(&pts[2], k, &H);
+        mn__ge_tobytes_batch(enc, pts, 3);
+        mn__vrf_challenge(c, MN_VRF_SUITE_TAI, pk, h, enc[0], enc[1], enc[2]);
+        crypto_core_ed25519_scalar_mul(cx, c, x);
+        memcpy(pi, enc[0], 32);
+        memcpy(pi + 32, c, 16);
+        crypto_core_ed25519_scalar_add(pi + 48, k, cx);
+        ASSERT_EQ(mn_vrf_prove(honest, sk, alpha, 1, MN_VRF_SUITE_TAI), 0);
+        ASSERT_EQ(mn_vrf_verify(honest_beta, pk, honest, alpha, 1, MN_VRF_SUITE_TAI), 0);
+        const int rc = mn_vrf_verify(beta, pk, pi, alpha, 1, MN_VRF_SUITE_TAI);
+        if (c[0] & 1) {
+            ASSERT_EQ(rc, -1);
+            odd++;
+        } else {
+            ASSERT_EQ(rc, 0);
+            ASSERT_MEM_EQ(beta, honest_beta, 64);
+            even++;
+        }
+    }
+    ASSERT_TRUE(even > 0 && odd > 0);
+}
+
 static mn_rng test_rng(uint8_t tag)
 {
     uint8_t seed[32] = {0x56, 0x52, 0x46, tag};
@@ -535,6 +581,7 @@ static void suite_names(void)
 MN_TEST_MAIN("crypto.vrf", MN_TEST(threads_share_tables), MN_TEST(rfc_examples_tai), MN_TEST(rfc_examples_ell2),
              MN_TEST(negative_and_legacy_rejected), MN_TEST(bit_flips_rejected),
              MN_TEST(tampered_proofs_rejected), MN_TEST(bad_keys_rejected),
-             MN_TEST(mixed_order_key_follows_rule), MN_TEST(group_matches_libsodium),
+             MN_TEST(mixed_order_key_follows_rule),
+             MN_TEST(mixed_order_gamma_follows_rule), MN_TEST(group_matches_libsodium),
              MN_TEST(decode_matches_libsodium), MN_TEST(field_identities),
              MN_TEST(random_round_trips), MN_TEST(suite_names))
