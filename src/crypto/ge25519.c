@@ -5,7 +5,8 @@
  * decoding, a constant-time signed-radix-16 scalar multiplication for secret scalars, and
  * variable-time Straus/wNAF double-scalar multiplications for verification. The base point gets
  * two tables of odd multiples (of B and of 2^128 B, width-8 wNAF), so a 256-bit scalar on B
- * costs only 128 doublings; they are computed once, on first use, under pthread_once. Besides
+ * costs only 128 doublings in verification, and a 32 x 8 comb table for the constant-time k B of
+ * proving; all are computed once (about 400 inversions), on first use, under pthread_once. Besides
  * the extended form (ge_p3) the file uses the usual intermediate forms: projective (ge_p2),
  * "completed" ((X:Z), (Y:T)) results of an addition (ge_p1p1), and cached / affine-precomputed
  * addends. Nothing here checks subgroup membership; that is a caller's decision.
@@ -429,8 +430,10 @@ static void straus_vartime(ge_p3 *r, const msm_term *terms, int n)
     }
 }
 
+/* ---- base-point tables: wNAF tables for verification, comb for constant-time k B ---------- */
+
 static ge_precomp base_table[2][TABLE_BASE]; /* odd multiples of B and of 2^128 B */
-static ge_precomp comb_table[32][8];          /* comb_table[i][j] = (j + 1) 256^i B */
+static ge_precomp comb_table[32][8];         /* comb_table[i][j] = (j + 1) 256^i B */
 static pthread_once_t base_table_once = PTHREAD_ONCE_INIT;
 
 static void to_precomp(ge_precomp *r, const ge_p3 *p)
