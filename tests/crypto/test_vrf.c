@@ -419,6 +419,25 @@ static void group_matches_libsodium(void)
         ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
         ASSERT_MEM_EQ(got, want, 32);
         ASSERT_FALSE(mn__ge_has_small_order(&p));
+        /* Unreduced 256-bit scalars on both points, the all-ones scalar every 16th round. */
+        uint8_t wa[64] = {0}, wb[64] = {0}, wa_red[32], wb_red[32];
+        rng.fill(&rng, wa, 32);
+        rng.fill(&rng, wb, 32);
+        if (i % 16 == 0)
+            memset(wa, 0xff, 32), memset(wb, 0xff, 32);
+        crypto_core_ed25519_scalar_reduce(wa_red, wa);
+        crypto_core_ed25519_scalar_reduce(wb_red, wb);
+        mn__ge_double_scalarmult_vartime(&r, wa, &p, wb, &q);
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_noclamp(t1, wa_red, pe), 0);
+        ASSERT_EQ(crypto_scalarmult_ed25519_noclamp(t2, wb_red, qe), 0);
+        ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
+        ASSERT_MEM_EQ(got, want, 32);
+        mn__ge_double_scalarmult_base_vartime(&r, wa, &p, wb);
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(t2, wb_red), 0);
+        ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
+        ASSERT_MEM_EQ(got, want, 32);
         mn__ge_scalarmult_base_ct(&r, a); /* constant-time comb a B */
         mn__ge_tobytes(got, &r);
         ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(want, a), 0);
