@@ -231,14 +231,20 @@ int mn__vrf_encode_to_curve(uint8_t h[32], const uint8_t pk[32], const uint8_t *
 
 /* ---- nonce, challenge, scalars ------------------------------------------------------------ */
 
-void mn__vrf_secret_scalar(uint8_t x[32], const uint8_t seed[32])
+/* RFC 8032 §5.1.5: x = clamp(SHA-512(seed)[0..31]); az keeps the whole hash for the nonce. */
+static void expand_seed(uint8_t x[32], uint8_t az[64], const uint8_t seed[32])
 {
-    uint8_t az[64];
     crypto_hash_sha512(az, seed, 32);
     memcpy(x, az, 32);
     x[0] &= 248;
     x[31] &= 127;
     x[31] |= 64;
+}
+
+void mn__vrf_secret_scalar(uint8_t x[32], const uint8_t seed[32])
+{
+    uint8_t az[64];
+    expand_seed(x, az, seed);
     sodium_memzero(az, sizeof(az));
 }
 
@@ -322,12 +328,8 @@ int mn_vrf_prove(uint8_t proof[static MN_VRF_PROOF_BYTES],
     uint8_t c[32] = {0}, cx[32];
     if (encode_to_curve(&H, h, pk, alpha, alpha_len, suite, NULL) != 0)
         return -1;
-    crypto_hash_sha512(az, sk, 32);
-    memcpy(x_wide, az, 32);
-    x_wide[0] &= 248;
-    x_wide[31] &= 127;
-    x_wide[31] |= 64;
-    crypto_core_ed25519_scalar_reduce(x, x_wide);
+    expand_seed(x_wide, az, sk);
+    crypto_core_ed25519_scalar_reduce(x, x_wide); /* same multiples of H; needed for s */
     nonce_from_prefix(k, k_string, az + 32, h);
     mn__ge_scalarmult_ct(&pts[0], x, &H);
     mn__ge_scalarmult_base_ct(&pts[1], k);
