@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "metanode/vrf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,6 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static int sodium_ready;
+    if (!sodium_ready) {
+        if (sodium_init() < 0)
+            abort();
+        sodium_ready = 1;
+    }
     uint8_t head[HEAD_BYTES] = {0}, pk[32], sk[64], proof[80], beta[64], beta2[64];
     memcpy(head, data, size < HEAD_BYTES ? size : HEAD_BYTES);
     const uint8_t *alpha = size > HEAD_BYTES ? data + HEAD_BYTES : NULL;
