@@ -182,7 +182,8 @@ void mn__ge_tobytes(uint8_t s[32], const ge_p3 *p)
 
 void mn__ge_tobytes_batch(uint8_t (*s)[32], const ge_p3 *p, int n)
 {
-    MN_ASSERT(n >= 1 && n <= 4);
+    MN_ASSERT(n >= 1);
+    MN_ASSERT(n <= 4);
     /* Montgomery's trick: prefix products, one inversion, then peel off each inverse. */
     fe25519 prefix[4], inv, zinv;
     prefix[0] = p[0].Z;
@@ -440,7 +441,8 @@ static pthread_once_t base_table_once = PTHREAD_ONCE_INIT;
  * trick), so building all tables costs 34 inversions instead of 384. */
 static void to_precomp_batch(ge_precomp *r, const ge_p3 *p, int n)
 {
-    MN_ASSERT(n >= 1 && n <= TABLE_BASE);
+    MN_ASSERT(n >= 1);
+    MN_ASSERT(n <= TABLE_BASE);
     fe25519 prefix[TABLE_BASE], inv, zinv, x, y, xy;
     prefix[0] = p[0].Z;
     for (int i = 1; i < n; i++)

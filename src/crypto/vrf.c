@@ -321,7 +321,8 @@ int mn_vrf_prove(uint8_t proof[static MN_VRF_PROOF_BYTES],
 {
     if (!suite_valid(suite) || alpha_len > MN_VRF_ALPHA_BYTES_MAX)
         return -1;
-    MN_ASSERT(alpha != NULL || alpha_len == 0);
+    if (alpha_len != 0)
+        MN_ASSERT(alpha != NULL);
     const uint8_t *pk = sk + 32;
     ge_p3 H, pts[3]; /* Gamma, U, V */
     uint8_t h[32], enc[3][32], az[64], x_wide[64] = {0}, x[32], k[32], k_string[64];
@@ -431,7 +432,8 @@ int mn_vrf_keypair(uint8_t pk[static MN_VRF_PUBLICKEY_BYTES],
 
 int mn_vrf_suite_parse(enum mn_vrf_suite *suite, const char *name)
 {
-    MN_ASSERT(suite != NULL && name != NULL);
+    MN_ASSERT(suite != NULL);
+    MN_ASSERT(name != NULL);
     if (strcasecmp(name, "tai") == 0 || strcasecmp(name, "ECVRF-EDWARDS25519-SHA512-TAI") == 0) {
         *suite = MN_VRF_SUITE_TAI;
         return 0;
