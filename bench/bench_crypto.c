@@ -159,8 +159,7 @@ int main(int argc, char **argv)
             abort();
         n += sections[s](cases + n);
     }
-    for (size_t i = 0; i < n; i++)
-        bench_measure(&cases[i]);
+    bench_measure_all(cases, n);
     if (sink != 0) { /* every operation above must have succeeded */
         fprintf(stderr, "bench: an operation failed (sink = %d)\n", sink);
         return 1;

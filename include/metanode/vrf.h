@@ -18,7 +18,10 @@
  *   - Y does not have small order (8 Y is not the identity; RFC 9381 validate_key = TRUE).
  *     Y is NOT required to lie in the prime-order subgroup (a mixed-order Y is accepted);
  *   - Gamma = pi[0..31] decodes under the same strict rule. Gamma may have any order, including
- *     small order and the identity (RFC 9381 puts no further condition on it);
+ *     small order and the identity (RFC 9381 puts no further condition on it). Consequence,
+ *     pinned by tests: a key holder can add a 2-torsion point to Gamma (or publish Y plus one)
+ *     and such proofs verify whenever c is even; beta is unchanged because it hashes 8 Gamma.
+ *     pi is therefore not unique per (pk, alpha), beta is (RFC 9381 §3.1 full uniqueness);
  *   - c = pi[32..47] is any 128-bit little-endian integer;
  *   - s = pi[48..79] read little-endian is < L = 2^252 + 27742317777372353535851937790883648493
  *     (s = 0 is allowed: arithmetic is generic, with no special-casing of the identity);

@@ -41,7 +41,7 @@ bool mn__fe_bytes_are_canonical(const uint8_t s[32])
     unsigned all_ff = (s[31] & 0x7f) ^ 0x7f;
     for (int i = 30; i > 0; i--)
         all_ff |= s[i] ^ 0xffu;
-    unsigned high = ((all_ff - 1u) >> 8) & 1u;            /* 1 iff bytes 1..31 are maximal */
+    unsigned high = ((all_ff - 1u) >> 8) & 1u;               /* 1 iff bytes 1..31 are maximal */
     unsigned low_big = ((0xecu - (unsigned)s[0]) >> 8) & 1u; /* 1 iff s[0] >= 0xed */
     return (high & low_big) == 0;
 }

@@ -79,7 +79,7 @@ static inline void fe_neg(fe25519 *r, const fe25519 *a)
 
 /* Carries five 128-bit column sums into a tight element. */
 FE_INLINE void fe_reduce128(fe25519 *r, fe_u128 t0, fe_u128 t1, fe_u128 t2, fe_u128 t3,
-                                fe_u128 t4)
+                             fe_u128 t4)
 {
     t1 += (uint64_t)(t0 >> 51);
     t2 += (uint64_t)(t1 >> 51);

@@ -5,7 +5,8 @@
  * decoding, a constant-time signed-radix-16 scalar multiplication for secret scalars, and
  * variable-time Straus/wNAF double-scalar multiplications for verification. The base point gets
  * two tables of odd multiples (of B and of 2^128 B, width-8 wNAF), so a 256-bit scalar on B
- * costs only 128 doublings; they are computed once, on first use, under pthread_once. Besides
+ * costs only 128 doublings in verification, and a 32 x 8 comb table for the constant-time k B of
+ * proving; all are computed once (about 0.3 ms), on first use, under pthread_once. Besides
  * the extended form (ge_p3) the file uses the usual intermediate forms: projective (ge_p2),
  * "completed" ((X:Z), (Y:T)) results of an addition (ge_p1p1), and cached / affine-precomputed
  * addends. Nothing here checks subgroup membership; that is a caller's decision.
@@ -181,7 +182,8 @@ void mn__ge_tobytes(uint8_t s[32], const ge_p3 *p)
 
 void mn__ge_tobytes_batch(uint8_t (*s)[32], const ge_p3 *p, int n)
 {
-    MN_ASSERT(n >= 1 && n <= 4);
+    MN_ASSERT(n >= 1);
+    MN_ASSERT(n <= 4);
     /* Montgomery's trick: prefix products, one inversion, then peel off each inverse. */
     fe25519 prefix[4], inv, zinv;
     prefix[0] = p[0].Z;
@@ -293,10 +295,9 @@ static void cached_select(ge_cached *r, const ge_cached table[8], int8_t digit)
     cached_cmov(r, &m, neg);
 }
 
-void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
+/* Signed radix 16: a = sum e[i] 16^i with e[i] in [-8, 7] and e[63] in [0, 8]. */
+static void recode_radix16(int8_t e[64], const uint8_t a[32])
 {
-    MN_ASSERT(a[31] <= 127);
-    int8_t e[64];
     for (int i = 0; i < 32; i++) {
         e[2 * i] = (int8_t)(a[i] & 15);
         e[2 * i + 1] = (int8_t)(a[i] >> 4);
@@ -308,7 +309,13 @@ void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
         e[i] = (int8_t)(e[i] - carry * 16);
     }
     e[63] = (int8_t)(e[63] + carry);
+}
 
+void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p)
+{
+    MN_ASSERT(a[31] <= 127);
+    int8_t e[64];
+    recode_radix16(e, a);
     ge_cached table[8];
     ge_p3 q = *p;
     p3_to_cached(&table[0], p);
@@ -424,36 +431,120 @@ static void straus_vartime(ge_p3 *r, const msm_term *terms, int n)
     }
 }
 
+/* ---- base-point tables: wNAF tables for verification, comb for constant-time k B ---------- */
+
 static ge_precomp base_table[2][TABLE_BASE]; /* odd multiples of B and of 2^128 B */
+static ge_precomp comb_table[32][8];         /* comb_table[i][j] = (j + 1) 256^i B */
 static pthread_once_t base_table_once = PTHREAD_ONCE_INIT;
 
-static void to_precomp(ge_precomp *r, const ge_p3 *p)
+/* Converts n <= TABLE_BASE points to affine precomputed form with one inversion (Montgomery's
+ * trick), so building all tables costs 34 inversions instead of 384. */
+static void to_precomp_batch(ge_precomp *r, const ge_p3 *p, int n)
 {
-    fe25519 zinv, x, y, xy;
-    mn__fe_invert(&zinv, &p->Z);
-    fe_mul(&x, &p->X, &zinv);
-    fe_mul(&y, &p->Y, &zinv);
-    fe_add(&r->yplusx, &y, &x);
-    fe_sub(&r->yminusx, &y, &x);
-    fe_mul(&xy, &x, &y);
-    fe_mul(&r->xy2d, &xy, &mn__fe_d2);
-    fe_carry(&r->yplusx);
+    MN_ASSERT(n >= 1);
+    MN_ASSERT(n <= TABLE_BASE);
+    fe25519 prefix[TABLE_BASE], inv, zinv, x, y, xy;
+    prefix[0] = p[0].Z;
+    for (int i = 1; i < n; i++)
+        fe_mul(&prefix[i], &prefix[i - 1], &p[i].Z);
+    mn__fe_invert(&inv, &prefix[n - 1]);
+    for (int i = n - 1; i >= 0; i--) {
+        if (i > 0) {
+            fe_mul(&zinv, &inv, &prefix[i - 1]);
+            fe_mul(&inv, &inv, &p[i].Z);
+        } else {
+            zinv = inv;
+        }
+        fe_mul(&x, &p[i].X, &zinv);
+        fe_mul(&y, &p[i].Y, &zinv);
+        fe_add(&r[i].yplusx, &y, &x);
+        fe_carry(&r[i].yplusx);
+        fe_sub(&r[i].yminusx, &y, &x);
+        fe_mul(&xy, &x, &y);
+        fe_mul(&r[i].xy2d, &xy, &mn__fe_d2);
+    }
 }
 
 static void base_table_build(void)
 {
-    ge_p3 base;
+    ge_p3 base, pts[TABLE_BASE];
     mn__ge_base(&base);
     for (int t = 0; t < 2; t++) {
-        ge_p3 p2, q = base;
-        mn__ge_dbl(&p2, &base);
-        for (int j = 0; j < TABLE_BASE; j++) {
-            to_precomp(&base_table[t][j], &q);
-            mn__ge_add(&q, &q, &p2);
-        }
+        ge_p3 twice;
+        mn__ge_dbl(&twice, &base);
+        pts[0] = base;
+        for (int j = 1; j < TABLE_BASE; j++)
+            mn__ge_add(&pts[j], &pts[j - 1], &twice);
+        to_precomp_batch(base_table[t], pts, TABLE_BASE);
         for (int k = 0; k < 128; k++)
             mn__ge_dbl(&base, &base);
     }
+    mn__ge_base(&base);
+    for (int i = 0; i < 32; i++) {
+        pts[0] = base;
+        for (int j = 1; j < 8; j++)
+            mn__ge_add(&pts[j], &pts[j - 1], &base);
+        to_precomp_batch(comb_table[i], pts, 8);
+        for (int k = 0; k < 8; k++)
+            mn__ge_dbl(&base, &base);
+    }
+}
+
+static void precomp_cmov(ge_precomp *r, const ge_precomp *a, unsigned b)
+{
+    fe_cmov(&r->yplusx, &a->yplusx, b);
+    fe_cmov(&r->yminusx, &a->yminusx, b);
+    fe_cmov(&r->xy2d, &a->xy2d, b);
+}
+
+/* Constant-time counterpart of cached_select for the affine comb table. */
+static void precomp_select(ge_precomp *r, const ge_precomp table[8], int8_t digit)
+{
+    const uint32_t neg = (uint32_t)(uint8_t)digit >> 7;
+    const uint32_t abs = (uint32_t)(int32_t)digit ^ (0u - neg);
+    const uint32_t mag = (abs + neg) & 0xff;
+    fe_1(&r->yplusx);
+    fe_1(&r->yminusx);
+    fe_0(&r->xy2d);
+    for (uint32_t j = 0; j < 8; j++)
+        precomp_cmov(r, &table[j], ct_eq(mag, j + 1));
+    ge_precomp m;
+    m.yplusx = r->yminusx;
+    m.yminusx = r->yplusx;
+    fe_neg(&m.xy2d, &r->xy2d);
+    precomp_cmov(r, &m, neg);
+}
+
+void mn__ge_scalarmult_base_ct(ge_p3 *r, const uint8_t a[32])
+{
+    MN_ASSERT(a[31] <= 127);
+    pthread_once(&base_table_once, base_table_build);
+    int8_t e[64];
+    recode_radix16(e, a);
+    /* a B = 16 (sum of odd-position digits) + (sum of even-position digits), each digit
+     * e[i] 16^i B looked up as e[i] (256^(i/2) B). */
+    ge_p1p1 t;
+    ge_p2 s;
+    ge_precomp sel;
+    mn__ge_identity(r);
+    for (int i = 1; i < 64; i += 2) {
+        precomp_select(&sel, comb_table[i / 2], e[i]);
+        add_precomp(&t, r, &sel, 0);
+        p1p1_to_p3(r, &t);
+    }
+    p3_to_p2(&s, r);
+    for (int k = 0; k < 3; k++) {
+        p2_dbl(&t, &s);
+        p1p1_to_p2(&s, &t);
+    }
+    p2_dbl(&t, &s);
+    p1p1_to_p3(r, &t);
+    for (int i = 0; i < 64; i += 2) {
+        precomp_select(&sel, comb_table[i / 2], e[i]);
+        add_precomp(&t, r, &sel, 0);
+        p1p1_to_p3(r, &t);
+    }
+    memset(e, 0, sizeof(e));
 }
 
 void mn__ge_double_scalarmult_base_vartime(ge_p3 *r, const uint8_t a[32], const ge_p3 *A,

@@ -40,6 +40,8 @@ bool mn__ge_has_small_order(const ge_p3 *p);
 
 /* Constant time in a and p: r = a p for a scalar with a[31] <= 127 (e.g. reduced mod L). */
 void mn__ge_scalarmult_ct(ge_p3 *r, const uint8_t a[32], const ge_p3 *p);
+/* Constant time in a: r = a B for the base point B (a comb over a table built once). */
+void mn__ge_scalarmult_base_ct(ge_p3 *r, const uint8_t a[32]);
 /* Variable time, public inputs only: r = a A + b B, with B the base point (precomputed tables,
  * built once on first use, thread-safe). Any 256-bit a and b. */
 void mn__ge_double_scalarmult_base_vartime(ge_p3 *r, const uint8_t a[32], const ge_p3 *A,

@@ -231,14 +231,20 @@ int mn__vrf_encode_to_curve(uint8_t h[32], const uint8_t pk[32], const uint8_t *
 
 /* ---- nonce, challenge, scalars ------------------------------------------------------------ */
 
-void mn__vrf_secret_scalar(uint8_t x[32], const uint8_t seed[32])
+/* RFC 8032 §5.1.5: x = clamp(SHA-512(seed)[0..31]); az keeps the whole hash for the nonce. */
+static void expand_seed(uint8_t x[32], uint8_t az[64], const uint8_t seed[32])
 {
-    uint8_t az[64];
     crypto_hash_sha512(az, seed, 32);
     memcpy(x, az, 32);
     x[0] &= 248;
     x[31] &= 127;
     x[31] |= 64;
+}
+
+void mn__vrf_secret_scalar(uint8_t x[32], const uint8_t seed[32])
+{
+    uint8_t az[64];
+    expand_seed(x, az, seed);
     sodium_memzero(az, sizeof(az));
 }
 
@@ -315,23 +321,19 @@ int mn_vrf_prove(uint8_t proof[static MN_VRF_PROOF_BYTES],
 {
     if (!suite_valid(suite) || alpha_len > MN_VRF_ALPHA_BYTES_MAX)
         return -1;
-    MN_ASSERT(alpha != NULL || alpha_len == 0);
+    if (alpha_len != 0)
+        MN_ASSERT(alpha != NULL);
     const uint8_t *pk = sk + 32;
-    ge_p3 H, base, pts[3]; /* Gamma, U, V */
+    ge_p3 H, pts[3]; /* Gamma, U, V */
     uint8_t h[32], enc[3][32], az[64], x_wide[64] = {0}, x[32], k[32], k_string[64];
     uint8_t c[32] = {0}, cx[32];
     if (encode_to_curve(&H, h, pk, alpha, alpha_len, suite, NULL) != 0)
         return -1;
-    crypto_hash_sha512(az, sk, 32);
-    memcpy(x_wide, az, 32);
-    x_wide[0] &= 248;
-    x_wide[31] &= 127;
-    x_wide[31] |= 64;
-    crypto_core_ed25519_scalar_reduce(x, x_wide);
+    expand_seed(x_wide, az, sk);
+    crypto_core_ed25519_scalar_reduce(x, x_wide); /* same multiples of H; needed for s */
     nonce_from_prefix(k, k_string, az + 32, h);
-    mn__ge_base(&base);
     mn__ge_scalarmult_ct(&pts[0], x, &H);
-    mn__ge_scalarmult_ct(&pts[1], k, &base);
+    mn__ge_scalarmult_base_ct(&pts[1], k);
     mn__ge_scalarmult_ct(&pts[2], k, &H);
     mn__ge_tobytes_batch(enc, pts, 3);
     mn__vrf_challenge(c, suite, pk, h, enc[0], enc[1], enc[2]);
@@ -430,7 +432,8 @@ int mn_vrf_keypair(uint8_t pk[static MN_VRF_PUBLICKEY_BYTES],
 
 int mn_vrf_suite_parse(enum mn_vrf_suite *suite, const char *name)
 {
-    MN_ASSERT(suite != NULL && name != NULL);
+    MN_ASSERT(suite != NULL);
+    MN_ASSERT(name != NULL);
     if (strcasecmp(name, "tai") == 0 || strcasecmp(name, "ECVRF-EDWARDS25519-SHA512-TAI") == 0) {
         *suite = MN_VRF_SUITE_TAI;
         return 0;

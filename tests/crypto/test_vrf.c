@@ -2,6 +2,7 @@
  * intermediate value of the RFC examples, the negative and draft-03 vectors, tampered proofs and
  * keys that the consensus rule rejects (and the mixed-order key it accepts), and cross-checks of
  * the field and group code against libsodium on seeded random inputs. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include <sodium.h>
@@ -232,7 +233,8 @@ static void tampered_proofs_rejected(void)
         ASSERT_EQ(mn_vrf_proof_to_hash(beta, pi, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, other.pk, e.pi, e.alpha, e.alpha_len, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, other.alpha, other.alpha_len, suite), -1);
-        memcpy(alpha, e.alpha, e.alpha_len);
+        if (e.alpha_len != 0)
+            memcpy(alpha, e.alpha, e.alpha_len);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, alpha, e.alpha_len + 1, suite), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, e.alpha, e.alpha_len, suites[1 - s]), -1);
         ASSERT_EQ(mn_vrf_verify(beta, e.pk, e.pi, e.alpha, e.alpha_len, (enum mn_vrf_suite)5),
@@ -312,6 +314,52 @@ static void mixed_order_key_follows_rule(void)
     ASSERT_TRUE(even > 0 && odd > 0);
 }
 
+/* Consensus rule, pinned: Gamma may have a torsion component. A prover who adds T of order 2
+ * to Gamma (and hashes that Gamma) gets a proof that verifies exactly when c is even, with the
+ * SAME beta as the honest proof, since beta hashes 8 Gamma. So pi is malleable by such a prover
+ * but beta is not (RFC 9381 promises unique beta, not unique pi). */
+static void mixed_order_gamma_follows_rule(void)
+{
+    uint8_t seed[32] = {9}, pk[32], sk[64], h[32], x_wide[64] = {0}, x[32], k[32], ks[64];
+    uint8_t t_bytes[32], enc[3][32], c[32] = {0}, cx[32], pi[80], beta[64], honest[80];
+    uint8_t honest_beta[64], alpha[1];
+    ge_p3 H, pts[3], t;
+    ASSERT_EQ(mn_vrf_keypair_from_seed(pk, sk, seed), 0);
+    mn__vrf_secret_scalar(x_wide, seed);
+    crypto_core_ed25519_scalar_reduce(x, x_wide);
+    hex32(t_bytes, small_order_hex[1]);
+    ASSERT_TRUE(mn__ge_frombytes(&t, t_bytes));
+    int even = 0, odd = 0;
+    for (int i = 0; i < 40; i++) {
+        alpha[0] = (uint8_t)i;
+        ASSERT_EQ(mn__vrf_encode_to_curve(h, pk, alpha, 1, MN_VRF_SUITE_TAI, NULL), 0);
+        ASSERT_TRUE(mn__ge_frombytes(&H, h));
+        mn__vrf_nonce(k, ks, seed, h);
+        mn__ge_scalarmult_ct(&pts[0], x, &H);
+        mn__ge_add(&pts[0], &pts[0], &t); /* Gamma + T */
+        mn__ge_scalarmult_base_ct(&pts[1], k);
+        mn__ge_scalarmult_ct(&pts[2], k, &H);
+        mn__ge_tobytes_batch(enc, pts, 3);
+        mn__vrf_challenge(c, MN_VRF_SUITE_TAI, pk, h, enc[0], enc[1], enc[2]);
+        crypto_core_ed25519_scalar_mul(cx, c, x);
+        memcpy(pi, enc[0], 32);
+        memcpy(pi + 32, c, 16);
+        crypto_core_ed25519_scalar_add(pi + 48, k, cx);
+        ASSERT_EQ(mn_vrf_prove(honest, sk, alpha, 1, MN_VRF_SUITE_TAI), 0);
+        ASSERT_EQ(mn_vrf_verify(honest_beta, pk, honest, alpha, 1, MN_VRF_SUITE_TAI), 0);
+        const int rc = mn_vrf_verify(beta, pk, pi, alpha, 1, MN_VRF_SUITE_TAI);
+        if (c[0] & 1) {
+            ASSERT_EQ(rc, -1);
+            odd++;
+        } else {
+            ASSERT_EQ(rc, 0);
+            ASSERT_MEM_EQ(beta, honest_beta, 64);
+            even++;
+        }
+    }
+    ASSERT_TRUE(even > 0 && odd > 0);
+}
+
 static mn_rng test_rng(uint8_t tag)
 {
     uint8_t seed[32] = {0x56, 0x52, 0x46, tag};
@@ -371,7 +419,47 @@ static void group_matches_libsodium(void)
         ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
         ASSERT_MEM_EQ(got, want, 32);
         ASSERT_FALSE(mn__ge_has_small_order(&p));
+        /* Unreduced 256-bit scalars on both points, the all-ones scalar every 16th round. */
+        uint8_t wa[64] = {0}, wb[64] = {0}, wa_red[32], wb_red[32];
+        rng.fill(&rng, wa, 32);
+        rng.fill(&rng, wb, 32);
+        if (i % 16 == 0)
+            memset(wa, 0xff, 32), memset(wb, 0xff, 32);
+        crypto_core_ed25519_scalar_reduce(wa_red, wa);
+        crypto_core_ed25519_scalar_reduce(wb_red, wb);
+        mn__ge_double_scalarmult_vartime(&r, wa, &p, wb, &q);
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_noclamp(t1, wa_red, pe), 0);
+        ASSERT_EQ(crypto_scalarmult_ed25519_noclamp(t2, wb_red, qe), 0);
+        ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
+        ASSERT_MEM_EQ(got, want, 32);
+        mn__ge_double_scalarmult_base_vartime(&r, wa, &p, wb);
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(t2, wb_red), 0);
+        ASSERT_EQ(crypto_core_ed25519_add(want, t1, t2), 0);
+        ASSERT_MEM_EQ(got, want, 32);
+        mn__ge_scalarmult_base_ct(&r, a); /* constant-time comb a B */
+        mn__ge_tobytes(got, &r);
+        ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(want, a), 0);
+        ASSERT_MEM_EQ(got, want, 32);
     }
+}
+
+static void group_edge_cases(void)
+{
+    uint8_t zero[32] = {0}, one[32] = {1}, enc[32], base_enc[32];
+    ge_p3 r, base;
+    mn__ge_scalarmult_base_ct(&r, zero);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
+    mn__ge_scalarmult_ct(&r, zero, &r);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
+    mn__ge_scalarmult_base_ct(&r, one);
+    mn__ge_tobytes(enc, &r);
+    mn__ge_base(&base);
+    mn__ge_tobytes(base_enc, &base);
+    ASSERT_MEM_EQ(enc, base_enc, 32);
+    mn__ge_double_scalarmult_vartime(&r, zero, &base, zero, &base);
+    ASSERT_TRUE(mn__ge_is_identity(&r));
 }
 
 /* Random 32-byte strings: our strict decoder agrees with libsodium's lenient on-curve test on
@@ -465,6 +553,38 @@ static void random_round_trips(void)
     ASSERT_EQ(mn_vrf_verify(beta, pk, pi, NULL, 0, MN_VRF_SUITE_TAI), 0);
 }
 
+static void *verify_worker(void *arg)
+{
+    const uint8_t *e = arg; /* pk (32) || proof (80) */
+    uint8_t beta[64];
+    for (int i = 0; i < 20; i++)
+        if (mn_vrf_verify(beta, e, e + 32, NULL, 0, MN_VRF_SUITE_ELL2) != 0)
+            return (void *)1;
+    return NULL;
+}
+
+/* Runs first, so four threads race to build the lazily computed base-point tables. */
+static void threads_share_tables(void)
+{
+    json_t *root = vectors();
+    example e;
+    example_load(&e, json_array_get(examples(root, 1), 0));
+    ASSERT_EQ(e.alpha_len, 0);
+    uint8_t in[112];
+    memcpy(in, e.pk, 32);
+    memcpy(in + 32, e.pi, 80);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, verify_worker, in), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        ASSERT_EQ(pthread_join(th[i], &rc), 0);
+        ASSERT_TRUE(rc == NULL);
+    }
+    free(e.alpha);
+    json_decref(root);
+}
+
 static void suite_names(void)
 {
     enum mn_vrf_suite s;
@@ -481,9 +601,11 @@ static void suite_names(void)
     ASSERT_TRUE(mn_vrf_suite_name((enum mn_vrf_suite)0) == NULL);
 }
 
-MN_TEST_MAIN("crypto.vrf", MN_TEST(rfc_examples_tai), MN_TEST(rfc_examples_ell2),
+MN_TEST_MAIN("crypto.vrf", MN_TEST(threads_share_tables), MN_TEST(rfc_examples_tai), MN_TEST(rfc_examples_ell2),
              MN_TEST(negative_and_legacy_rejected), MN_TEST(bit_flips_rejected),
              MN_TEST(tampered_proofs_rejected), MN_TEST(bad_keys_rejected),
-             MN_TEST(mixed_order_key_follows_rule), MN_TEST(group_matches_libsodium),
+             MN_TEST(mixed_order_key_follows_rule),
+             MN_TEST(mixed_order_gamma_follows_rule), MN_TEST(group_matches_libsodium),
+             MN_TEST(group_edge_cases),
              MN_TEST(decode_matches_libsodium), MN_TEST(field_identities),
              MN_TEST(random_round_trips), MN_TEST(suite_names))
