@@ -2,17 +2,20 @@
  *
  * bench_crypto.c: speed of the cryptographic building blocks, measured in one run so that
  * ratios between them are meaningful on whatever machine runs it. The program is a list of
- * sections (Ed25519 as the reference point, the RFC 9381 VRF, and later Merkle and CBOR); each
+ * sections (Ed25519 as the reference point, the RFC 9381 VRF, Merkle appends, CBOR receipts); each
  * section appends its cases, then every case is timed with bench_util.h and printed as a table,
  * or as JSON with --json. The "x ed25519 verify" column divides by libsodium's
  * crypto_sign_verify_detached from the same run. Not a test: nothing here fails on slowness.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "bench_util.h"
+#include "metanode/merkle.h"
+#include "metanode/receipt.h"
 #include "metanode/vrf.h"
 
 #define CASES_MAX 32
@@ -100,12 +103,98 @@ static size_t section_vrf(bench_case *out)
     return 5;
 }
 
+/* ---- section: merkle (RFC 9162 incremental builder) ------------------------------------- */
+
+static struct {
+    mn_merkle_builder builder;
+    uint8_t leaf_hash[32];
+    uint8_t record[64];
+} mk;
+
+static void merkle_append_hash(void *ctx)
+{
+    (void)ctx;
+    mk.leaf_hash[0]++;
+    mn_merkle_builder_append_hash(&mk.builder, mk.leaf_hash);
+}
+
+static void merkle_append_record(void *ctx)
+{
+    (void)ctx;
+    mk.record[0]++;
+    mn_merkle_builder_append(&mk.builder, mk.record, sizeof(mk.record));
+}
+
+static size_t section_merkle(bench_case *out)
+{
+    mn_merkle_builder_init(&mk.builder);
+    out[0] = (bench_case){"merkle", "append leaf hash", merkle_append_hash, NULL, 0, 0};
+    out[1] = (bench_case){"merkle", "append 64 B record", merkle_append_record, NULL, 0, 0};
+    return 2;
+}
+
+/* ---- section: cbor (a signed receipt through the canonical codec) ------------------------ */
+
+static struct {
+    mn_receipt receipt;
+    mn_buf buf;
+    uint8_t encoded[MN_RECEIPT_BYTES_MAX];
+    size_t encoded_len;
+} rc_bench;
+
+static void receipt_encode(void *ctx)
+{
+    (void)ctx;
+    rc_bench.buf.len = 0;
+    sink += mn_receipt_encode(&rc_bench.receipt, &rc_bench.buf, NULL);
+}
+
+static void receipt_parse(void *ctx)
+{
+    (void)ctx;
+    mn_receipt r;
+    sink += mn_receipt_parse(rc_bench.encoded, rc_bench.encoded_len, &r, NULL);
+}
+
+static void receipt_decode_verify(void *ctx)
+{
+    (void)ctx;
+    mn_receipt r;
+    sink += mn_receipt_decode(rc_bench.encoded, rc_bench.encoded_len, NULL, &r, NULL);
+}
+
+/* A receipt with two policies and two verdicts, every digest filled: a realistic size. */
+static size_t section_cbor(bench_case *out)
+{
+    mn_keypair kp;
+    uint8_t seed[32] = {7};
+    mn_keypair_from_seed(&kp, seed);
+    mn_receipt *r = &rc_bench.receipt;
+    mn_receipt_init(r);
+    memset(&r->core, 0xab, offsetof(mn_receipt_core, has_agreement));
+    r->core.has_agreement = true;
+    r->core.policy_count = 2;
+    r->core.witness_count = 123456;
+    r->core.logical_time_ns = 987654321;
+    r->verdict_count = 2;
+    r->measured.wall_ns = 1234567;
+    mn_buf_init(&rc_bench.buf, MN_RECEIPT_BYTES_MAX);
+    if (mn_receipt_sign(r, &kp, NULL) != 0 || mn_receipt_encode(r, &rc_bench.buf, NULL) != 0)
+        abort();
+    memcpy(rc_bench.encoded, rc_bench.buf.data, rc_bench.buf.len);
+    rc_bench.encoded_len = rc_bench.buf.len;
+    out[0] = (bench_case){"cbor", "receipt encode", receipt_encode, NULL, 0, 0};
+    out[1] = (bench_case){"cbor", "receipt decode", receipt_parse, NULL, 0, 0};
+    out[2] = (bench_case){"cbor", "receipt decode+verify", receipt_decode_verify, NULL, 0, 0};
+    return 3;
+}
+
 /* ---- driver ------------------------------------------------------------------------------- */
 
 typedef size_t (*section_fn)(bench_case *out);
 
-/* Sections run in this order; append new ones (merkle, cbor) here. */
-static const section_fn sections[] = {section_ed25519, section_vrf};
+/* Sections run in this order. */
+static const section_fn sections[] = {section_ed25519, section_vrf, section_merkle, section_cbor};
 
 static uint64_t baseline_ps(const bench_case *cases, size_t n)
 {
