@@ -2,7 +2,8 @@
  *
  * keyfile.h: secret key files. A key file is a small JSON document
  *   {"type": "ed25519" | "vrf", "version": 1, "seed": "<64 hex>", "public_key": "<64 hex>"}
- * written atomically with mode 0600 and never over an existing file. Reading refuses a file
+ * written atomically with mode 0600 and never over an existing file (the seed is formatted in a
+ * wiped stack buffer, never in a JSON library's heap). Reading refuses a file
  * that group or others can read or write (MN_EPERM, with the chmod that fixes it), a file not
  * owned by the current user, and a file whose public key does not match its seed. Signing keys
  * and VRF keys have distinct types so one is never used as the other.

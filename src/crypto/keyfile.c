@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "metanode/assert.h"
 #include "metanode/bytes.h"
 
 #define KEYFILE_VERSION 1
@@ -59,22 +61,19 @@ void mn_keyfile_wipe(mn_keyfile *kf)
 
 int mn_keyfile_write(const char *path, const mn_keyfile *kf, mn_err *err)
 {
-    char seed_hex[65], pk_hex[65];
+    /* Formatted by hand into one stack buffer that is wiped afterwards: building it with
+     * jansson would leave copies of the seed in freed heap memory. */
+    char seed_hex[65], pk_hex[65], text[256];
     mn_hex_encode(seed_hex, kf->seed, 32);
     mn_hex_encode(pk_hex, kf->public_key, 32);
-    json_t *doc = json_pack("{s:s, s:i, s:s, s:s}", "type", mn_key_type_name(kf->type), "version",
-                            KEYFILE_VERSION, "seed", seed_hex, "public_key", pk_hex);
+    int len = snprintf(text, sizeof(text),
+                       "{\n  \"type\": \"%s\",\n  \"version\": %d,\n  \"seed\": \"%s\",\n"
+                       "  \"public_key\": \"%s\"\n}\n",
+                       mn_key_type_name(kf->type), KEYFILE_VERSION, seed_hex, pk_hex);
+    MN_ASSERT(len > 0 && (size_t)len < sizeof(text));
+    int rc = mn_file_write(path, text, (size_t)len, 0600, false, err);
     sodium_memzero(seed_hex, sizeof(seed_hex));
-    if (doc == NULL)
-        return mn_err_set(err, MN_ENOMEM, 0, "key file JSON");
-    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(doc); /* jansson frees the seed string copy without wiping; acceptable in-process */
-    if (text == NULL)
-        return mn_err_set(err, MN_ENOMEM, 0, "key file JSON");
-    size_t len = strlen(text);
-    int rc = mn_file_write(path, text, len, 0600, false, err);
-    sodium_memzero(text, len);
-    free(text);
+    sodium_memzero(text, sizeof(text));
     return rc;
 }
 
