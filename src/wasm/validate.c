@@ -1,0 +1,1258 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * validate.c: module validation and, in the same pass over each function body, translation.
+ * Module-level rules (indices, limits, constant expressions, unique export names, the start
+ * function, C.refs) come first; then each body is decoded instruction by instruction and type
+ * checked with the operand/control stack algorithm of the spec's appendix (explicit bounded
+ * stacks, no recursion, the polymorphic stack after unreachable code), and every instruction
+ * in live code is handed to the emitter (compile.h). Because the physical value stack mirrors
+ * the validator's operand stack, every branch's keep/drop is known statically. Code after an
+ * unconditional branch is validated but not emitted. Malformed encodings met inside bodies are
+ * MN_ECORRUPT, type errors MN_EINVAL.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "internal.h"
+
+#define UNKNOWN 0 /* the bottom type of the polymorphic stack */
+#define OPERANDS_MAX (1u << 20)
+
+typedef struct ctl {
+    uint8_t kind; /* 0 function, 0x02 block, 0x03 loop, 0x04 if, 0x05 else */
+    bool unreachable;
+    bool dead; /* opened in unreachable code: nothing inside is emitted */
+    uint32_t height;
+    uint32_t params_count, results_count;
+    const uint8_t *params, *results;
+    uint32_t label;      /* loop head */
+    uint32_t fixups;     /* forward branches to the end */
+    uint32_t else_fixup; /* an if's jump to its else arm */
+} ctl;
+
+typedef struct vstate {
+    const mn_wasm_module *mod;
+    const mn__wasm_funcdef *fd;
+    uint32_t locals; /* params + declared locals */
+    uint8_t *ops;
+    uint32_t ops_len, ops_cap, ops_max;
+    ctl *ctls;
+    uint32_t ctls_len, ctls_cap;
+    mn__wasm_emit e;
+    mn_err *err;
+} vstate;
+
+static const uint8_t single_types[256] = {
+    [MN_WASM_I32] = MN_WASM_I32,         [MN_WASM_I64] = MN_WASM_I64,
+    [MN_WASM_F32] = MN_WASM_F32,         [MN_WASM_F64] = MN_WASM_F64,
+    [MN_WASM_FUNCREF] = MN_WASM_FUNCREF, [MN_WASM_EXTERNREF] = MN_WASM_EXTERNREF,
+};
+
+static int invalid(vstate *v, const char *msg)
+{
+    return mn_err_set(v->err, MN_EINVAL, 0, "%s", msg);
+}
+
+static int mismatch(vstate *v)
+{
+    return invalid(v, "type mismatch");
+}
+
+/* ---- operand and control stacks (the spec appendix algorithm) ------------------------ */
+
+static int push(vstate *v, uint8_t t)
+{
+    if (v->ops_len == v->ops_cap) {
+        if (v->ops_cap >= OPERANDS_MAX)
+            return mn_err_set(v->err, MN_ELIMIT, 0, "operand stack too deep");
+        uint32_t cap = v->ops_cap ? v->ops_cap * 2 : 64;
+        uint8_t *ops = realloc(v->ops, cap);
+        if (!ops)
+            return mn_err_set(v->err, MN_ENOMEM, 0, "out of memory validating");
+        v->ops = ops;
+        v->ops_cap = cap;
+    }
+    v->ops[v->ops_len++] = t;
+    if (v->ops_len > v->ops_max)
+        v->ops_max = v->ops_len;
+    return 0;
+}
+
+static int pop(vstate *v, uint8_t *out)
+{
+    ctl *c = &v->ctls[v->ctls_len - 1];
+    if (v->ops_len == c->height) {
+        if (c->unreachable) {
+            *out = UNKNOWN;
+            return 0;
+        }
+        return mismatch(v);
+    }
+    *out = v->ops[--v->ops_len];
+    return 0;
+}
+
+static int pop_expect(vstate *v, uint8_t want)
+{
+    uint8_t t;
+    int rc = pop(v, &t);
+    if (rc)
+        return rc;
+    if (t != want && t != UNKNOWN && want != UNKNOWN)
+        return mismatch(v);
+    return 0;
+}
+
+static int pop_vals(vstate *v, const uint8_t *types, uint32_t n)
+{
+    for (uint32_t i = n; i > 0; i--) {
+        int rc = pop_expect(v, types[i - 1]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int push_vals(vstate *v, const uint8_t *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = push(v, types[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static bool live(const vstate *v)
+{
+    const ctl *c = &v->ctls[v->ctls_len - 1];
+    return !c->unreachable && !c->dead;
+}
+
+static int push_ctl(vstate *v, uint8_t kind, const uint8_t *params, uint32_t np,
+                    const uint8_t *results, uint32_t nr)
+{
+    if (v->ctls_len == v->ctls_cap) {
+        if (v->ctls_cap >= MN_WASM_BLOCK_DEPTH_MAX)
+            return mn_err_set(v->err, MN_ELIMIT, 0, "blocks nested too deep");
+        uint32_t cap = v->ctls_cap ? v->ctls_cap * 2 : 16;
+        ctl *ctls = realloc(v->ctls, cap * sizeof(*ctls));
+        if (!ctls)
+            return mn_err_set(v->err, MN_ENOMEM, 0, "out of memory validating");
+        v->ctls = ctls;
+        v->ctls_cap = cap;
+    }
+    bool dead = v->ctls_len > 0 && !live(v);
+    ctl *c = &v->ctls[v->ctls_len++];
+    *c = (ctl){.kind = kind,
+               .dead = dead,
+               .height = v->ops_len,
+               .params_count = np,
+               .results_count = nr,
+               .params = params,
+               .results = results,
+               .label = v->e.len,
+               .fixups = MN__WASM_NO_FIXUP,
+               .else_fixup = MN__WASM_NO_FIXUP};
+    return push_vals(v, params, np);
+}
+
+static int pop_ctl(vstate *v, ctl *out)
+{
+    if (v->ctls_len == 0)
+        return invalid(v, "unexpected end");
+    ctl *c = &v->ctls[v->ctls_len - 1];
+    int rc = pop_vals(v, c->results, c->results_count);
+    if (rc)
+        return rc;
+    if (v->ops_len != c->height)
+        return mismatch(v);
+    *out = *c;
+    v->ctls_len--;
+    return 0;
+}
+
+static void set_unreachable(vstate *v)
+{
+    ctl *c = &v->ctls[v->ctls_len - 1];
+    v->ops_len = c->height;
+    c->unreachable = true;
+}
+
+static void label_types(const ctl *c, const uint8_t **types, uint32_t *n)
+{
+    if (c->kind == 0x03) {
+        *types = c->params;
+        *n = c->params_count;
+    } else {
+        *types = c->results;
+        *n = c->results_count;
+    }
+}
+
+/* ---- emission helpers -------------------------------------------------------------- */
+
+static void emit(vstate *v, unsigned op, uint32_t cost)
+{
+    mn__wasm_emit_op(&v->e, op, cost);
+}
+
+static void imm(vstate *v, uint64_t x)
+{
+    mn__wasm_emit_imm(&v->e, x);
+}
+
+/* Emits the target part of a branch to label depth `depth` from the current height: either a
+ * plain offset, or offset + keep + base when values must move down. For the function's own
+ * label the branch is a return. */
+static void emit_branch(vstate *v, unsigned op_plain, unsigned op_drop, uint32_t depth)
+{
+    ctl *c = &v->ctls[v->ctls_len - 1 - depth];
+    const uint8_t *types;
+    uint32_t keep;
+    label_types(c, &types, &keep);
+    if (c->kind == 0) {
+        MN_ASSERT(op_plain == MN__OP_BR);
+        emit(v, MN__OP_RETURN, 1);
+        imm(v, keep);
+        return;
+    }
+    bool moves = v->ops_len != c->height + keep;
+    emit(v, moves ? op_drop : op_plain, 1);
+    if (c->kind == 0x03)
+        mn__wasm_emit_backward(&v->e, c->label);
+    else
+        mn__wasm_emit_fixup(&v->e, &c->fixups);
+    if (moves) {
+        imm(v, keep);
+        imm(v, v->locals + c->height);
+    }
+}
+
+/* ---- immediates -------------------------------------------------------------------- */
+
+static int rd_index(vstate *v, mn__wasm_rd *rd, uint32_t *out)
+{
+    return mn__wasm_rd_u32(rd, out, v->err);
+}
+
+static int rd_blocktype(vstate *v, mn__wasm_rd *rd, const uint8_t **params, uint32_t *np,
+                        const uint8_t **results, uint32_t *nr)
+{
+    if (rd->p >= rd->end)
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "unexpected end");
+    uint8_t b = *rd->p;
+    *np = *nr = 0;
+    *params = *results = NULL;
+    if (b == 0x40) {
+        rd->p++;
+        return 0;
+    }
+    if (mn__wasm_is_valtype(b)) {
+        rd->p++;
+        *results = &single_types[b];
+        *nr = 1;
+        return 0;
+    }
+    int64_t x;
+    int rc = mn__wasm_rd_s33(rd, &x, v->err);
+    if (rc)
+        return rc;
+    if (x < 0)
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "malformed block type");
+    if ((uint64_t)x >= v->mod->types_count)
+        return invalid(v, "unknown type");
+    const mn__wasm_functype *ft = &v->mod->types[x];
+    *params = ft->types;
+    *np = ft->params_count;
+    *results = ft->types + ft->params_count;
+    *nr = ft->results_count;
+    return 0;
+}
+
+static int memarg(vstate *v, mn__wasm_rd *rd, uint32_t natural_log2, uint32_t *offset)
+{
+    uint32_t align;
+    int rc = mn__wasm_rd_u32(rd, &align, v->err);
+    if (rc == 0)
+        rc = mn__wasm_rd_u32(rd, offset, v->err);
+    if (rc)
+        return rc;
+    if (v->mod->memories_count == 0)
+        return invalid(v, "unknown memory 0");
+    if (align > natural_log2)
+        return invalid(v, "alignment must not be larger than natural");
+    return 0;
+}
+
+/* ---- instruction groups --------------------------------------------------------------- */
+
+/* Signatures of the plain numeric instructions: "ab>r" pops a then b... no: operands in
+ * order, then '>' and the result. i=i32 I=i64 f=f32 F=f64. */
+static const char *numeric_sig(unsigned op)
+{
+    if (op == 0x45)
+        return "i>i";
+    if (op >= 0x46 && op <= 0x4f)
+        return "ii>i";
+    if (op == 0x50)
+        return "I>i";
+    if (op >= 0x51 && op <= 0x5a)
+        return "II>i";
+    if (op >= 0x5b && op <= 0x60)
+        return "ff>i";
+    if (op >= 0x61 && op <= 0x66)
+        return "FF>i";
+    if (op >= 0x67 && op <= 0x69)
+        return "i>i";
+    if (op >= 0x6a && op <= 0x78)
+        return "ii>i";
+    if (op >= 0x79 && op <= 0x7b)
+        return "I>I";
+    if (op >= 0x7c && op <= 0x8a)
+        return "II>I";
+    if (op >= 0x8b && op <= 0x91)
+        return "f>f";
+    if (op >= 0x92 && op <= 0x98)
+        return "ff>f";
+    if (op >= 0x99 && op <= 0x9f)
+        return "F>F";
+    if (op >= 0xa0 && op <= 0xa6)
+        return "FF>F";
+    static const char *conv[] = {
+        "I>i", "f>i", "f>i", "F>i", "F>i", "i>I", "i>I", "f>I", "f>I", "F>I", "F>I", /* a7-b1 */
+        "i>f", "i>f", "I>f", "I>f", "F>f",                                          /* b2-b6 */
+        "i>F", "i>F", "I>F", "I>F", "f>F",                                          /* b7-bb */
+        "f>i", "F>I", "i>f", "I>F",                                                 /* bc-bf */
+        "i>i", "i>i", "I>I", "I>I", "I>I",                                          /* c0-c4 */
+    };
+    if (op >= 0xa7 && op <= 0xc4)
+        return conv[op - 0xa7];
+    static const char *sat[] = {"f>i", "f>i", "F>i", "F>i", "f>I", "f>I", "F>I", "F>I"};
+    if (op >= MN__OP_FC && op <= MN__OP_FC + 7)
+        return sat[op - MN__OP_FC];
+    return NULL;
+}
+
+static uint8_t sig_type(char c)
+{
+    switch (c) {
+    case 'i':
+        return MN_WASM_I32;
+    case 'I':
+        return MN_WASM_I64;
+    case 'f':
+        return MN_WASM_F32;
+    default:
+        return MN_WASM_F64;
+    }
+}
+
+/* Float arithmetic whose NaN results policy mode canonicalises. */
+static unsigned canon_op(unsigned op)
+{
+    if ((op >= 0x8d && op <= 0x91) || (op >= 0x92 && op <= 0x97) || op == 0xb6)
+        return MN__OP_CANON_F32;
+    if ((op >= 0x9b && op <= 0x9f) || (op >= 0xa0 && op <= 0xa5) || op == 0xbb)
+        return MN__OP_CANON_F64;
+    return 0;
+}
+
+static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
+{
+    const char *gt = strchr(sig, '>');
+    uint32_t n = (uint32_t)(gt - sig);
+    for (uint32_t i = n; i > 0; i--) {
+        int rc = pop_expect(v, sig_type(sig[i - 1]));
+        if (rc)
+            return rc;
+    }
+    if (live(v)) {
+        emit(v, op, 1);
+        if (canon && canon_op(op))
+            emit(v, canon_op(op), 0);
+    }
+    return push(v, sig_type(gt[1]));
+}
+
+/* Loads 0x28-0x35 and stores 0x36-0x3e. */
+static int memory_access(vstate *v, mn__wasm_rd *rd, unsigned op)
+{
+    static const uint8_t load_log2[] = {2, 3, 2, 3, 0, 0, 1, 1, 0, 0, 1, 1, 2, 2};
+    static const char load_type[] = "iIfFiiiiIIIIII";
+    static const uint8_t store_log2[] = {2, 3, 2, 3, 0, 1, 0, 1, 2};
+    static const char store_type[] = "iIfFiiIII";
+    bool load = op <= 0x35;
+    uint32_t k = load ? op - 0x28 : op - 0x36;
+    uint32_t offset;
+    int rc = memarg(v, rd, load ? load_log2[k] : store_log2[k], &offset);
+    if (rc)
+        return rc;
+    if (load) {
+        if ((rc = pop_expect(v, MN_WASM_I32)))
+            return rc;
+    } else {
+        if ((rc = pop_expect(v, sig_type(store_type[k]))) || (rc = pop_expect(v, MN_WASM_I32)))
+            return rc;
+    }
+    if (live(v)) {
+        emit(v, op, 1);
+        imm(v, offset);
+    }
+    return load ? push(v, sig_type(load_type[k])) : 0;
+}
+
+static int need_table(vstate *v, uint32_t t)
+{
+    if (t >= v->mod->tables_count)
+        return invalid(v, "unknown table");
+    return 0;
+}
+
+static int need_elem(vstate *v, uint32_t s)
+{
+    if (s >= v->mod->elems_count)
+        return invalid(v, "unknown elem segment");
+    return 0;
+}
+
+static int need_data(vstate *v, uint32_t s)
+{
+    if (!v->mod->has_data_count)
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "data count section required");
+    if (s >= v->mod->data_count)
+        return invalid(v, "unknown data segment");
+    return 0;
+}
+
+static int zero_byte(vstate *v, mn__wasm_rd *rd)
+{
+    uint8_t b;
+    int rc = mn__wasm_rd_u8(rd, &b, v->err);
+    if (rc == 0 && b != 0)
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "zero byte expected");
+    return rc;
+}
+
+static int pop3(vstate *v, uint8_t a, uint8_t b, uint8_t c)
+{
+    int rc = pop_expect(v, c);
+    if (rc == 0)
+        rc = pop_expect(v, b);
+    if (rc == 0)
+        rc = pop_expect(v, a);
+    return rc;
+}
+
+/* 0xFC 8..17: bulk memory and table operations. */
+static int bulk(vstate *v, mn__wasm_rd *rd, uint32_t sub)
+{
+    uint32_t a = 0, b = 0;
+    int rc = 0;
+    unsigned op = MN__OP_FC + sub;
+    switch (sub) {
+    case 8: /* memory.init */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_data(v, a)) || (rc = zero_byte(v, rd)))
+            return rc;
+        if (v->mod->memories_count == 0)
+            return invalid(v, "unknown memory 0");
+        rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        break;
+    case 9: /* data.drop */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_data(v, a)))
+            return rc;
+        break;
+    case 10: /* memory.copy */
+        if ((rc = zero_byte(v, rd)) || (rc = zero_byte(v, rd)))
+            return rc;
+        if (v->mod->memories_count == 0)
+            return invalid(v, "unknown memory 0");
+        rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        break;
+    case 11: /* memory.fill */
+        if ((rc = zero_byte(v, rd)))
+            return rc;
+        if (v->mod->memories_count == 0)
+            return invalid(v, "unknown memory 0");
+        rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        break;
+    case 12: /* table.init elem table */
+        if ((rc = rd_index(v, rd, &a)) || (rc = rd_index(v, rd, &b)) ||
+            (rc = need_elem(v, a)) || (rc = need_table(v, b)))
+            return rc;
+        if (v->mod->elems[a].type != v->mod->tables[b].elem)
+            return mismatch(v);
+        rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        break;
+    case 13: /* elem.drop */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_elem(v, a)))
+            return rc;
+        break;
+    case 14: /* table.copy dst src */
+        if ((rc = rd_index(v, rd, &a)) || (rc = rd_index(v, rd, &b)) ||
+            (rc = need_table(v, a)) || (rc = need_table(v, b)))
+            return rc;
+        if (v->mod->tables[a].elem != v->mod->tables[b].elem)
+            return mismatch(v);
+        rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        break;
+    case 15: /* table.grow */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
+            return rc;
+        if ((rc = pop_expect(v, MN_WASM_I32)) ||
+            (rc = pop_expect(v, v->mod->tables[a].elem)))
+            return rc;
+        break;
+    case 16: /* table.size */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
+            return rc;
+        break;
+    case 17: /* table.fill */
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
+            return rc;
+        rc = pop3(v, MN_WASM_I32, v->mod->tables[a].elem, MN_WASM_I32);
+        break;
+    default:
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "illegal opcode 0xfc %u", sub);
+    }
+    if (rc)
+        return rc;
+    if (live(v)) {
+        emit(v, op, 1);
+        if (sub == 8 || sub == 9 || sub == 12 || sub == 13 || sub == 14 || sub >= 15)
+            imm(v, a);
+        if (sub == 12 || sub == 14)
+            imm(v, b);
+    }
+    if (sub == 15 || sub == 16)
+        return push(v, MN_WASM_I32);
+    return 0;
+}
+
+static int prefixed(vstate *v, mn__wasm_rd *rd)
+{
+    uint32_t sub;
+    int rc = mn__wasm_rd_u32(rd, &sub, v->err);
+    if (rc)
+        return rc;
+    if (sub <= 7)
+        return numeric(v, MN__OP_FC + sub, numeric_sig(MN__OP_FC + sub), false);
+    return bulk(v, rd, sub);
+}
+
+/* ---- control instructions ------------------------------------------------------------- */
+
+static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
+{
+    const uint8_t *params, *results;
+    uint32_t np, nr;
+    int rc = rd_blocktype(v, rd, &params, &np, &results, &nr);
+    if (rc == 0 && kind == 0x04)
+        rc = pop_expect(v, MN_WASM_I32);
+    if (rc == 0)
+        rc = pop_vals(v, params, np);
+    if (rc)
+        return rc;
+    bool was_live = live(v);
+    if (was_live && kind == 0x04)
+        emit(v, MN__OP_BR_UNLESS, 1);
+    uint32_t else_fixup = MN__WASM_NO_FIXUP;
+    if (was_live && kind == 0x04) {
+        mn__wasm_emit_fixup(&v->e, &else_fixup);
+        mn__wasm_emit_label(&v->e);
+    }
+    if (was_live && kind == 0x03)
+        mn__wasm_emit_label(&v->e);
+    if ((rc = push_ctl(v, kind, params, np, results, nr)))
+        return rc;
+    v->ctls[v->ctls_len - 1].else_fixup = else_fixup;
+    return 0;
+}
+
+static int op_else(vstate *v)
+{
+    ctl *top = &v->ctls[v->ctls_len - 1];
+    if (top->kind != 0x04)
+        return invalid(v, "else without if");
+    bool end_live = live(v);
+    ctl c;
+    int rc = pop_ctl(v, &c);
+    if (rc)
+        return rc;
+    if (end_live)
+        emit(v, MN__OP_BR, 0), mn__wasm_emit_fixup(&v->e, &c.fixups);
+    if (!c.dead) {
+        mn__wasm_emit_patch(&v->e, c.else_fixup);
+        mn__wasm_emit_label(&v->e);
+    }
+    v->ctls_len++;
+    ctl *n = &v->ctls[v->ctls_len - 1];
+    *n = c;
+    n->kind = 0x05;
+    n->unreachable = false;
+    n->else_fixup = MN__WASM_NO_FIXUP;
+    return push_vals(v, c.params, c.params_count);
+}
+
+static int op_end(vstate *v)
+{
+    bool end_live = live(v);
+    ctl c;
+    int rc = pop_ctl(v, &c);
+    if (rc)
+        return rc;
+    if (c.kind == 0) {
+        if (end_live) {
+            emit(v, MN__OP_RETURN, 0);
+            imm(v, c.results_count);
+        }
+        return 0;
+    }
+    if (c.kind == 0x04 && c.params_count != c.results_count)
+        return mismatch(v); /* an if without else must not change the types */
+    if (c.kind == 0x04) {
+        for (uint32_t i = 0; i < c.params_count; i++)
+            if (c.params[i] != c.results[i])
+                return mismatch(v);
+    }
+    if (!c.dead) {
+        mn__wasm_emit_patch(&v->e, c.else_fixup);
+        mn__wasm_emit_patch(&v->e, c.fixups);
+        mn__wasm_emit_label(&v->e);
+    }
+    return push_vals(v, c.results, c.results_count);
+}
+
+static int need_label(vstate *v, uint32_t depth)
+{
+    if (depth >= v->ctls_len)
+        return invalid(v, "unknown label");
+    return 0;
+}
+
+static int op_br(vstate *v, mn__wasm_rd *rd, bool conditional)
+{
+    uint32_t depth;
+    int rc = rd_index(v, rd, &depth);
+    if (rc == 0)
+        rc = need_label(v, depth);
+    if (rc == 0 && conditional)
+        rc = pop_expect(v, MN_WASM_I32);
+    if (rc)
+        return rc;
+    const uint8_t *types;
+    uint32_t n;
+    label_types(&v->ctls[v->ctls_len - 1 - depth], &types, &n);
+    if ((rc = pop_vals(v, types, n)))
+        return rc;
+    if (live(v)) {
+        v->ops_len += n; /* the branch sees the values in place */
+        if (!conditional) {
+            emit_branch(v, MN__OP_BR, MN__OP_BR_DROP, depth);
+        } else if (v->ctls[v->ctls_len - 1 - depth].kind == 0) {
+            /* br_if to the function label: a conditional return */
+            emit(v, MN__OP_BR_UNLESS, 1);
+            uint32_t skip = MN__WASM_NO_FIXUP;
+            mn__wasm_emit_fixup(&v->e, &skip);
+            emit_branch(v, MN__OP_BR, MN__OP_BR_DROP, depth);
+            mn__wasm_emit_patch(&v->e, skip);
+        } else {
+            emit_branch(v, MN__OP_BR_IF, MN__OP_BR_IF_DROP, depth);
+        }
+        v->ops_len -= n;
+        mn__wasm_emit_label(&v->e);
+    }
+    if (!conditional) {
+        set_unreachable(v);
+        return 0;
+    }
+    return push_vals(v, types, n);
+}
+
+static int op_br_table(vstate *v, mn__wasm_rd *rd)
+{
+    uint32_t count;
+    int rc = mn__wasm_rd_u32(rd, &count, v->err);
+    if (rc)
+        return rc;
+    if (count > MN_WASM_BR_TABLE_MAX)
+        return mn_err_set(v->err, MN_ELIMIT, 0, "br_table too large");
+    if ((uint64_t)count >= (uint64_t)(rd->end - rd->p))
+        return mn_err_set(v->err, MN_ECORRUPT, 0, "unexpected end");
+    const uint8_t *targets = rd->p;
+    uint32_t depth;
+    for (uint32_t i = 0; i <= count; i++) /* first pass: decode to find the default */
+        if ((rc = rd_index(v, rd, &depth)) || (rc = need_label(v, depth)))
+            return rc;
+    if ((rc = pop_expect(v, MN_WASM_I32)))
+        return rc;
+    const uint8_t *dtypes;
+    uint32_t arity;
+    label_types(&v->ctls[v->ctls_len - 1 - depth], &dtypes, &arity);
+    mn__wasm_rd again = {targets, rd->p};
+    bool emitting = live(v);
+    if (emitting) {
+        emit(v, MN__OP_BR_TABLE, 1);
+        imm(v, count);
+        imm(v, arity);
+    }
+    for (uint32_t i = 0; i <= count; i++) {
+        uint32_t d;
+        (void)rd_index(v, &again, &d);
+        ctl *c = &v->ctls[v->ctls_len - 1 - d];
+        const uint8_t *types;
+        uint32_t n;
+        label_types(c, &types, &n);
+        if (n != arity)
+            return mismatch(v);
+        uint32_t base = v->ops_len;
+        if ((rc = pop_vals(v, types, n)))
+            return rc;
+        v->ops_len = base; /* push back what was popped: the same slots */
+        if (!emitting)
+            continue;
+        if (c->kind == 0) {
+            imm(v, UINT64_MAX); /* offset marker: return */
+        } else if (c->kind == 0x03) {
+            mn__wasm_emit_backward(&v->e, c->label);
+        } else {
+            mn__wasm_emit_fixup(&v->e, &c->fixups);
+        }
+        imm(v, c->kind == 0 ? 0 : v->locals + c->height);
+    }
+    if ((rc = pop_vals(v, dtypes, arity)))
+        return rc;
+    if (emitting)
+        mn__wasm_emit_label(&v->e);
+    set_unreachable(v);
+    return 0;
+}
+
+static int op_call(vstate *v, mn__wasm_rd *rd)
+{
+    uint32_t f;
+    int rc = rd_index(v, rd, &f);
+    if (rc)
+        return rc;
+    if (f >= v->mod->funcs_count)
+        return invalid(v, "unknown function");
+    const mn__wasm_functype *ft = &v->mod->types[v->mod->func_type_index[f]];
+    if ((rc = pop_vals(v, ft->types, ft->params_count)))
+        return rc;
+    if (live(v)) {
+        emit(v, MN__OP_CALL, 1);
+        imm(v, f);
+    }
+    return push_vals(v, ft->types + ft->params_count, ft->results_count);
+}
+
+static int op_call_indirect(vstate *v, mn__wasm_rd *rd)
+{
+    uint32_t t, table;
+    int rc = rd_index(v, rd, &t);
+    if (rc == 0)
+        rc = rd_index(v, rd, &table);
+    if (rc)
+        return rc;
+    if (table >= v->mod->tables_count)
+        return invalid(v, "unknown table");
+    if (v->mod->tables[table].elem != MN_WASM_FUNCREF)
+        return mismatch(v);
+    if (t >= v->mod->types_count)
+        return invalid(v, "unknown type");
+    if ((rc = pop_expect(v, MN_WASM_I32)))
+        return rc;
+    const mn__wasm_functype *ft = &v->mod->types[t];
+    if ((rc = pop_vals(v, ft->types, ft->params_count)))
+        return rc;
+    if (live(v)) {
+        emit(v, MN__OP_CALL_INDIRECT, 1);
+        imm(v, t);
+        imm(v, table);
+    }
+    return push_vals(v, ft->types + ft->params_count, ft->results_count);
+}
+
+static int op_select(vstate *v, mn__wasm_rd *rd, bool typed)
+{
+    uint8_t want = UNKNOWN;
+    int rc;
+    if (typed) {
+        uint32_t n;
+        if ((rc = mn__wasm_rd_u32(rd, &n, v->err)))
+            return rc;
+        if (n != 1)
+            return invalid(v, "invalid result arity");
+        if ((rc = mn__wasm_rd_valtype(rd, &want, v->err)))
+            return rc;
+    }
+    uint8_t t1, t2;
+    if ((rc = pop_expect(v, MN_WASM_I32)) || (rc = pop(v, &t1)) || (rc = pop(v, &t2)))
+        return rc;
+    if (typed) {
+        if ((t1 != want && t1 != UNKNOWN) || (t2 != want && t2 != UNKNOWN))
+            return mismatch(v);
+    } else {
+        if (mn__wasm_is_ref(t1) || mn__wasm_is_ref(t2))
+            return mismatch(v);
+        if (t1 != t2 && t1 != UNKNOWN && t2 != UNKNOWN)
+            return mismatch(v);
+        want = t1 == UNKNOWN ? t2 : t1;
+    }
+    if (live(v))
+        emit(v, 0x1b, 1);
+    return push(v, want);
+}
+
+static int op_local(vstate *v, mn__wasm_rd *rd, unsigned op)
+{
+    uint32_t x;
+    int rc = rd_index(v, rd, &x);
+    if (rc)
+        return rc;
+    if (x >= v->locals)
+        return invalid(v, "unknown local");
+    uint8_t t = v->fd->local_types[x];
+    if (op != 0x20 && (rc = pop_expect(v, t)))
+        return rc;
+    if (live(v)) {
+        emit(v, op == 0x20 ? MN__OP_LOCAL_GET : op == 0x21 ? MN__OP_LOCAL_SET : MN__OP_LOCAL_TEE,
+             1);
+        imm(v, x);
+    }
+    return op == 0x21 ? 0 : push(v, t);
+}
+
+static int op_global(vstate *v, mn__wasm_rd *rd, unsigned op)
+{
+    uint32_t x;
+    int rc = rd_index(v, rd, &x);
+    if (rc)
+        return rc;
+    if (x >= v->mod->globals_count)
+        return invalid(v, "unknown global");
+    mn__wasm_globaltype g = v->mod->global_types[x];
+    if (op == 0x24) {
+        if (!g.mut)
+            return invalid(v, "global is immutable");
+        if ((rc = pop_expect(v, g.type)))
+            return rc;
+    }
+    if (live(v)) {
+        emit(v, op, 1);
+        imm(v, x);
+    }
+    return op == 0x23 ? push(v, g.type) : 0;
+}
+
+static int op_table_access(vstate *v, mn__wasm_rd *rd, unsigned op)
+{
+    uint32_t x;
+    int rc = rd_index(v, rd, &x);
+    if (rc == 0)
+        rc = need_table(v, x);
+    if (rc)
+        return rc;
+    uint8_t t = v->mod->tables[x].elem;
+    if (op == 0x26 && (rc = pop_expect(v, t)))
+        return rc;
+    if ((rc = pop_expect(v, MN_WASM_I32)))
+        return rc;
+    if (live(v)) {
+        emit(v, op, 1);
+        imm(v, x);
+    }
+    return op == 0x25 ? push(v, t) : 0;
+}
+
+static int op_const(vstate *v, mn__wasm_rd *rd, uint8_t op)
+{
+    uint64_t val = 0;
+    uint8_t type;
+    int rc;
+    if (op == 0x41) {
+        int32_t x;
+        rc = mn__wasm_rd_s32(rd, &x, v->err);
+        val = (uint32_t)x, type = MN_WASM_I32;
+    } else if (op == 0x42) {
+        int64_t x;
+        rc = mn__wasm_rd_s64(rd, &x, v->err);
+        val = (uint64_t)x, type = MN_WASM_I64;
+    } else {
+        const uint8_t *p;
+        size_t n = op == 0x43 ? 4 : 8;
+        rc = mn__wasm_rd_bytes(rd, n, &p, v->err);
+        if (rc == 0)
+            memcpy(&val, p, n);
+        type = op == 0x43 ? MN_WASM_F32 : MN_WASM_F64;
+    }
+    if (rc)
+        return rc;
+    if (live(v)) {
+        emit(v, MN__OP_CONST, 1);
+        imm(v, val);
+    }
+    return push(v, type);
+}
+
+static int op_ref(vstate *v, mn__wasm_rd *rd, uint8_t op)
+{
+    int rc;
+    if (op == 0xd0) {
+        uint8_t t;
+        if ((rc = mn__wasm_rd_u8(rd, &t, v->err)))
+            return rc;
+        if (!mn__wasm_is_ref(t))
+            return mn_err_set(v->err, MN_ECORRUPT, 0, "malformed reference type");
+        if (live(v)) {
+            emit(v, MN__OP_CONST, 1);
+            imm(v, 0);
+        }
+        return push(v, t);
+    }
+    if (op == 0xd1) {
+        uint8_t t;
+        if ((rc = pop(v, &t)))
+            return rc;
+        if (t != UNKNOWN && !mn__wasm_is_ref(t))
+            return mismatch(v);
+        if (live(v))
+            emit(v, op, 1);
+        return push(v, MN_WASM_I32);
+    }
+    uint32_t f;
+    if ((rc = rd_index(v, rd, &f)))
+        return rc;
+    if (f >= v->mod->funcs_count)
+        return invalid(v, "unknown function");
+    if (!v->mod->func_declared[f])
+        return invalid(v, "undeclared function reference");
+    if (live(v)) {
+        emit(v, op, 1);
+        imm(v, f);
+    }
+    return push(v, MN_WASM_FUNCREF);
+}
+
+static int instruction(vstate *v, mn__wasm_rd *rd, uint8_t op)
+{
+    int rc;
+    uint8_t t;
+    const char *sig;
+    switch (op) {
+    case 0x00: /* unreachable */
+        if (live(v)) {
+            emit(v, 0x00, 1);
+            mn__wasm_emit_label(&v->e);
+        }
+        set_unreachable(v);
+        return 0;
+    case 0x01:
+        return 0;
+    case 0x02:
+    case 0x03:
+    case 0x04:
+        return op_block(v, rd, op);
+    case 0x05:
+        return op_else(v);
+    case 0x0b:
+        return op_end(v);
+    case 0x0c:
+        return op_br(v, rd, false);
+    case 0x0d:
+        return op_br(v, rd, true);
+    case 0x0e:
+        return op_br_table(v, rd);
+    case 0x0f: {
+        const ctl *f = &v->ctls[0];
+        if ((rc = pop_vals(v, f->results, f->results_count)))
+            return rc;
+        if (live(v)) {
+            v->ops_len += f->results_count;
+            emit(v, MN__OP_RETURN, 1);
+            imm(v, f->results_count);
+            v->ops_len -= f->results_count;
+            mn__wasm_emit_label(&v->e);
+        }
+        set_unreachable(v);
+        return 0;
+    }
+    case 0x10:
+        return op_call(v, rd);
+    case 0x11:
+        return op_call_indirect(v, rd);
+    case 0x1a:
+        if ((rc = pop(v, &t)))
+            return rc;
+        if (live(v))
+            emit(v, 0x1a, 1);
+        return 0;
+    case 0x1b:
+    case 0x1c:
+        return op_select(v, rd, op == 0x1c);
+    case 0x20:
+    case 0x21:
+    case 0x22:
+        return op_local(v, rd, op);
+    case 0x23:
+    case 0x24:
+        return op_global(v, rd, op);
+    case 0x25:
+    case 0x26:
+        return op_table_access(v, rd, op);
+    case 0x3f:
+    case 0x40:
+        if ((rc = zero_byte(v, rd)))
+            return rc;
+        if (v->mod->memories_count == 0)
+            return invalid(v, "unknown memory 0");
+        if (op == 0x40 && (rc = pop_expect(v, MN_WASM_I32)))
+            return rc;
+        if (live(v))
+            emit(v, op, 1);
+        return push(v, MN_WASM_I32);
+    case 0x41:
+    case 0x42:
+    case 0x43:
+    case 0x44:
+        return op_const(v, rd, op);
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+        return op_ref(v, rd, op);
+    case 0xfc:
+        return prefixed(v, rd);
+    default:
+        break;
+    }
+    if (op >= 0x28 && op <= 0x3e)
+        return memory_access(v, rd, op);
+    if ((sig = numeric_sig(op)) != NULL)
+        return numeric(v, op, sig, v->mod->cfg.canonical_nans);
+    return mn_err_set(v->err, MN_ECORRUPT, 0, "illegal opcode 0x%02x", op);
+}
+
+static int function_body(vstate *v, mn__wasm_funcdef *fd)
+{
+    const mn__wasm_functype *ft = &v->mod->types[fd->type_index];
+    v->fd = fd;
+    v->locals = ft->params_count + fd->locals_count;
+    v->ops_len = v->ops_max = 0;
+    v->ctls_len = 0;
+    mn__wasm_emit_init(&v->e, v->mod->cfg.metered);
+    int rc = push_ctl(v, 0, NULL, 0, ft->types + ft->params_count, ft->results_count);
+    mn__wasm_rd rd = {fd->body, fd->body_end};
+    while (rc == 0 && v->ctls_len > 0) {
+        uint8_t op;
+        if ((rc = mn__wasm_rd_u8(&rd, &op, v->err)))
+            break;
+        rc = instruction(v, &rd, op);
+    }
+    if (rc == 0 && rd.p != rd.end)
+        rc = mn_err_set(v->err, MN_ECORRUPT, 0, "section size mismatch (code after end)");
+    if (rc == 0 && v->e.failed)
+        rc = mn_err_set(v->err, MN_ELIMIT, 0, "translated code too large");
+    if (rc) {
+        mn__wasm_emit_deinit(&v->e);
+        return rc;
+    }
+    fd->code = v->e.code;
+    fd->code_cells = v->e.len;
+    fd->frame_slots = v->locals + v->ops_max;
+    return 0;
+}
+
+/* ---- module-level rules ------------------------------------------------------------ */
+
+static int invalid_m(mn_err *err, const char *msg)
+{
+    return mn_err_set(err, MN_EINVAL, 0, "%s", msg);
+}
+
+/* Checks a constant expression of type `want`; globals_visible bounds global.get. */
+static int check_const(const mn_wasm_module *mod, const mn__wasm_constexpr *ce, uint8_t want,
+                       uint32_t globals_visible, mn_err *err)
+{
+    if (ce->values_count != 1)
+        return invalid_m(err, "type mismatch");
+    uint8_t t = ce->type;
+    if (ce->op == MN__WASM_CE_REF_FUNC) {
+        if (ce->index >= mod->funcs_count)
+            return invalid_m(err, "unknown function");
+        t = MN_WASM_FUNCREF;
+    } else if (ce->op == MN__WASM_CE_GLOBAL_GET) {
+        if (ce->index >= globals_visible)
+            return invalid_m(err, "unknown global");
+        if (mod->global_types[ce->index].mut)
+            return invalid_m(err, "constant expression required");
+        t = mod->global_types[ce->index].type;
+    }
+    if (t != want)
+        return invalid_m(err, "type mismatch");
+    return 0;
+}
+
+static int check_limits(const mn__wasm_limits *l, uint64_t bound, mn_err *err)
+{
+    if (l->min > bound)
+        return invalid_m(err, bound == 65536 ? "memory size must be at most 65536 pages (4GiB)"
+                                             : "table size");
+    if (l->has_max && l->max > bound)
+        return invalid_m(err, bound == 65536 ? "memory size must be at most 65536 pages (4GiB)"
+                                             : "table size");
+    if (l->has_max && l->max < l->min)
+        return invalid_m(err, "size minimum must not be greater than maximum");
+    return 0;
+}
+
+static void mark_declared(mn_wasm_module *mod, const mn__wasm_constexpr *ce)
+{
+    if (ce->op == MN__WASM_CE_REF_FUNC && ce->index < mod->funcs_count)
+        mod->func_declared[ce->index] = true;
+}
+
+static int check_imports(mn_wasm_module *mod, mn_err *err)
+{
+    for (uint32_t i = 0; i < mod->imports_count; i++) {
+        const mn__wasm_import *im = &mod->imports[i];
+        int rc = 0;
+        if (im->kind == MN_WASM_EXTERN_FUNC && im->of.type_index >= mod->types_count)
+            return invalid_m(err, "unknown type");
+        if (im->kind == MN_WASM_EXTERN_TABLE)
+            rc = check_limits(&im->of.table.lim, UINT32_MAX, err);
+        if (im->kind == MN_WASM_EXTERN_MEMORY)
+            rc = check_limits(&im->of.memory, 65536, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_segments(mn_wasm_module *mod, mn_err *err)
+{
+    for (uint32_t i = 0; i < mod->elems_count; i++) {
+        const mn__wasm_elem *el = &mod->elems[i];
+        int rc;
+        for (uint32_t k = 0; k < el->inits_count; k++)
+            if ((rc = check_const(mod, &el->inits[k], el->type, mod->global_imports_count, err)))
+                return rc;
+        if (el->mode != MN__WASM_SEG_ACTIVE)
+            continue;
+        if (el->table_index >= mod->tables_count)
+            return invalid_m(err, "unknown table");
+        if (mod->tables[el->table_index].elem != el->type)
+            return invalid_m(err, "type mismatch");
+        if ((rc = check_const(mod, &el->offset, MN_WASM_I32, mod->global_imports_count, err)))
+            return rc;
+    }
+    for (uint32_t i = 0; i < mod->datas_count; i++) {
+        const mn__wasm_data *d = &mod->datas[i];
+        if (d->mode != MN__WASM_SEG_ACTIVE)
+            continue;
+        if (d->memory_index >= mod->memories_count)
+            return invalid_m(err, "unknown memory");
+        int rc = check_const(mod, &d->offset, MN_WASM_I32, mod->global_imports_count, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static bool name_eq(mn__wasm_name a, mn__wasm_name b)
+{
+    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    const mn__wasm_export *x = a, *y = b;
+    uint32_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
+    int c = memcmp(x->name.ptr, y->name.ptr, n);
+    if (c)
+        return c;
+    return (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+static int check_exports(mn_wasm_module *mod, mn_err *err)
+{
+    static const char *unknown[] = {"unknown function", "unknown table", "unknown memory",
+                                    "unknown global"};
+    for (uint32_t i = 0; i < mod->exports_count; i++) {
+        const mn__wasm_export *ex = &mod->exports[i];
+        uint32_t counts[4] = {mod->funcs_count, mod->tables_count, mod->memories_count,
+                              mod->globals_count};
+        if (ex->index >= counts[ex->kind])
+            return invalid_m(err, unknown[ex->kind]);
+        if (ex->kind == MN_WASM_EXTERN_FUNC)
+            mod->func_declared[ex->index] = true;
+    }
+    if (mod->exports_count < 2)
+        return 0;
+    mn__wasm_export *sorted = malloc(mod->exports_count * sizeof(*sorted));
+    if (!sorted)
+        return mn_err_set(err, MN_ENOMEM, 0, "out of memory validating");
+    memcpy(sorted, mod->exports, mod->exports_count * sizeof(*sorted));
+    qsort(sorted, mod->exports_count, sizeof(*sorted), name_cmp);
+    int rc = 0;
+    for (uint32_t i = 1; i < mod->exports_count && rc == 0; i++)
+        if (name_eq(sorted[i - 1].name, sorted[i].name))
+            rc = invalid_m(err, "duplicate export name");
+    free(sorted);
+    return rc;
+}
+
+static int check_module(mn_wasm_module *mod, mn_err *err)
+{
+    int rc = check_imports(mod, err);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < mod->funcs_count; i++)
+        if (mod->func_type_index[i] >= mod->types_count)
+            return invalid_m(err, "unknown type");
+    for (uint32_t i = mod->table_imports_count; i < mod->tables_count; i++)
+        if ((rc = check_limits(&mod->tables[i].lim, UINT32_MAX, err)))
+            return rc;
+    for (uint32_t i = mod->memory_imports_count; i < mod->memories_count; i++)
+        if ((rc = check_limits(&mod->memories[i], 65536, err)))
+            return rc;
+    if (mod->memories_count > 1)
+        return invalid_m(err, "multiple memories");
+    for (uint32_t i = 0; i < mod->globals_count - mod->global_imports_count; i++) {
+        const mn__wasm_global *g = &mod->globals[i];
+        /* Initialisers see only imported globals (WebAssembly 2.0). */
+        if ((rc = check_const(mod, &g->init, g->type.type, mod->global_imports_count, err)))
+            return rc;
+        mark_declared(mod, &g->init);
+    }
+    for (uint32_t i = 0; i < mod->elems_count; i++)
+        for (uint32_t k = 0; k < mod->elems[i].inits_count; k++)
+            mark_declared(mod, &mod->elems[i].inits[k]);
+    if ((rc = check_segments(mod, err)) || (rc = check_exports(mod, err)))
+        return rc;
+    if (mod->has_start) {
+        if (mod->start >= mod->funcs_count)
+            return invalid_m(err, "unknown function");
+        const mn__wasm_functype *ft = &mod->types[mod->func_type_index[mod->start]];
+        if (ft->params_count || ft->results_count)
+            return invalid_m(err, "start function");
+    }
+    return 0;
+}
+
+int mn__wasm_validate(mn_wasm_module *mod, mn_err *err)
+{
+    int rc = check_module(mod, err);
+    if (rc)
+        return rc;
+    vstate v = {.mod = mod, .err = err};
+    uint32_t defined = mod->funcs_count - mod->func_imports_count;
+    for (uint32_t i = 0; i < defined && rc == 0; i++) {
+        rc = function_body(&v, &mod->funcs[i]);
+        if (rc)
+            mn_err_wrap(err, "function %u", mod->func_imports_count + i);
+    }
+    free(v.ops);
+    free(v.ctls);
+    return rc;
+}
