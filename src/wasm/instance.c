@@ -625,7 +625,8 @@ int mn_wasm_func_call(mn_wasm_store *store, mn_wasm_func *func, const mn_wasm_va
         rc = 0;
         mn_err herr = {0};
         mn_wasm_val *in = store->host_args, *outv = store->host_args + MN_WASM_FUNC_PARAMS_MAX;
-        memcpy(in, args, args_count * sizeof(*in));
+        if (args_count)
+            memcpy(in, args, args_count * sizeof(*in));
         for (uint32_t i = 0; i < ft->results_count; i++)
             outv[i] = (mn_wasm_val){.type = (mn_wasm_type)ft->types[ft->params_count + i]};
         if (func->host(func->host_ctx, NULL, in, outv, &herr) != 0) {
