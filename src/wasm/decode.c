@@ -21,8 +21,11 @@ static int unexpected_end(mn_err *err)
     return mn_err_set(err, MN_ECORRUPT, 0, "unexpected end");
 }
 
+/* Every reader writes its out-parameter first, so callers never see an indeterminate value
+ * (and gcc -O2 can tell). */
 int mn__wasm_rd_u8(mn__wasm_rd *rd, uint8_t *out, mn_err *err)
 {
+    *out = 0;
     if (rd->p >= rd->end)
         return unexpected_end(err);
     *out = *rd->p++;
@@ -35,6 +38,7 @@ static int rd_leb(mn__wasm_rd *rd, unsigned bits, bool is_signed, uint64_t *out,
 {
     unsigned max_bytes = (bits + 6) / 7;
     uint64_t v = 0;
+    *out = 0;
     for (unsigned i = 0; i < max_bytes; i++) {
         if (rd->p >= rd->end)
             return unexpected_end(err);
@@ -66,6 +70,7 @@ static int rd_leb(mn__wasm_rd *rd, unsigned bits, bool is_signed, uint64_t *out,
 
 int mn__wasm_rd_u32(mn__wasm_rd *rd, uint32_t *out, mn_err *err)
 {
+    *out = 0;
     uint64_t v;
     int rc = rd_leb(rd, 32, false, &v, err);
     if (rc == 0)
@@ -75,6 +80,7 @@ int mn__wasm_rd_u32(mn__wasm_rd *rd, uint32_t *out, mn_err *err)
 
 int mn__wasm_rd_s32(mn__wasm_rd *rd, int32_t *out, mn_err *err)
 {
+    *out = 0;
     uint64_t v;
     int rc = rd_leb(rd, 32, true, &v, err);
     if (rc == 0)
@@ -84,6 +90,7 @@ int mn__wasm_rd_s32(mn__wasm_rd *rd, int32_t *out, mn_err *err)
 
 int mn__wasm_rd_s33(mn__wasm_rd *rd, int64_t *out, mn_err *err)
 {
+    *out = 0;
     uint64_t v;
     int rc = rd_leb(rd, 33, true, &v, err);
     if (rc == 0)
@@ -93,6 +100,7 @@ int mn__wasm_rd_s33(mn__wasm_rd *rd, int64_t *out, mn_err *err)
 
 int mn__wasm_rd_s64(mn__wasm_rd *rd, int64_t *out, mn_err *err)
 {
+    *out = 0;
     uint64_t v;
     int rc = rd_leb(rd, 64, true, &v, err);
     if (rc == 0)
@@ -102,6 +110,7 @@ int mn__wasm_rd_s64(mn__wasm_rd *rd, int64_t *out, mn_err *err)
 
 int mn__wasm_rd_bytes(mn__wasm_rd *rd, size_t n, const uint8_t **out, mn_err *err)
 {
+    *out = rd->p;
     if ((size_t)(rd->end - rd->p) < n)
         return unexpected_end(err);
     *out = rd->p;
@@ -118,6 +127,7 @@ bool mn__wasm_is_valtype(uint8_t b)
 int mn__wasm_rd_valtype(mn__wasm_rd *rd, uint8_t *out, mn_err *err)
 {
     uint8_t b;
+    *out = 0;
     int rc = mn__wasm_rd_u8(rd, &b, err);
     if (rc)
         return rc;

@@ -82,6 +82,7 @@ static int push(vstate *v, uint8_t t)
 static int pop(vstate *v, uint8_t *out)
 {
     ctl *c = &v->ctls[v->ctls_len - 1];
+    *out = UNKNOWN;
     if (v->ops_len == c->height) {
         if (c->unreachable) {
             *out = UNKNOWN;
