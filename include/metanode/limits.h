@@ -65,6 +65,10 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 /* Locals of one function including parameters. The spec's binary.wast expects "too many
  * locals" for 2^32 and more; 50,000 matches NEAR and keeps a frame well inside the stack. */
 #define MN_WASM_FUNC_LOCALS_MAX 50000u
+/* Frame slots of one function (parameters, locals and its deepest operand stack): the
+ * translated code addresses slots with 16 bits, which keeps an operation's operands in one
+ * 8-byte cell. */
+#define MN_WASM_FRAME_SLOTS_MAX 65535u
 /* Nesting of blocks in one function: bounds the validator's explicit control stack. */
 #define MN_WASM_BLOCK_DEPTH_MAX 10000u
 /* Targets of one br_table (the spec tests use a few tens of thousands). */
@@ -98,5 +102,6 @@ MN_STATIC_ASSERT(MN_WASM_PAGES_DEFAULT <= MN_WASM_PAGES_HARD_MAX);
 MN_STATIC_ASSERT(MN_WASM_TABLE_ELEMS_DEFAULT <= MN_WASM_TABLE_ELEMS_HARD_MAX);
 MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_STACK_SLOTS_DEFAULT);
 MN_STATIC_ASSERT(MN_WASM_FUNC_PARAMS_MAX <= MN_WASM_FUNC_LOCALS_MAX);
+MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 
 #endif

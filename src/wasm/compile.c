@@ -46,10 +46,8 @@ static void put(mn__wasm_emit *e, mn__wasm_cell c)
     e->code[e->len++] = c;
 }
 
-void mn__wasm_emit_op(mn__wasm_emit *e, unsigned op, uint32_t cost)
+void mn__wasm_emit_charge(mn__wasm_emit *e, uint32_t cost)
 {
-    MN_ASSERT(op < MN__OP_COUNT);
-    MN_ASSERT(e->ops[op] != NULL);
     if (cost && e->metered) {
         if (e->fuel_cell == MN__WASM_NO_FIXUP) {
             put(e, (mn__wasm_cell){.op = e->ops[MN__OP_FUEL]});
@@ -59,6 +57,13 @@ void mn__wasm_emit_op(mn__wasm_emit *e, unsigned op, uint32_t cost)
         if (!e->failed)
             e->code[e->fuel_cell].u64 += cost;
     }
+}
+
+void mn__wasm_emit_op(mn__wasm_emit *e, unsigned op, uint32_t cost)
+{
+    MN_ASSERT(op < MN__OP_COUNT);
+    MN_ASSERT(e->ops[op] != NULL);
+    mn__wasm_emit_charge(e, cost);
     put(e, (mn__wasm_cell){.op = e->ops[op]});
 }
 

@@ -28,6 +28,8 @@ void mn__wasm_emit_deinit(mn__wasm_emit *e);
 /* Appends an operation charged `cost` fuel (0 for bookkeeping operations). */
 void mn__wasm_emit_op(mn__wasm_emit *e, unsigned op, uint32_t cost);
 void mn__wasm_emit_imm(mn__wasm_emit *e, uint64_t imm);
+/* Charges `cost` for an instruction that emits no operation (local.get, const, drop). */
+void mn__wasm_emit_charge(mn__wasm_emit *e, uint32_t cost);
 /* Marks a branch target at the current position: the next charged instruction starts a new
  * fuel segment. Also called after every branch. */
 void mn__wasm_emit_label(mn__wasm_emit *e);

@@ -194,95 +194,89 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
         mem_len = m0_ ? m0_->bytes : 0;                                                        \
     } while (0)
 
+/* Operand i of the current operation: the frame slot named in the cell after the op. */
+#define S(i) (pc[1].s[i])
+#define R(i) fp[S(i)]
 #define I32(x) ((uint32_t)(x))
 #define BIN32(label, expr)                                                                     \
     label : {                                                                                  \
-        uint32_t a = I32(sp[-2]), b = I32(sp[-1]);                                             \
-        (void)a, (void)b;                                                                      \
-        sp--;                                                                                  \
-        sp[-1] = (uint32_t)(expr);                                                             \
-        pc++;                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
+        R(2) = (uint32_t)(expr);                                                               \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define BIN64(label, expr)                                                                     \
     label : {                                                                                  \
-        uint64_t a = sp[-2], b = sp[-1];                                                       \
-        (void)a, (void)b;                                                                      \
-        sp--;                                                                                  \
-        sp[-1] = (uint64_t)(expr);                                                             \
-        pc++;                                                                                  \
+        uint64_t a = R(0), b = R(1);                                                           \
+        R(2) = (uint64_t)(expr);                                                               \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define CMP64(label, expr)                                                                     \
     label : {                                                                                  \
-        uint64_t a = sp[-2], b = sp[-1];                                                       \
-        sp--;                                                                                  \
-        sp[-1] = (uint32_t)(expr);                                                             \
-        pc++;                                                                                  \
+        uint64_t a = R(0), b = R(1);                                                           \
+        R(2) = (uint32_t)(expr);                                                               \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define UN(label, T, expr)                                                                     \
     label : {                                                                                  \
-        T a = (T)sp[-1];                                                                       \
-        sp[-1] = (expr);                                                                       \
-        pc++;                                                                                  \
+        T a = (T)R(0);                                                                         \
+        R(1) = (expr);                                                                         \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define BINF32(label, expr)                                                                    \
     label : {                                                                                  \
-        float a = f32_of(sp[-2]), b = f32_of(sp[-1]);                                          \
-        sp--;                                                                                  \
-        sp[-1] = (expr);                                                                       \
-        pc++;                                                                                  \
+        float a = f32_of(R(0)), b = f32_of(R(1));                                              \
+        R(2) = (expr);                                                                         \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define BINF64(label, expr)                                                                    \
     label : {                                                                                  \
-        double a = f64_of(sp[-2]), b = f64_of(sp[-1]);                                         \
-        sp--;                                                                                  \
-        sp[-1] = (expr);                                                                       \
-        pc++;                                                                                  \
+        double a = f64_of(R(0)), b = f64_of(R(1));                                             \
+        R(2) = (expr);                                                                         \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define LOAD(label, T, conv)                                                                   \
     label : {                                                                                  \
-        uint64_t ea = (uint64_t)I32(sp[-1]) + pc[1].u64;                                       \
+        uint64_t ea = (uint64_t)I32(R(0)) + pc[2].u64;                                         \
         if (ea + sizeof(T) > mem_len)                                                          \
             TRAP(MN_WASM_TRAP_MEMORY_OOB);                                                     \
         T v_;                                                                                  \
         memcpy(&v_, mem + ea, sizeof(T));                                                      \
-        sp[-1] = conv(v_);                                                                     \
-        pc += 2;                                                                               \
+        R(1) = conv(v_);                                                                       \
+        pc += 3;                                                                               \
         NEXT();                                                                                \
     }
 #define STORE(label, T)                                                                        \
     label : {                                                                                  \
-        uint64_t ea = (uint64_t)I32(sp[-2]) + pc[1].u64;                                       \
+        uint64_t ea = (uint64_t)I32(R(0)) + pc[2].u64;                                         \
         if (ea + sizeof(T) > mem_len)                                                          \
             TRAP(MN_WASM_TRAP_MEMORY_OOB);                                                     \
-        T v_ = (T)sp[-1];                                                                      \
+        T v_ = (T)R(1);                                                                        \
         memcpy(mem + ea, &v_, sizeof(T));                                                      \
-        sp -= 2;                                                                               \
-        pc += 2;                                                                               \
+        pc += 3;                                                                               \
         NEXT();                                                                                \
     }
 /* Float to integer: `lo < x < hi` is the exactly representable open range of the result. */
 #define TRUNC(label, FT, get, IT, lo, hi)                                                      \
     label : {                                                                                  \
-        FT x = get(sp[-1]);                                                                    \
+        FT x = get(R(0));                                                                      \
         if (x != x)                                                                            \
             TRAP(MN_WASM_TRAP_BAD_CONVERSION);                                                 \
         if (!(x > (lo) && x < (hi)))                                                           \
             TRAP(MN_WASM_TRAP_INT_OVERFLOW);                                                   \
-        sp[-1] = (uint64_t)(IT)x;                                                              \
-        if (sizeof(IT) == 4)                                                                   \
-            sp[-1] = (uint32_t)sp[-1];                                                         \
-        pc++;                                                                                  \
+        uint64_t r_ = (uint64_t)(IT)x;                                                         \
+        R(1) = sizeof(IT) == 4 ? (uint32_t)r_ : r_;                                            \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 #define TRUNC_SAT(label, FT, get, IT, lo, hi, min, max)                                        \
     label : {                                                                                  \
-        FT x = get(sp[-1]);                                                                    \
+        FT x = get(R(0));                                                                      \
         IT r;                                                                                  \
         if (x > (lo) && x < (hi))                                                              \
             r = (IT)x;                                                                         \
@@ -292,10 +286,8 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
             r = (min);                                                                         \
         else                                                                                   \
             r = (max);                                                                         \
-        sp[-1] = (uint64_t)r;                                                                  \
-        if (sizeof(IT) == 4)                                                                   \
-            sp[-1] = (uint32_t)sp[-1];                                                         \
-        pc++;                                                                                  \
+        R(1) = sizeof(IT) == 4 ? (uint32_t)(uint64_t)r : (uint64_t)r;                          \
+        pc += 2;                                                                               \
         NEXT();                                                                                \
     }
 
@@ -308,7 +300,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
                const void *const **table_out)
 {
     static const void *const ops[MN__OP_COUNT] = {
-        [0x00] = &&op_unreachable, [0x1a] = &&op_drop, [0x1b] = &&op_select,
+        [0x00] = &&op_unreachable, [0x1b] = &&op_select,
         [0x23] = &&op_global_get, [0x24] = &&op_global_set, [0x25] = &&op_table_get,
         [0x26] = &&op_table_set, [0x28] = &&op_i32_load, [0x29] = &&op_i64_load,
         [0x2a] = &&op_f32_load, [0x2b] = &&op_f64_load, [0x2c] = &&op_i32_load8_s,
@@ -362,7 +354,6 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [0xb6] = &&op_f32_demote_f64, [0xb7] = &&op_f64_convert_i32_s,
         [0xb8] = &&op_f64_convert_i32_u, [0xb9] = &&op_f64_convert_i64_s,
         [0xba] = &&op_f64_convert_i64_u, [0xbb] = &&op_f64_promote_f32,
-        [0xbc] = &&op_nop, [0xbd] = &&op_nop, [0xbe] = &&op_nop, [0xbf] = &&op_nop,
         [0xc0] = &&op_i32_extend8_s, [0xc1] = &&op_i32_extend16_s,
         [0xc2] = &&op_i64_extend8_s, [0xc3] = &&op_i64_extend16_s,
         [0xc4] = &&op_i64_extend32_s, [0xd1] = &&op_ref_is_null, [0xd2] = &&op_ref_func,
@@ -380,8 +371,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BR_UNLESS] = &&op_br_unless, [MN__OP_BR_TABLE] = &&op_br_table,
         [MN__OP_RETURN] = &&op_return, [MN__OP_CALL] = &&op_call,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
-        [MN__OP_LOCAL_GET] = &&op_local_get, [MN__OP_LOCAL_SET] = &&op_local_set,
-        [MN__OP_LOCAL_TEE] = &&op_local_tee, [MN__OP_CANON_F32] = &&op_canon_f32,
+        [MN__OP_COPY] = &&op_copy, [MN__OP_CANON_F32] = &&op_canon_f32,
         [MN__OP_CANON_F64] = &&op_canon_f64,
     };
     if (table_out) {
@@ -396,11 +386,11 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
     mn__wasm_frame *frame = store->frames;
     mn_wasm_instance *inst = func->inst;
     const mn__wasm_cell *pc;
-    uint64_t *fp = store->stack, *sp;
+    uint64_t *fp = store->stack;
     uint8_t *mem;
     uint64_t mem_len;
-    uint32_t ret_keep;
     mn_wasm_func *callee;
+    uint64_t *args;
 
     frame->pc = NULL;
     frame->fp = NULL;
@@ -411,15 +401,11 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         if (fp + d->frame_slots > stack_end)
             TRAP(MN_WASM_TRAP_STACK);
         memset(fp + np, 0, (size_t)d->locals_count * sizeof(uint64_t));
-        sp = fp + np + d->locals_count;
         pc = d->code;
     }
     RELOAD_MEMORY();
     NEXT();
 
-op_nop:
-    pc++;
-    NEXT();
 op_unreachable:
     TRAP(MN_WASM_TRAP_UNREACHABLE);
 op_fuel: {
@@ -433,110 +419,97 @@ op_fuel: {
 op_br:
     pc = pc + 1 + pc[1].i64;
     NEXT();
-op_br_drop: {
-    uint64_t keep = pc[2].u64;
-    uint64_t *base = fp + pc[3].u64;
-    memmove(base, sp - keep, keep * sizeof(uint64_t));
-    sp = base + keep;
-    pc = pc + 1 + pc[1].i64;
+op_br_drop:
+    memmove(fp + S(2), fp + S(1), (size_t)S(3) * sizeof(uint64_t));
+    pc = pc + 2 + pc[2].i64;
     NEXT();
-}
 op_br_if:
-    if (I32(*--sp))
-        pc = pc + 1 + pc[1].i64;
+    if (I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
     else
-        pc += 2;
+        pc += 3;
     NEXT();
 op_br_if_drop:
-    if (I32(*--sp)) {
-        uint64_t keep = pc[2].u64;
-        uint64_t *base = fp + pc[3].u64;
-        memmove(base, sp - keep, keep * sizeof(uint64_t));
-        sp = base + keep;
-        pc = pc + 1 + pc[1].i64;
+    if (I32(R(0))) {
+        memmove(fp + S(2), fp + S(1), (size_t)S(3) * sizeof(uint64_t));
+        pc = pc + 2 + pc[2].i64;
     } else {
-        pc += 4;
+        pc += 3;
     }
     NEXT();
 op_br_unless:
-    if (!I32(*--sp))
-        pc = pc + 1 + pc[1].i64;
+    if (!I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
     else
-        pc += 2;
+        pc += 3;
     NEXT();
 op_br_table: {
-    uint64_t n = pc[1].u64, keep = pc[2].u64;
-    uint64_t i = I32(*--sp);
+    uint64_t n = pc[2].u64;
+    uint64_t i = I32(R(0));
     if (i > n)
         i = n;
     const mn__wasm_cell *e = pc + 3 + 2 * i;
+    uint32_t keep = S(1), from = S(2);
     if (e[0].i64 == -1) {
-        ret_keep = (uint32_t)keep;
+        memmove(fp, fp + from, (size_t)keep * sizeof(uint64_t));
         goto do_return;
     }
-    uint64_t *base = fp + e[1].u64;
-    if (sp - keep != base) {
-        memmove(base, sp - keep, keep * sizeof(uint64_t));
-        sp = base + keep;
-    }
+    if (from != e[1].u64)
+        memmove(fp + e[1].u64, fp + from, (size_t)keep * sizeof(uint64_t));
     pc = e + e[0].i64;
     NEXT();
 }
 op_return:
-    ret_keep = (uint32_t)pc[1].u64;
+    memmove(fp, fp + S(0), (size_t)S(1) * sizeof(uint64_t));
 do_return:
-    memmove(fp, sp - ret_keep, ret_keep * sizeof(uint64_t));
-    sp = fp + ret_keep;
     if (frame->pc == NULL)
         goto done;
     pc = frame->pc;
     fp = frame->fp;
-    inst = frame->inst;
+    if (frame->inst != inst) {
+        inst = frame->inst;
+        RELOAD_MEMORY();
+    }
     frame--;
-    RELOAD_MEMORY();
     NEXT();
 op_call:
-    callee = inst->funcs[pc[1].u64];
-    pc += 2;
+    callee = inst->funcs[pc[2].u64];
+    args = fp + S(0);
+    pc += 3;
     goto do_call;
 op_call_indirect: {
-    mn_wasm_table *t = inst->tables[pc[2].u64];
-    uint32_t i = I32(*--sp);
+    mn_wasm_table *t = inst->tables[pc[3].u64];
+    uint32_t i = I32(R(1));
     if (i >= t->size)
         TRAP(MN_WASM_TRAP_UNDEFINED_ELEM);
     callee = (mn_wasm_func *)(uintptr_t)t->elems[i];
     if (!callee)
         TRAP(MN_WASM_TRAP_UNINIT_ELEM);
-    const mn__wasm_functype *want = &inst->mod->types[pc[1].u64];
+    const mn__wasm_functype *want = &inst->mod->types[pc[2].u64];
     if (callee->type != want && !mn__wasm_functype_eq(callee->type, want))
         TRAP(MN_WASM_TRAP_INDIRECT_TYPE);
-    pc += 3;
+    args = fp + S(0);
+    pc += 4;
     goto do_call;
 }
 do_call: {
-    uint32_t np = callee->type->params_count;
     if (callee->host) {
         store->fuel = fuel;
-        if (host_call(store, callee, inst, sp - np, err) != 0) {
-            store->frames[0].pc = NULL;
+        if (host_call(store, callee, inst, args, err) != 0)
             return -MN_ETRAP;
-        }
         fuel = store->fuel;
-        sp = sp - np + callee->type->results_count;
         RELOAD_MEMORY();
         NEXT();
     }
     const mn__wasm_funcdef *d = callee->def;
-    uint64_t *nfp = sp - np;
-    if (frame + 1 >= frames_end || nfp + d->frame_slots > stack_end)
+    if (frame + 1 >= frames_end || args + d->frame_slots > stack_end)
         TRAP(MN_WASM_TRAP_STACK);
     frame++;
     frame->pc = pc;
     frame->fp = fp;
     frame->inst = inst;
-    fp = nfp;
-    memset(fp + np, 0, (size_t)d->locals_count * sizeof(uint64_t));
-    sp = fp + np + d->locals_count;
+    fp = args;
+    memset(fp + callee->type->params_count, 0, (size_t)d->locals_count * sizeof(uint64_t));
     pc = d->code;
     if (callee->inst != inst) {
         inst = callee->inst;
@@ -545,50 +518,34 @@ do_call: {
     NEXT();
 }
 op_const:
-    *sp++ = pc[1].u64;
-    pc += 2;
+    R(0) = pc[2].u64;
+    pc += 3;
     NEXT();
-op_local_get:
-    *sp++ = fp[pc[1].u64];
-    pc += 2;
-    NEXT();
-op_local_set:
-    fp[pc[1].u64] = *--sp;
-    pc += 2;
-    NEXT();
-op_local_tee:
-    fp[pc[1].u64] = sp[-1];
+op_copy:
+    R(1) = R(0);
     pc += 2;
     NEXT();
 op_global_get:
-    *sp++ = inst->globals[pc[1].u64]->val;
-    pc += 2;
+    R(0) = inst->globals[pc[2].u64]->val;
+    pc += 3;
     NEXT();
 op_global_set:
-    inst->globals[pc[1].u64]->val = *--sp;
+    inst->globals[pc[2].u64]->val = R(0);
+    pc += 3;
+    NEXT();
+op_select:
+    R(3) = I32(R(2)) ? R(0) : R(1);
     pc += 2;
     NEXT();
-op_drop:
-    sp--;
-    pc++;
-    NEXT();
-op_select: {
-    uint32_t c = I32(sp[-1]);
-    sp -= 2;
-    if (!c)
-        sp[-1] = sp[0];
-    pc++;
-    NEXT();
-}
 op_canon_f32:
-    if ((sp[-1] & 0x7fffffffu) > 0x7f800000u)
-        sp[-1] = 0x7fc00000u;
-    pc++;
+    if ((R(0) & 0x7fffffffu) > 0x7f800000u)
+        R(0) = 0x7fc00000u;
+    pc += 2;
     NEXT();
 op_canon_f64:
-    if ((sp[-1] & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
-        sp[-1] = 0x7ff8000000000000ull;
-    pc++;
+    if ((R(0) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
+        R(0) = 0x7ff8000000000000ull;
+    pc += 2;
     NEXT();
 
     /* ---- memory ---- */
@@ -616,142 +573,133 @@ op_canon_f64:
     STORE(op_i64_store16, uint16_t)
     STORE(op_i64_store32, uint32_t)
 op_memory_size:
-    *sp++ = (uint32_t)(mem_len / MN__WASM_PAGE_BYTES);
-    pc++;
+    R(0) = (uint32_t)(mem_len / MN__WASM_PAGE_BYTES);
+    pc += 2;
     NEXT();
 op_memory_grow: {
     int fatal = 0;
-    int64_t old = mn__wasm_memory_grow(inst->memories[0], I32(sp[-1]), &fatal);
+    int64_t old = mn__wasm_memory_grow(inst->memories[0], I32(R(0)), &fatal);
     if (fatal) {
         store->fuel = fuel;
         store->trap = MN_WASM_TRAP_NONE;
         return mn_err_set(err, MN_ENOMEM, 0, "out of memory growing a memory");
     }
-    sp[-1] = (uint32_t)old;
+    R(1) = (uint32_t)old;
     RELOAD_MEMORY();
-    pc++;
+    pc += 2;
     NEXT();
 }
 op_memory_init: {
-    uint64_t n = I32(sp[-1]), s = I32(sp[-2]), d = I32(sp[-3]);
-    uint32_t seg = (uint32_t)pc[1].u64;
-    sp -= 3;
+    uint64_t d = I32(R(0)), s = I32(R(1)), n = I32(R(2));
+    uint32_t seg = (uint32_t)pc[2].u64;
     if (s + n > inst->data_sizes[seg] || d + n > mem_len)
         TRAP(MN_WASM_TRAP_MEMORY_OOB);
     if (n)
         memcpy(mem + d, inst->mod->datas[seg].bytes + s, n);
-    pc += 2;
+    pc += 3;
     NEXT();
 }
 op_data_drop:
-    inst->data_sizes[pc[1].u64] = 0;
-    pc += 2;
+    inst->data_sizes[pc[2].u64] = 0;
+    pc += 3;
     NEXT();
 op_memory_copy: {
-    uint64_t n = I32(sp[-1]), s = I32(sp[-2]), d = I32(sp[-3]);
-    sp -= 3;
+    uint64_t d = I32(R(0)), s = I32(R(1)), n = I32(R(2));
     if (s + n > mem_len || d + n > mem_len)
         TRAP(MN_WASM_TRAP_MEMORY_OOB);
     if (n)
         memmove(mem + d, mem + s, n);
-    pc++;
+    pc += 2;
     NEXT();
 }
 op_memory_fill: {
-    uint64_t n = I32(sp[-1]), d = I32(sp[-3]);
-    uint8_t val = (uint8_t)sp[-2];
-    sp -= 3;
+    uint64_t d = I32(R(0)), n = I32(R(2));
+    uint8_t val = (uint8_t)R(1);
     if (d + n > mem_len)
         TRAP(MN_WASM_TRAP_MEMORY_OOB);
     if (n)
         memset(mem + d, val, n);
-    pc++;
+    pc += 2;
     NEXT();
 }
 
     /* ---- tables and references ---- */
 op_table_get: {
-    mn_wasm_table *t = inst->tables[pc[1].u64];
-    uint32_t i = I32(sp[-1]);
+    mn_wasm_table *t = inst->tables[pc[2].u64];
+    uint32_t i = I32(R(0));
     if (i >= t->size)
         TRAP(MN_WASM_TRAP_TABLE_OOB);
-    sp[-1] = t->elems[i];
-    pc += 2;
+    R(1) = t->elems[i];
+    pc += 3;
     NEXT();
 }
 op_table_set: {
-    mn_wasm_table *t = inst->tables[pc[1].u64];
-    uint32_t i = I32(sp[-2]);
+    mn_wasm_table *t = inst->tables[pc[2].u64];
+    uint32_t i = I32(R(0));
     if (i >= t->size)
         TRAP(MN_WASM_TRAP_TABLE_OOB);
-    t->elems[i] = sp[-1];
-    sp -= 2;
-    pc += 2;
+    t->elems[i] = R(1);
+    pc += 3;
     NEXT();
 }
 op_table_size:
-    *sp++ = inst->tables[pc[1].u64]->size;
-    pc += 2;
+    R(0) = inst->tables[pc[2].u64]->size;
+    pc += 3;
     NEXT();
 op_table_grow: {
     int fatal = 0;
-    int64_t old = mn__wasm_table_grow(inst->tables[pc[1].u64], I32(sp[-1]), sp[-2], &fatal);
+    int64_t old = mn__wasm_table_grow(inst->tables[pc[2].u64], I32(R(1)), R(0), &fatal);
     if (fatal) {
         store->fuel = fuel;
         return mn_err_set(err, MN_ENOMEM, 0, "out of memory growing a table");
     }
-    sp--;
-    sp[-1] = (uint32_t)old;
-    pc += 2;
+    R(2) = (uint32_t)old;
+    pc += 3;
     NEXT();
 }
 op_table_fill: {
-    mn_wasm_table *t = inst->tables[pc[1].u64];
-    uint64_t n = I32(sp[-1]), i = I32(sp[-3]), val = sp[-2];
-    sp -= 3;
+    mn_wasm_table *t = inst->tables[pc[2].u64];
+    uint64_t i = I32(R(0)), val = R(1), n = I32(R(2));
     if (i + n > t->size)
         TRAP(MN_WASM_TRAP_TABLE_OOB);
     for (uint64_t k = 0; k < n; k++)
         t->elems[i + k] = val;
-    pc += 2;
+    pc += 3;
     NEXT();
 }
 op_table_copy: {
-    mn_wasm_table *td = inst->tables[pc[1].u64], *ts = inst->tables[pc[2].u64];
-    uint64_t n = I32(sp[-1]), s = I32(sp[-2]), d = I32(sp[-3]);
-    sp -= 3;
+    mn_wasm_table *td = inst->tables[pc[2].u64], *ts = inst->tables[pc[3].u64];
+    uint64_t d = I32(R(0)), s = I32(R(1)), n = I32(R(2));
     if (s + n > ts->size || d + n > td->size)
         TRAP(MN_WASM_TRAP_TABLE_OOB);
     if (n)
         memmove(td->elems + d, ts->elems + s, n * sizeof(uint64_t));
-    pc += 3;
+    pc += 4;
     NEXT();
 }
 op_table_init: {
-    uint32_t seg = (uint32_t)pc[1].u64;
-    mn_wasm_table *t = inst->tables[pc[2].u64];
-    uint64_t n = I32(sp[-1]), s = I32(sp[-2]), d = I32(sp[-3]);
-    sp -= 3;
+    uint32_t seg = (uint32_t)pc[2].u64;
+    mn_wasm_table *t = inst->tables[pc[3].u64];
+    uint64_t d = I32(R(0)), s = I32(R(1)), n = I32(R(2));
     if (s + n > inst->elem_sizes[seg] || d + n > t->size)
         TRAP(MN_WASM_TRAP_TABLE_OOB);
     if (n)
         memcpy(t->elems + d, inst->elem_refs[seg] + s, n * sizeof(uint64_t));
-    pc += 3;
+    pc += 4;
     NEXT();
 }
 op_elem_drop:
-    inst->elem_sizes[pc[1].u64] = 0;
-    pc += 2;
+    inst->elem_sizes[pc[2].u64] = 0;
+    pc += 3;
     NEXT();
 op_ref_is_null:
-    sp[-1] = sp[-1] == 0;
-    pc++;
-    NEXT();
-op_ref_func:
-    *sp++ = (uint64_t)(uintptr_t)inst->funcs[pc[1].u64];
+    R(1) = R(0) == 0;
     pc += 2;
     NEXT();
-
+op_ref_func:
+    R(0) = (uint64_t)(uintptr_t)inst->funcs[pc[2].u64];
+    pc += 3;
+    NEXT();
     /* ---- i32 ---- */
     UN(op_i32_eqz, uint32_t, a == 0)
     BIN32(op_i32_eq, a == b)
@@ -771,41 +719,37 @@ op_ref_func:
     BIN32(op_i32_sub, a - b)
     BIN32(op_i32_mul, a * b)
 op_i32_div_s: {
-    uint32_t a = I32(sp[-2]), b = I32(sp[-1]);
+    uint32_t a = I32(R(0)), b = I32(R(1));
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
     if (a == 0x80000000u && b == 0xffffffffu)
         TRAP(MN_WASM_TRAP_INT_OVERFLOW);
-    sp--;
-    sp[-1] = (uint32_t)((int32_t)a / (int32_t)b);
-    pc++;
+    R(2) = (uint32_t)((int32_t)a / (int32_t)b);
+    pc += 2;
     NEXT();
 }
 op_i32_div_u: {
-    uint32_t a = I32(sp[-2]), b = I32(sp[-1]);
+    uint32_t a = I32(R(0)), b = I32(R(1));
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = a / b;
-    pc++;
+    R(2) = a / b;
+    pc += 2;
     NEXT();
 }
 op_i32_rem_s: {
-    uint32_t a = I32(sp[-2]), b = I32(sp[-1]);
+    uint32_t a = I32(R(0)), b = I32(R(1));
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b);
-    pc++;
+    R(2) = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b);
+    pc += 2;
     NEXT();
 }
 op_i32_rem_u: {
-    uint32_t a = I32(sp[-2]), b = I32(sp[-1]);
+    uint32_t a = I32(R(0)), b = I32(R(1));
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = a % b;
-    pc++;
+    R(2) = a % b;
+    pc += 2;
     NEXT();
 }
     BIN32(op_i32_and, a & b)
@@ -836,41 +780,37 @@ op_i32_rem_u: {
     BIN64(op_i64_sub, a - b)
     BIN64(op_i64_mul, a * b)
 op_i64_div_s: {
-    uint64_t a = sp[-2], b = sp[-1];
+    uint64_t a = R(0), b = R(1);
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
     if (a == 0x8000000000000000ull && b == UINT64_MAX)
         TRAP(MN_WASM_TRAP_INT_OVERFLOW);
-    sp--;
-    sp[-1] = (uint64_t)((int64_t)a / (int64_t)b);
-    pc++;
+    R(2) = (uint64_t)((int64_t)a / (int64_t)b);
+    pc += 2;
     NEXT();
 }
 op_i64_div_u: {
-    uint64_t a = sp[-2], b = sp[-1];
+    uint64_t a = R(0), b = R(1);
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = a / b;
-    pc++;
+    R(2) = a / b;
+    pc += 2;
     NEXT();
 }
 op_i64_rem_s: {
-    uint64_t a = sp[-2], b = sp[-1];
+    uint64_t a = R(0), b = R(1);
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = b == UINT64_MAX ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
-    pc++;
+    R(2) = b == UINT64_MAX ? 0 : (uint64_t)((int64_t)a % (int64_t)b);
+    pc += 2;
     NEXT();
 }
 op_i64_rem_u: {
-    uint64_t a = sp[-2], b = sp[-1];
+    uint64_t a = R(0), b = R(1);
     if (b == 0)
         TRAP(MN_WASM_TRAP_DIV_ZERO);
-    sp--;
-    sp[-1] = a % b;
-    pc++;
+    R(2) = a % b;
+    pc += 2;
     NEXT();
 }
     BIN64(op_i64_and, a & b)

@@ -108,6 +108,7 @@ typedef union mn__wasm_cell {
     uint64_t u64;
     int64_t i64;
     uint32_t u32;
+    uint16_t s[4]; /* frame slots an operation reads and writes */
 } mn__wasm_cell;
 
 typedef struct mn__wasm_funcdef {
@@ -207,18 +208,16 @@ enum {
     MN__OP_FC = 0x100,
     MN__OP_FUEL = 0x120,  /* imm: cost */
     MN__OP_BR,            /* imm: offset */
-    MN__OP_BR_DROP,       /* imm: offset, keep, height */
-    MN__OP_BR_IF,         /* imm: offset */
-    MN__OP_BR_IF_DROP,    /* imm: offset, keep, height */
-    MN__OP_BR_UNLESS,     /* imm: offset */
-    MN__OP_BR_TABLE,      /* imm: count, keep, then (offset, height) x (count + 1) */
-    MN__OP_RETURN,        /* imm: results */
-    MN__OP_CALL,          /* imm: function index */
-    MN__OP_CALL_INDIRECT, /* imm: type index, table index */
-    MN__OP_CONST,         /* imm: slot value */
-    MN__OP_LOCAL_GET,     /* imm: slot */
-    MN__OP_LOCAL_SET,
-    MN__OP_LOCAL_TEE,
+    MN__OP_BR_DROP,       /* slots: -, from, to, keep; imm: offset */
+    MN__OP_BR_IF,         /* slots: cond; imm: offset */
+    MN__OP_BR_IF_DROP,    /* slots: cond, from, to, keep; imm: offset */
+    MN__OP_BR_UNLESS,     /* slots: cond; imm: offset */
+    MN__OP_BR_TABLE,      /* slots: index, keep, from; imm: count, (offset, to) x (count+1) */
+    MN__OP_RETURN,        /* slots: from, keep */
+    MN__OP_CALL,          /* slots: args base; imm: function index */
+    MN__OP_CALL_INDIRECT, /* slots: args base, index; imm: type index, table index */
+    MN__OP_CONST,         /* slots: to; imm: value */
+    MN__OP_COPY,          /* slots: from, to */
     MN__OP_CANON_F32,
     MN__OP_CANON_F64,
     MN__OP_COUNT

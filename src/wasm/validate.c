@@ -5,10 +5,13 @@
  * function, C.refs) come first; then each body is decoded instruction by instruction and type
  * checked with the operand/control stack algorithm of the spec's appendix (explicit bounded
  * stacks, no recursion, the polymorphic stack after unreachable code), and every instruction
- * in live code is handed to the emitter (compile.h). Because the physical value stack mirrors
- * the validator's operand stack, every branch's keep/drop is known statically. Code after an
- * unconditional branch is validated but not emitted. Malformed encodings met inside bodies are
- * MN_ECORRUPT, type errors MN_EINVAL.
+ * in live code is translated into slot-addressed code (compile.h): operand stack position i
+ * lives in frame slot locals + i, `local.get` and constants are kept as pending aliases on the
+ * validator's stack and read in place by the instruction that consumes them, and a result
+ * stored to a local by the next `local.set`/`local.tee` is written there directly. Pending
+ * values are materialised into their home slots before any label, branch or call, and before
+ * a write to a local they alias. Code after an unconditional branch is validated but not
+ * emitted. Malformed encodings met inside bodies are MN_ECORRUPT, type errors MN_EINVAL.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,18 @@
 
 #define UNKNOWN 0 /* the bottom type of the polymorphic stack */
 #define OPERANDS_MAX (1u << 20)
+#define NONE UINT32_MAX
+#define ALIAS_SCAN_MAX 64u /* longest pending run searched for aliases before a local write */
+
+enum { LOC_TEMP, LOC_LOCAL, LOC_CONST };
+
+/* One entry of the validator's operand stack and where its value is. */
+typedef struct sv {
+    uint8_t type;
+    uint8_t loc;
+    uint32_t local;
+    uint64_t k;
+} sv;
 
 typedef struct ctl {
     uint8_t kind; /* 0 function, 0x02 block, 0x03 loop, 0x04 if, 0x05 else */
@@ -35,10 +50,15 @@ typedef struct vstate {
     const mn_wasm_module *mod;
     const mn__wasm_funcdef *fd;
     uint32_t locals; /* params + declared locals */
-    uint8_t *ops;
+    sv *ops;
     uint32_t ops_len, ops_cap, ops_max;
+    uint32_t pending_lo; /* entries below are all LOC_TEMP */
     ctl *ctls;
     uint32_t ctls_len, ctls_cap;
+    /* The last emitted operation's result slot(s), retargetable by a following local.set. */
+    uint32_t rt_cell[2];
+    uint8_t rt_field[2];
+    uint32_t rt_pos;
     mn__wasm_emit e;
     mn_err *err;
 } vstate;
@@ -61,22 +81,29 @@ static int mismatch(vstate *v)
 
 /* ---- operand and control stacks (the spec appendix algorithm) ------------------------ */
 
-static int push(vstate *v, uint8_t t)
+static int push_loc(vstate *v, uint8_t t, uint8_t loc, uint32_t local, uint64_t k)
 {
     if (v->ops_len == v->ops_cap) {
         if (v->ops_cap >= OPERANDS_MAX)
             return mn_err_set(v->err, MN_ELIMIT, 0, "operand stack too deep");
         uint32_t cap = v->ops_cap ? v->ops_cap * 2 : 64;
-        uint8_t *ops = realloc(v->ops, cap);
+        sv *ops = realloc(v->ops, cap * sizeof(*ops));
         if (!ops)
             return mn_err_set(v->err, MN_ENOMEM, 0, "out of memory validating");
         v->ops = ops;
         v->ops_cap = cap;
     }
-    v->ops[v->ops_len++] = t;
+    if (loc != LOC_TEMP && v->pending_lo > v->ops_len)
+        v->pending_lo = v->ops_len;
+    v->ops[v->ops_len++] = (sv){t, loc, local, k};
     if (v->ops_len > v->ops_max)
         v->ops_max = v->ops_len;
     return 0;
+}
+
+static int push(vstate *v, uint8_t t)
+{
+    return push_loc(v, t, LOC_TEMP, 0, 0);
 }
 
 static int pop(vstate *v, uint8_t *out)
@@ -84,13 +111,11 @@ static int pop(vstate *v, uint8_t *out)
     ctl *c = &v->ctls[v->ctls_len - 1];
     *out = UNKNOWN;
     if (v->ops_len == c->height) {
-        if (c->unreachable) {
-            *out = UNKNOWN;
+        if (c->unreachable)
             return 0;
-        }
         return mismatch(v);
     }
-    *out = v->ops[--v->ops_len];
+    *out = v->ops[--v->ops_len].type;
     return 0;
 }
 
@@ -161,8 +186,6 @@ static int push_ctl(vstate *v, uint8_t kind, const uint8_t *params, uint32_t np,
 
 static int pop_ctl(vstate *v, ctl *out)
 {
-    if (v->ctls_len == 0)
-        return invalid(v, "unexpected end");
     ctl *c = &v->ctls[v->ctls_len - 1];
     int rc = pop_vals(v, c->results, c->results_count);
     if (rc)
@@ -192,10 +215,22 @@ static void label_types(const ctl *c, const uint8_t **types, uint32_t *n)
     }
 }
 
-/* ---- emission helpers -------------------------------------------------------------- */
+/* ---- emission ------------------------------------------------------------------------ */
+
+/* Home slot of operand stack position pos. */
+static uint32_t home(const vstate *v, uint32_t pos)
+{
+    return v->locals + pos;
+}
+
+static void no_retarget(vstate *v)
+{
+    v->rt_cell[0] = v->rt_cell[1] = NONE;
+}
 
 static void emit(vstate *v, unsigned op, uint32_t cost)
 {
+    no_retarget(v);
     mn__wasm_emit_op(&v->e, op, cost);
 }
 
@@ -204,31 +239,99 @@ static void imm(vstate *v, uint64_t x)
     mn__wasm_emit_imm(&v->e, x);
 }
 
-/* Emits the target part of a branch to label depth `depth` from the current height: either a
- * plain offset, or offset + keep + base when values must move down. For the function's own
- * label the branch is a return. */
-static void emit_branch(vstate *v, unsigned op_plain, unsigned op_drop, uint32_t depth)
+/* Emits the slot cell of the current operation; returns its index. */
+static uint32_t slots(vstate *v, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    mn__wasm_cell cell = {.u64 = 0};
+    cell.s[0] = (uint16_t)a;
+    cell.s[1] = (uint16_t)b;
+    cell.s[2] = (uint16_t)c;
+    cell.s[3] = (uint16_t)d;
+    uint32_t at = v->e.len;
+    mn__wasm_emit_imm(&v->e, cell.u64);
+    return at;
+}
+
+static void label(vstate *v)
+{
+    no_retarget(v);
+    mn__wasm_emit_label(&v->e);
+}
+
+/* Records that the operation just emitted wrote stack position pos through field `field` of
+ * the slot cell at `cell`. */
+static void retargetable(vstate *v, uint32_t cell, uint8_t field, uint32_t pos)
+{
+    v->rt_cell[0] = cell;
+    v->rt_field[0] = field;
+    v->rt_cell[1] = NONE;
+    v->rt_pos = pos;
+}
+
+/* Puts the value of stack position pos into its home slot. */
+static void materialize(vstate *v, uint32_t pos)
+{
+    sv *e = &v->ops[pos];
+    if (e->loc == LOC_LOCAL) {
+        emit(v, MN__OP_COPY, 0);
+        slots(v, e->local, home(v, pos), 0, 0);
+    } else if (e->loc == LOC_CONST) {
+        emit(v, MN__OP_CONST, 0);
+        slots(v, home(v, pos), 0, 0, 0);
+        imm(v, e->k);
+    }
+    e->loc = LOC_TEMP;
+}
+
+static void materialize_all(vstate *v)
+{
+    uint32_t from = v->pending_lo < v->ops_len ? v->pending_lo : v->ops_len;
+    for (uint32_t i = from; i < v->ops_len; i++)
+        materialize(v, i);
+    v->pending_lo = v->ops_len;
+}
+
+/* Slot to read the (already popped) entry at pos from; constants are materialised. */
+static uint32_t src(vstate *v, uint32_t pos)
+{
+    sv *e = &v->ops[pos];
+    if (e->loc == LOC_CONST)
+        materialize(v, pos);
+    return e->loc == LOC_LOCAL ? e->local : home(v, pos);
+}
+
+/* Emits the target part of a branch to label depth `depth` with the label's values on top of
+ * the stack (already materialised). `cond` is the condition's slot for conditional forms. */
+static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t depth)
 {
     ctl *c = &v->ctls[v->ctls_len - 1 - depth];
     const uint8_t *types;
     uint32_t keep;
     label_types(c, &types, &keep);
+    uint32_t from = home(v, v->ops_len - keep);
     if (c->kind == 0) {
-        MN_ASSERT(op_plain == MN__OP_BR);
-        emit(v, MN__OP_RETURN, 1);
-        imm(v, keep);
+        uint32_t skip = MN__WASM_NO_FIXUP;
+        if (conditional) {
+            emit(v, MN__OP_BR_UNLESS, 1);
+            slots(v, cond, 0, 0, 0);
+            mn__wasm_emit_fixup(&v->e, &skip);
+        }
+        emit(v, MN__OP_RETURN, conditional ? 0 : 1);
+        slots(v, from, keep, 0, 0);
+        mn__wasm_emit_patch(&v->e, skip);
         return;
     }
-    bool moves = v->ops_len != c->height + keep;
-    emit(v, moves ? op_drop : op_plain, 1);
+    uint32_t to = home(v, c->height);
+    bool moves = keep && from != to;
+    unsigned op = conditional ? (moves ? MN__OP_BR_IF_DROP : MN__OP_BR_IF)
+                              : (moves ? MN__OP_BR_DROP : MN__OP_BR);
+    emit(v, op, 1);
+    if (conditional || moves)
+        slots(v, cond, from, to, keep);
     if (c->kind == 0x03)
         mn__wasm_emit_backward(&v->e, c->label);
     else
         mn__wasm_emit_fixup(&v->e, &c->fixups);
-    if (moves) {
-        imm(v, keep);
-        imm(v, v->locals + c->height);
-    }
 }
 
 /* ---- immediates -------------------------------------------------------------------- */
@@ -289,8 +392,8 @@ static int memarg(vstate *v, mn__wasm_rd *rd, uint32_t natural_log2, uint32_t *o
 
 /* ---- instruction groups --------------------------------------------------------------- */
 
-/* Signatures of the plain numeric instructions: "ab>r" pops a then b... no: operands in
- * order, then '>' and the result. i=i32 I=i64 f=f32 F=f64. */
+/* Signatures of the plain numeric instructions: operand types, '>', result type;
+ * i=i32 I=i64 f=f32 F=f64. */
 static const char *numeric_sig(unsigned op)
 {
     if (op == 0x45)
@@ -360,6 +463,12 @@ static unsigned canon_op(unsigned op)
     return 0;
 }
 
+/* Reinterpretations only relabel the bits: no code. */
+static bool is_reinterpret(unsigned op)
+{
+    return op >= 0xbc && op <= 0xbf;
+}
+
 static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
 {
     const char *gt = strchr(sig, '>');
@@ -369,12 +478,30 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
         if (rc)
             return rc;
     }
-    if (live(v)) {
-        emit(v, op, 1);
-        if (canon && canon_op(op))
-            emit(v, canon_op(op), 0);
+    uint32_t pos = v->ops_len;
+    if (!live(v))
+        return push(v, sig_type(gt[1]));
+    if (is_reinterpret(op)) {
+        mn__wasm_emit_charge(&v->e, 1);
+        v->ops_len++; /* same value, same location */
+        v->ops[pos].type = sig_type(gt[1]);
+        return 0;
     }
-    return push(v, sig_type(gt[1]));
+    uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
+    emit(v, op, 1);
+    uint32_t cell = n == 2 ? slots(v, a, b, home(v, pos), 0) : slots(v, a, home(v, pos), 0, 0);
+    uint8_t field = n == 2 ? 2 : 1;
+    int rc = push(v, sig_type(gt[1]));
+    if (canon && canon_op(op)) {
+        emit(v, canon_op(op), 0);
+        uint32_t c2 = slots(v, home(v, pos), 0, 0, 0);
+        retargetable(v, cell, field, pos);
+        v->rt_cell[1] = c2;
+        v->rt_field[1] = 0;
+    } else {
+        retargetable(v, cell, field, pos);
+    }
+    return rc;
 }
 
 /* Loads 0x28-0x35 and stores 0x36-0x3e. */
@@ -397,9 +524,19 @@ static int memory_access(vstate *v, mn__wasm_rd *rd, unsigned op)
         if ((rc = pop_expect(v, sig_type(store_type[k]))) || (rc = pop_expect(v, MN_WASM_I32)))
             return rc;
     }
+    uint32_t pos = v->ops_len;
     if (live(v)) {
+        uint32_t a = src(v, pos);
+        uint32_t b = load ? home(v, pos) : src(v, pos + 1);
         emit(v, op, 1);
+        uint32_t cell = slots(v, a, b, 0, 0);
         imm(v, offset);
+        if (load) {
+            rc = push(v, sig_type(load_type[k]));
+            retargetable(v, cell, 1, pos);
+            return rc;
+        }
+        return 0;
     }
     return load ? push(v, sig_type(load_type[k])) : 0;
 }
@@ -427,6 +564,13 @@ static int need_data(vstate *v, uint32_t s)
     return 0;
 }
 
+static int need_memory(vstate *v)
+{
+    if (v->mod->memories_count == 0)
+        return invalid(v, "unknown memory 0");
+    return 0;
+}
+
 static int zero_byte(vstate *v, mn__wasm_rd *rd)
 {
     uint8_t b;
@@ -446,36 +590,51 @@ static int pop3(vstate *v, uint8_t a, uint8_t b, uint8_t c)
     return rc;
 }
 
+/* Emits an operation reading the `n` popped entries at pos.. (and writing `dst` when it has a
+ * result), followed by its immediates. */
+static void emit_sources(vstate *v, unsigned op, uint32_t pos, uint32_t n, bool result,
+                         uint64_t imm1, uint64_t imm2, uint32_t nimm)
+{
+    uint32_t s[4] = {0, 0, 0, 0};
+    for (uint32_t i = 0; i < n; i++)
+        s[i] = src(v, pos + i);
+    if (result)
+        s[n] = home(v, pos);
+    emit(v, op, 1);
+    slots(v, s[0], s[1], s[2], s[3]);
+    if (nimm >= 1)
+        imm(v, imm1);
+    if (nimm >= 2)
+        imm(v, imm2);
+}
+
 /* 0xFC 8..17: bulk memory and table operations. */
 static int bulk(vstate *v, mn__wasm_rd *rd, uint32_t sub)
 {
-    uint32_t a = 0, b = 0;
+    uint32_t a = 0, b = 0, n = 3, nimm = 0;
     int rc = 0;
-    unsigned op = MN__OP_FC + sub;
+    bool result = false;
     switch (sub) {
     case 8: /* memory.init */
-        if ((rc = rd_index(v, rd, &a)) || (rc = need_data(v, a)) || (rc = zero_byte(v, rd)))
+        if ((rc = rd_index(v, rd, &a)) || (rc = need_data(v, a)) || (rc = zero_byte(v, rd)) ||
+            (rc = need_memory(v)))
             return rc;
-        if (v->mod->memories_count == 0)
-            return invalid(v, "unknown memory 0");
         rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        nimm = 1;
         break;
     case 9: /* data.drop */
         if ((rc = rd_index(v, rd, &a)) || (rc = need_data(v, a)))
             return rc;
+        n = 0, nimm = 1;
         break;
     case 10: /* memory.copy */
-        if ((rc = zero_byte(v, rd)) || (rc = zero_byte(v, rd)))
+        if ((rc = zero_byte(v, rd)) || (rc = zero_byte(v, rd)) || (rc = need_memory(v)))
             return rc;
-        if (v->mod->memories_count == 0)
-            return invalid(v, "unknown memory 0");
         rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
         break;
     case 11: /* memory.fill */
-        if ((rc = zero_byte(v, rd)))
+        if ((rc = zero_byte(v, rd)) || (rc = need_memory(v)))
             return rc;
-        if (v->mod->memories_count == 0)
-            return invalid(v, "unknown memory 0");
         rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
         break;
     case 12: /* table.init elem table */
@@ -485,10 +644,12 @@ static int bulk(vstate *v, mn__wasm_rd *rd, uint32_t sub)
         if (v->mod->elems[a].type != v->mod->tables[b].elem)
             return mismatch(v);
         rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        nimm = 2;
         break;
     case 13: /* elem.drop */
         if ((rc = rd_index(v, rd, &a)) || (rc = need_elem(v, a)))
             return rc;
+        n = 0, nimm = 1;
         break;
     case 14: /* table.copy dst src */
         if ((rc = rd_index(v, rd, &a)) || (rc = rd_index(v, rd, &b)) ||
@@ -497,38 +658,34 @@ static int bulk(vstate *v, mn__wasm_rd *rd, uint32_t sub)
         if (v->mod->tables[a].elem != v->mod->tables[b].elem)
             return mismatch(v);
         rc = pop3(v, MN_WASM_I32, MN_WASM_I32, MN_WASM_I32);
+        nimm = 2;
         break;
-    case 15: /* table.grow */
+    case 15: /* table.grow: init, n -> old size */
         if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
             return rc;
-        if ((rc = pop_expect(v, MN_WASM_I32)) ||
-            (rc = pop_expect(v, v->mod->tables[a].elem)))
+        if ((rc = pop_expect(v, MN_WASM_I32)) || (rc = pop_expect(v, v->mod->tables[a].elem)))
             return rc;
+        n = 2, nimm = 1, result = true;
         break;
     case 16: /* table.size */
         if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
             return rc;
+        n = 0, nimm = 1, result = true;
         break;
     case 17: /* table.fill */
         if ((rc = rd_index(v, rd, &a)) || (rc = need_table(v, a)))
             return rc;
         rc = pop3(v, MN_WASM_I32, v->mod->tables[a].elem, MN_WASM_I32);
+        nimm = 1;
         break;
     default:
         return mn_err_set(v->err, MN_ECORRUPT, 0, "illegal opcode 0xfc %u", sub);
     }
     if (rc)
         return rc;
-    if (live(v)) {
-        emit(v, op, 1);
-        if (sub == 8 || sub == 9 || sub == 12 || sub == 13 || sub == 14 || sub >= 15)
-            imm(v, a);
-        if (sub == 12 || sub == 14)
-            imm(v, b);
-    }
-    if (sub == 15 || sub == 16)
-        return push(v, MN_WASM_I32);
-    return 0;
+    if (live(v))
+        emit_sources(v, MN__OP_FC + sub, v->ops_len, n, result, a, b, nimm);
+    return result ? push(v, MN_WASM_I32) : 0;
 }
 
 static int prefixed(vstate *v, mn__wasm_rd *rd)
@@ -551,20 +708,25 @@ static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
     int rc = rd_blocktype(v, rd, &params, &np, &results, &nr);
     if (rc == 0 && kind == 0x04)
         rc = pop_expect(v, MN_WASM_I32);
-    if (rc == 0)
-        rc = pop_vals(v, params, np);
     if (rc)
         return rc;
+    uint32_t cond_pos = v->ops_len;
+    if ((rc = pop_vals(v, params, np)))
+        return rc;
     bool was_live = live(v);
-    if (was_live && kind == 0x04)
-        emit(v, MN__OP_BR_UNLESS, 1);
     uint32_t else_fixup = MN__WASM_NO_FIXUP;
-    if (was_live && kind == 0x04) {
-        mn__wasm_emit_fixup(&v->e, &else_fixup);
-        mn__wasm_emit_label(&v->e);
+    if (was_live) {
+        uint32_t cond = kind == 0x04 ? src(v, cond_pos) : 0;
+        v->ops_len += np;
+        materialize_all(v);
+        v->ops_len -= np;
+        if (kind == 0x04) {
+            emit(v, MN__OP_BR_UNLESS, 1);
+            slots(v, cond, 0, 0, 0);
+            mn__wasm_emit_fixup(&v->e, &else_fixup);
+        }
+        label(v);
     }
-    if (was_live && kind == 0x03)
-        mn__wasm_emit_label(&v->e);
     if ((rc = push_ctl(v, kind, params, np, results, nr)))
         return rc;
     v->ctls[v->ctls_len - 1].else_fixup = else_fixup;
@@ -577,15 +739,19 @@ static int op_else(vstate *v)
     if (top->kind != 0x04)
         return invalid(v, "else without if");
     bool end_live = live(v);
+    if (end_live)
+        materialize_all(v);
     ctl c;
     int rc = pop_ctl(v, &c);
     if (rc)
         return rc;
-    if (end_live)
-        emit(v, MN__OP_BR, 0), mn__wasm_emit_fixup(&v->e, &c.fixups);
+    if (end_live) {
+        emit(v, MN__OP_BR, 0);
+        mn__wasm_emit_fixup(&v->e, &c.fixups);
+    }
     if (!c.dead) {
         mn__wasm_emit_patch(&v->e, c.else_fixup);
-        mn__wasm_emit_label(&v->e);
+        label(v);
     }
     v->ctls_len++;
     ctl *n = &v->ctls[v->ctls_len - 1];
@@ -599,6 +765,8 @@ static int op_else(vstate *v)
 static int op_end(vstate *v)
 {
     bool end_live = live(v);
+    if (end_live)
+        materialize_all(v);
     ctl c;
     int rc = pop_ctl(v, &c);
     if (rc)
@@ -606,7 +774,7 @@ static int op_end(vstate *v)
     if (c.kind == 0) {
         if (end_live) {
             emit(v, MN__OP_RETURN, 0);
-            imm(v, c.results_count);
+            slots(v, home(v, 0), c.results_count, 0, 0);
         }
         return 0;
     }
@@ -620,7 +788,7 @@ static int op_end(vstate *v)
     if (!c.dead) {
         mn__wasm_emit_patch(&v->e, c.else_fixup);
         mn__wasm_emit_patch(&v->e, c.fixups);
-        mn__wasm_emit_label(&v->e);
+        label(v);
     }
     return push_vals(v, c.results, c.results_count);
 }
@@ -642,27 +810,19 @@ static int op_br(vstate *v, mn__wasm_rd *rd, bool conditional)
         rc = pop_expect(v, MN_WASM_I32);
     if (rc)
         return rc;
+    uint32_t cond_pos = v->ops_len;
     const uint8_t *types;
     uint32_t n;
     label_types(&v->ctls[v->ctls_len - 1 - depth], &types, &n);
     if ((rc = pop_vals(v, types, n)))
         return rc;
     if (live(v)) {
+        uint32_t cond = conditional ? src(v, cond_pos) : 0;
         v->ops_len += n; /* the branch sees the values in place */
-        if (!conditional) {
-            emit_branch(v, MN__OP_BR, MN__OP_BR_DROP, depth);
-        } else if (v->ctls[v->ctls_len - 1 - depth].kind == 0) {
-            /* br_if to the function label: a conditional return */
-            emit(v, MN__OP_BR_UNLESS, 1);
-            uint32_t skip = MN__WASM_NO_FIXUP;
-            mn__wasm_emit_fixup(&v->e, &skip);
-            emit_branch(v, MN__OP_BR, MN__OP_BR_DROP, depth);
-            mn__wasm_emit_patch(&v->e, skip);
-        } else {
-            emit_branch(v, MN__OP_BR_IF, MN__OP_BR_IF_DROP, depth);
-        }
+        materialize_all(v);
+        emit_branch(v, conditional, cond, depth);
         v->ops_len -= n;
-        mn__wasm_emit_label(&v->e);
+        label(v);
     }
     if (!conditional) {
         set_unreachable(v);
@@ -694,9 +854,11 @@ static int op_br_table(vstate *v, mn__wasm_rd *rd)
     mn__wasm_rd again = {targets, rd->p};
     bool emitting = live(v);
     if (emitting) {
+        uint32_t index = src(v, v->ops_len);
+        materialize_all(v);
         emit(v, MN__OP_BR_TABLE, 1);
+        slots(v, index, arity, v->ops_len >= arity ? home(v, v->ops_len - arity) : 0, 0);
         imm(v, count);
-        imm(v, arity);
     }
     for (uint32_t i = 0; i <= count; i++) {
         uint32_t d;
@@ -710,7 +872,7 @@ static int op_br_table(vstate *v, mn__wasm_rd *rd)
         uint32_t base = v->ops_len;
         if ((rc = pop_vals(v, types, n)))
             return rc;
-        v->ops_len = base; /* push back what was popped: the same slots */
+        v->ops_len = base; /* push back what was popped: the same entries */
         if (!emitting)
             continue;
         if (c->kind == 0) {
@@ -720,14 +882,37 @@ static int op_br_table(vstate *v, mn__wasm_rd *rd)
         } else {
             mn__wasm_emit_fixup(&v->e, &c->fixups);
         }
-        imm(v, c->kind == 0 ? 0 : v->locals + c->height);
+        imm(v, c->kind == 0 ? home(v, 0) - v->locals : home(v, c->height));
     }
     if ((rc = pop_vals(v, dtypes, arity)))
         return rc;
     if (emitting)
-        mn__wasm_emit_label(&v->e);
+        label(v);
     set_unreachable(v);
     return 0;
+}
+
+static int emit_call(vstate *v, const mn__wasm_functype *ft, unsigned op, uint64_t x,
+                     uint64_t table, bool indirect)
+{
+    int rc = 0;
+    if (indirect && (rc = pop_expect(v, MN_WASM_I32)))
+        return rc;
+    uint32_t index_pos = v->ops_len;
+    if ((rc = pop_vals(v, ft->types, ft->params_count)))
+        return rc;
+    if (live(v)) {
+        uint32_t index = indirect ? src(v, index_pos) : 0;
+        v->ops_len += ft->params_count;
+        materialize_all(v);
+        v->ops_len -= ft->params_count;
+        emit(v, op, 1);
+        slots(v, home(v, v->ops_len), index, 0, 0);
+        imm(v, x);
+        if (indirect)
+            imm(v, table);
+    }
+    return push_vals(v, ft->types + ft->params_count, ft->results_count);
 }
 
 static int op_call(vstate *v, mn__wasm_rd *rd)
@@ -739,13 +924,7 @@ static int op_call(vstate *v, mn__wasm_rd *rd)
     if (f >= v->mod->funcs_count)
         return invalid(v, "unknown function");
     const mn__wasm_functype *ft = &v->mod->types[v->mod->func_type_index[f]];
-    if ((rc = pop_vals(v, ft->types, ft->params_count)))
-        return rc;
-    if (live(v)) {
-        emit(v, MN__OP_CALL, 1);
-        imm(v, f);
-    }
-    return push_vals(v, ft->types + ft->params_count, ft->results_count);
+    return emit_call(v, ft, MN__OP_CALL, f, 0, false);
 }
 
 static int op_call_indirect(vstate *v, mn__wasm_rd *rd)
@@ -762,17 +941,7 @@ static int op_call_indirect(vstate *v, mn__wasm_rd *rd)
         return mismatch(v);
     if (t >= v->mod->types_count)
         return invalid(v, "unknown type");
-    if ((rc = pop_expect(v, MN_WASM_I32)))
-        return rc;
-    const mn__wasm_functype *ft = &v->mod->types[t];
-    if ((rc = pop_vals(v, ft->types, ft->params_count)))
-        return rc;
-    if (live(v)) {
-        emit(v, MN__OP_CALL_INDIRECT, 1);
-        imm(v, t);
-        imm(v, table);
-    }
-    return push_vals(v, ft->types + ft->params_count, ft->results_count);
+    return emit_call(v, &v->mod->types[t], MN__OP_CALL_INDIRECT, t, table, true);
 }
 
 static int op_select(vstate *v, mn__wasm_rd *rd, bool typed)
@@ -801,9 +970,71 @@ static int op_select(vstate *v, mn__wasm_rd *rd, bool typed)
             return mismatch(v);
         want = t1 == UNKNOWN ? t2 : t1;
     }
-    if (live(v))
+    uint32_t pos = v->ops_len;
+    if (live(v)) {
+        uint32_t a = src(v, pos), b = src(v, pos + 1), c = src(v, pos + 2);
         emit(v, 0x1b, 1);
+        uint32_t cell = slots(v, a, b, c, home(v, pos));
+        rc = push(v, want);
+        retargetable(v, cell, 3, pos);
+        return rc;
+    }
     return push(v, want);
+}
+
+/* Before writing local x: no pending entry may still read x. */
+static void protect_local(vstate *v, uint32_t x)
+{
+    uint32_t from = v->pending_lo < v->ops_len ? v->pending_lo : v->ops_len;
+    if (v->ops_len - from > ALIAS_SCAN_MAX) {
+        materialize_all(v);
+        return;
+    }
+    for (uint32_t i = from; i < v->ops_len; i++) {
+        if (v->ops[i].loc == LOC_LOCAL && v->ops[i].local == x) {
+            materialize_all(v);
+            return;
+        }
+    }
+}
+
+static bool aliased(const vstate *v, uint32_t x)
+{
+    uint32_t from = v->pending_lo < v->ops_len ? v->pending_lo : v->ops_len;
+    if (v->ops_len - from > ALIAS_SCAN_MAX)
+        return true;
+    for (uint32_t i = from; i < v->ops_len; i++)
+        if (v->ops[i].loc == LOC_LOCAL && v->ops[i].local == x)
+            return true;
+    return false;
+}
+
+/* local.set / local.tee of the value at stack position pos (already popped). */
+static void emit_local_write(vstate *v, uint32_t x, uint32_t pos)
+{
+    sv *e = &v->ops[pos];
+    if (e->loc == LOC_TEMP && v->rt_cell[0] != NONE && v->rt_pos == pos && !aliased(v, x)) {
+        /* the operation that produced the value writes the local directly */
+        for (int i = 0; i < 2; i++)
+            if (v->rt_cell[i] != NONE && !v->e.failed)
+                v->e.code[v->rt_cell[i]].s[v->rt_field[i]] = (uint16_t)x;
+        no_retarget(v);
+        mn__wasm_emit_charge(&v->e, 1);
+        return;
+    }
+    if (e->loc == LOC_LOCAL && e->local == x) {
+        mn__wasm_emit_charge(&v->e, 1);
+        return;
+    }
+    protect_local(v, x); /* the value's own entry is popped: it is read below, not moved */
+    if (e->loc == LOC_CONST) {
+        emit(v, MN__OP_CONST, 1);
+        slots(v, x, 0, 0, 0);
+        imm(v, e->k);
+        return;
+    }
+    emit(v, MN__OP_COPY, 1);
+    slots(v, e->loc == LOC_LOCAL ? e->local : home(v, pos), x, 0, 0);
 }
 
 static int op_local(vstate *v, mn__wasm_rd *rd, unsigned op)
@@ -815,14 +1046,18 @@ static int op_local(vstate *v, mn__wasm_rd *rd, unsigned op)
     if (x >= v->locals)
         return invalid(v, "unknown local");
     uint8_t t = v->fd->local_types[x];
-    if (op != 0x20 && (rc = pop_expect(v, t)))
-        return rc;
-    if (live(v)) {
-        emit(v, op == 0x20 ? MN__OP_LOCAL_GET : op == 0x21 ? MN__OP_LOCAL_SET : MN__OP_LOCAL_TEE,
-             1);
-        imm(v, x);
+    if (op == 0x20) {
+        if (live(v))
+            mn__wasm_emit_charge(&v->e, 1);
+        return push_loc(v, t, LOC_LOCAL, x, 0);
     }
-    return op == 0x21 ? 0 : push(v, t);
+    if ((rc = pop_expect(v, t)))
+        return rc;
+    uint32_t pos = v->ops_len;
+    if (!live(v))
+        return op == 0x21 ? 0 : push(v, t);
+    emit_local_write(v, x, pos);
+    return op == 0x21 ? 0 : push_loc(v, t, LOC_LOCAL, x, 0);
 }
 
 static int op_global(vstate *v, mn__wasm_rd *rd, unsigned op)
@@ -839,12 +1074,20 @@ static int op_global(vstate *v, mn__wasm_rd *rd, unsigned op)
             return invalid(v, "global is immutable");
         if ((rc = pop_expect(v, g.type)))
             return rc;
+        if (live(v))
+            emit_sources(v, op, v->ops_len, 1, false, x, 0, 1);
+        return 0;
     }
+    uint32_t pos = v->ops_len;
     if (live(v)) {
         emit(v, op, 1);
+        uint32_t cell = slots(v, home(v, pos), 0, 0, 0);
         imm(v, x);
+        rc = push(v, g.type);
+        retargetable(v, cell, 0, pos);
+        return rc;
     }
-    return op == 0x23 ? push(v, g.type) : 0;
+    return push(v, g.type);
 }
 
 static int op_table_access(vstate *v, mn__wasm_rd *rd, unsigned op)
@@ -860,10 +1103,8 @@ static int op_table_access(vstate *v, mn__wasm_rd *rd, unsigned op)
         return rc;
     if ((rc = pop_expect(v, MN_WASM_I32)))
         return rc;
-    if (live(v)) {
-        emit(v, op, 1);
-        imm(v, x);
-    }
+    if (live(v))
+        emit_sources(v, op, v->ops_len, op == 0x25 ? 1 : 2, op == 0x25, x, 0, 1);
     return op == 0x25 ? push(v, t) : 0;
 }
 
@@ -890,11 +1131,9 @@ static int op_const(vstate *v, mn__wasm_rd *rd, uint8_t op)
     }
     if (rc)
         return rc;
-    if (live(v)) {
-        emit(v, MN__OP_CONST, 1);
-        imm(v, val);
-    }
-    return push(v, type);
+    if (live(v))
+        mn__wasm_emit_charge(&v->e, 1);
+    return push_loc(v, type, LOC_CONST, 0, val);
 }
 
 static int op_ref(vstate *v, mn__wasm_rd *rd, uint8_t op)
@@ -906,11 +1145,9 @@ static int op_ref(vstate *v, mn__wasm_rd *rd, uint8_t op)
             return rc;
         if (!mn__wasm_is_ref(t))
             return mn_err_set(v->err, MN_ECORRUPT, 0, "malformed reference type");
-        if (live(v)) {
-            emit(v, MN__OP_CONST, 1);
-            imm(v, 0);
-        }
-        return push(v, t);
+        if (live(v))
+            mn__wasm_emit_charge(&v->e, 1);
+        return push_loc(v, t, LOC_CONST, 0, 0);
     }
     if (op == 0xd1) {
         uint8_t t;
@@ -919,7 +1156,7 @@ static int op_ref(vstate *v, mn__wasm_rd *rd, uint8_t op)
         if (t != UNKNOWN && !mn__wasm_is_ref(t))
             return mismatch(v);
         if (live(v))
-            emit(v, op, 1);
+            emit_sources(v, op, v->ops_len, 1, true, 0, 0, 0);
         return push(v, MN_WASM_I32);
     }
     uint32_t f;
@@ -929,23 +1166,50 @@ static int op_ref(vstate *v, mn__wasm_rd *rd, uint8_t op)
         return invalid(v, "unknown function");
     if (!v->mod->func_declared[f])
         return invalid(v, "undeclared function reference");
-    if (live(v)) {
-        emit(v, op, 1);
-        imm(v, f);
-    }
+    if (live(v))
+        emit_sources(v, op, v->ops_len, 0, true, f, 0, 1);
     return push(v, MN_WASM_FUNCREF);
+}
+
+static int op_memory_size_grow(vstate *v, mn__wasm_rd *rd, uint8_t op)
+{
+    int rc;
+    if ((rc = zero_byte(v, rd)) || (rc = need_memory(v)))
+        return rc;
+    if (op == 0x40 && (rc = pop_expect(v, MN_WASM_I32)))
+        return rc;
+    if (live(v))
+        emit_sources(v, op, v->ops_len, op == 0x40, true, 0, 0, 0);
+    return push(v, MN_WASM_I32);
+}
+
+static int op_return(vstate *v)
+{
+    const ctl *f = &v->ctls[0];
+    int rc = pop_vals(v, f->results, f->results_count);
+    if (rc)
+        return rc;
+    if (live(v)) {
+        v->ops_len += f->results_count;
+        materialize_all(v);
+        emit(v, MN__OP_RETURN, 1);
+        slots(v, home(v, v->ops_len - f->results_count), f->results_count, 0, 0);
+        v->ops_len -= f->results_count;
+        label(v);
+    }
+    set_unreachable(v);
+    return 0;
 }
 
 static int instruction(vstate *v, mn__wasm_rd *rd, uint8_t op)
 {
-    int rc;
     uint8_t t;
     const char *sig;
     switch (op) {
     case 0x00: /* unreachable */
         if (live(v)) {
             emit(v, 0x00, 1);
-            mn__wasm_emit_label(&v->e);
+            label(v);
         }
         set_unreachable(v);
         return 0;
@@ -965,30 +1229,16 @@ static int instruction(vstate *v, mn__wasm_rd *rd, uint8_t op)
         return op_br(v, rd, true);
     case 0x0e:
         return op_br_table(v, rd);
-    case 0x0f: {
-        const ctl *f = &v->ctls[0];
-        if ((rc = pop_vals(v, f->results, f->results_count)))
-            return rc;
-        if (live(v)) {
-            v->ops_len += f->results_count;
-            emit(v, MN__OP_RETURN, 1);
-            imm(v, f->results_count);
-            v->ops_len -= f->results_count;
-            mn__wasm_emit_label(&v->e);
-        }
-        set_unreachable(v);
-        return 0;
-    }
+    case 0x0f:
+        return op_return(v);
     case 0x10:
         return op_call(v, rd);
     case 0x11:
         return op_call_indirect(v, rd);
     case 0x1a:
-        if ((rc = pop(v, &t)))
-            return rc;
         if (live(v))
-            emit(v, 0x1a, 1);
-        return 0;
+            mn__wasm_emit_charge(&v->e, 1);
+        return pop(v, &t);
     case 0x1b:
     case 0x1c:
         return op_select(v, rd, op == 0x1c);
@@ -1004,15 +1254,7 @@ static int instruction(vstate *v, mn__wasm_rd *rd, uint8_t op)
         return op_table_access(v, rd, op);
     case 0x3f:
     case 0x40:
-        if ((rc = zero_byte(v, rd)))
-            return rc;
-        if (v->mod->memories_count == 0)
-            return invalid(v, "unknown memory 0");
-        if (op == 0x40 && (rc = pop_expect(v, MN_WASM_I32)))
-            return rc;
-        if (live(v))
-            emit(v, op, 1);
-        return push(v, MN_WASM_I32);
+        return op_memory_size_grow(v, rd, op);
     case 0x41:
     case 0x42:
     case 0x43:
@@ -1040,7 +1282,9 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     v->fd = fd;
     v->locals = ft->params_count + fd->locals_count;
     v->ops_len = v->ops_max = 0;
+    v->pending_lo = 0;
     v->ctls_len = 0;
+    no_retarget(v);
     mn__wasm_emit_init(&v->e, v->mod->cfg.metered);
     int rc = push_ctl(v, 0, NULL, 0, ft->types + ft->params_count, ft->results_count);
     mn__wasm_rd rd = {fd->body, fd->body_end};
@@ -1054,6 +1298,9 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
         rc = mn_err_set(v->err, MN_ECORRUPT, 0, "section size mismatch (code after end)");
     if (rc == 0 && v->e.failed)
         rc = mn_err_set(v->err, MN_ELIMIT, 0, "translated code too large");
+    if (rc == 0 && (uint64_t)v->locals + v->ops_max > MN_WASM_FRAME_SLOTS_MAX)
+        rc = mn_err_set(v->err, MN_ELIMIT, 0, "function frame of %u slots exceeds the limit",
+                        v->locals + v->ops_max);
     if (rc) {
         mn__wasm_emit_deinit(&v->e);
         return rc;
