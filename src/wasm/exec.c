@@ -291,6 +291,40 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
         NEXT();                                                                                \
     }
 
+#define BRC(label, expr)                                                                       \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
+        pc = (expr) ? pc + 2 + pc[2].i64 : pc + 3;                                             \
+        NEXT();                                                                                \
+    }
+#define BRCI(label, expr)                                                                      \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(pc[3].u64);                                            \
+        pc = (expr) ? pc + 2 + pc[2].i64 : pc + 4;                                             \
+        NEXT();                                                                                \
+    }
+#define BIN32I(label, expr)                                                                    \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(pc[2].u64);                                            \
+        R(1) = (uint32_t)(expr);                                                               \
+        pc += 3;                                                                               \
+        NEXT();                                                                                \
+    }
+#define BIN64I(label, expr)                                                                    \
+    label : {                                                                                  \
+        uint64_t a = R(0), b = pc[2].u64;                                                      \
+        R(1) = (uint64_t)(expr);                                                               \
+        pc += 3;                                                                               \
+        NEXT();                                                                                \
+    }
+#define CMP64I(label, expr)                                                                    \
+    label : {                                                                                  \
+        uint64_t a = R(0), b = pc[2].u64;                                                      \
+        R(1) = (uint32_t)(expr);                                                               \
+        pc += 3;                                                                               \
+        NEXT();                                                                                \
+    }
+
 #define S8_32(v) ((uint32_t)(int32_t)(v))
 #define U_32(v) ((uint32_t)(v))
 #define S_64(v) ((uint64_t)(int64_t)(v))
@@ -373,6 +407,54 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
         [MN__OP_COPY] = &&op_copy, [MN__OP_CANON_F32] = &&op_canon_f32,
         [MN__OP_CANON_F64] = &&op_canon_f64,
+        [MN__OP_BRC + 0] = &&op_brc_eq, [MN__OP_BRCI + 0] = &&op_brci_eq,
+        [MN__OP_BRC + 1] = &&op_brc_ne, [MN__OP_BRCI + 1] = &&op_brci_ne,
+        [MN__OP_BRC + 2] = &&op_brc_lt_s, [MN__OP_BRCI + 2] = &&op_brci_lt_s,
+        [MN__OP_BRC + 3] = &&op_brc_lt_u, [MN__OP_BRCI + 3] = &&op_brci_lt_u,
+        [MN__OP_BRC + 4] = &&op_brc_gt_s, [MN__OP_BRCI + 4] = &&op_brci_gt_s,
+        [MN__OP_BRC + 5] = &&op_brc_gt_u, [MN__OP_BRCI + 5] = &&op_brci_gt_u,
+        [MN__OP_BRC + 6] = &&op_brc_le_s, [MN__OP_BRCI + 6] = &&op_brci_le_s,
+        [MN__OP_BRC + 7] = &&op_brc_le_u, [MN__OP_BRCI + 7] = &&op_brci_le_u,
+        [MN__OP_BRC + 8] = &&op_brc_ge_s, [MN__OP_BRCI + 8] = &&op_brci_ge_s,
+        [MN__OP_BRC + 9] = &&op_brc_ge_u, [MN__OP_BRCI + 9] = &&op_brci_ge_u,
+        [MN__OP_IMM + 0x46] = &&op_i32_eq_imm,
+        [MN__OP_IMM + 0x47] = &&op_i32_ne_imm,
+        [MN__OP_IMM + 0x48] = &&op_i32_lt_s_imm,
+        [MN__OP_IMM + 0x49] = &&op_i32_lt_u_imm,
+        [MN__OP_IMM + 0x4a] = &&op_i32_gt_s_imm,
+        [MN__OP_IMM + 0x4b] = &&op_i32_gt_u_imm,
+        [MN__OP_IMM + 0x4c] = &&op_i32_le_s_imm,
+        [MN__OP_IMM + 0x4d] = &&op_i32_le_u_imm,
+        [MN__OP_IMM + 0x4e] = &&op_i32_ge_s_imm,
+        [MN__OP_IMM + 0x4f] = &&op_i32_ge_u_imm,
+        [MN__OP_IMM + 0x6a] = &&op_i32_add_imm,
+        [MN__OP_IMM + 0x6b] = &&op_i32_sub_imm,
+        [MN__OP_IMM + 0x6c] = &&op_i32_mul_imm,
+        [MN__OP_IMM + 0x71] = &&op_i32_and_imm,
+        [MN__OP_IMM + 0x72] = &&op_i32_or_imm,
+        [MN__OP_IMM + 0x73] = &&op_i32_xor_imm,
+        [MN__OP_IMM + 0x74] = &&op_i32_shl_imm,
+        [MN__OP_IMM + 0x75] = &&op_i32_shr_s_imm,
+        [MN__OP_IMM + 0x76] = &&op_i32_shr_u_imm,
+        [MN__OP_IMM + 0x51] = &&op_i64_eq_imm,
+        [MN__OP_IMM + 0x52] = &&op_i64_ne_imm,
+        [MN__OP_IMM + 0x53] = &&op_i64_lt_s_imm,
+        [MN__OP_IMM + 0x54] = &&op_i64_lt_u_imm,
+        [MN__OP_IMM + 0x55] = &&op_i64_gt_s_imm,
+        [MN__OP_IMM + 0x56] = &&op_i64_gt_u_imm,
+        [MN__OP_IMM + 0x57] = &&op_i64_le_s_imm,
+        [MN__OP_IMM + 0x58] = &&op_i64_le_u_imm,
+        [MN__OP_IMM + 0x59] = &&op_i64_ge_s_imm,
+        [MN__OP_IMM + 0x5a] = &&op_i64_ge_u_imm,
+        [MN__OP_IMM + 0x7c] = &&op_i64_add_imm,
+        [MN__OP_IMM + 0x7d] = &&op_i64_sub_imm,
+        [MN__OP_IMM + 0x7e] = &&op_i64_mul_imm,
+        [MN__OP_IMM + 0x83] = &&op_i64_and_imm,
+        [MN__OP_IMM + 0x84] = &&op_i64_or_imm,
+        [MN__OP_IMM + 0x85] = &&op_i64_xor_imm,
+        [MN__OP_IMM + 0x86] = &&op_i64_shl_imm,
+        [MN__OP_IMM + 0x87] = &&op_i64_shr_s_imm,
+        [MN__OP_IMM + 0x88] = &&op_i64_shr_u_imm,
     };
     if (table_out) {
         *table_out = ops;
@@ -700,6 +782,66 @@ op_ref_func:
     R(0) = (uint64_t)(uintptr_t)inst->funcs[pc[2].u64];
     pc += 3;
     NEXT();
+    /* ---- fused compare-and-branch, immediate forms ---- */
+    BRC(op_brc_eq, a == b)
+    BRCI(op_brci_eq, a == b)
+    BRC(op_brc_ne, a != b)
+    BRCI(op_brci_ne, a != b)
+    BRC(op_brc_lt_s, (int32_t)a < (int32_t)b)
+    BRCI(op_brci_lt_s, (int32_t)a < (int32_t)b)
+    BRC(op_brc_lt_u, a < b)
+    BRCI(op_brci_lt_u, a < b)
+    BRC(op_brc_gt_s, (int32_t)a > (int32_t)b)
+    BRCI(op_brci_gt_s, (int32_t)a > (int32_t)b)
+    BRC(op_brc_gt_u, a > b)
+    BRCI(op_brci_gt_u, a > b)
+    BRC(op_brc_le_s, (int32_t)a <= (int32_t)b)
+    BRCI(op_brci_le_s, (int32_t)a <= (int32_t)b)
+    BRC(op_brc_le_u, a <= b)
+    BRCI(op_brci_le_u, a <= b)
+    BRC(op_brc_ge_s, (int32_t)a >= (int32_t)b)
+    BRCI(op_brci_ge_s, (int32_t)a >= (int32_t)b)
+    BRC(op_brc_ge_u, a >= b)
+    BRCI(op_brci_ge_u, a >= b)
+    BIN32I(op_i32_eq_imm, a == b)
+    BIN32I(op_i32_ne_imm, a != b)
+    BIN32I(op_i32_lt_s_imm, (int32_t)a < (int32_t)b)
+    BIN32I(op_i32_lt_u_imm, a < b)
+    BIN32I(op_i32_gt_s_imm, (int32_t)a > (int32_t)b)
+    BIN32I(op_i32_gt_u_imm, a > b)
+    BIN32I(op_i32_le_s_imm, (int32_t)a <= (int32_t)b)
+    BIN32I(op_i32_le_u_imm, a <= b)
+    BIN32I(op_i32_ge_s_imm, (int32_t)a >= (int32_t)b)
+    BIN32I(op_i32_ge_u_imm, a >= b)
+    BIN32I(op_i32_add_imm, a + b)
+    BIN32I(op_i32_sub_imm, a - b)
+    BIN32I(op_i32_mul_imm, a * b)
+    BIN32I(op_i32_and_imm, a & b)
+    BIN32I(op_i32_or_imm, a | b)
+    BIN32I(op_i32_xor_imm, a ^ b)
+    BIN32I(op_i32_shl_imm, a << (b & 31))
+    BIN32I(op_i32_shr_s_imm, (int32_t)a >> (b & 31))
+    BIN32I(op_i32_shr_u_imm, a >> (b & 31))
+    CMP64I(op_i64_eq_imm, a == b)
+    CMP64I(op_i64_ne_imm, a != b)
+    CMP64I(op_i64_lt_s_imm, (int64_t)a < (int64_t)b)
+    CMP64I(op_i64_lt_u_imm, a < b)
+    CMP64I(op_i64_gt_s_imm, (int64_t)a > (int64_t)b)
+    CMP64I(op_i64_gt_u_imm, a > b)
+    CMP64I(op_i64_le_s_imm, (int64_t)a <= (int64_t)b)
+    CMP64I(op_i64_le_u_imm, a <= b)
+    CMP64I(op_i64_ge_s_imm, (int64_t)a >= (int64_t)b)
+    CMP64I(op_i64_ge_u_imm, a >= b)
+    BIN64I(op_i64_add_imm, a + b)
+    BIN64I(op_i64_sub_imm, a - b)
+    BIN64I(op_i64_mul_imm, a * b)
+    BIN64I(op_i64_and_imm, a & b)
+    BIN64I(op_i64_or_imm, a | b)
+    BIN64I(op_i64_xor_imm, a ^ b)
+    BIN64I(op_i64_shl_imm, a << (b & 63))
+    BIN64I(op_i64_shr_s_imm, (int64_t)a >> (b & 63))
+    BIN64I(op_i64_shr_u_imm, a >> (b & 63))
+
     /* ---- i32 ---- */
     UN(op_i32_eqz, uint32_t, a == 0)
     BIN32(op_i32_eq, a == b)

@@ -220,7 +220,14 @@ enum {
     MN__OP_COPY,          /* slots: from, to */
     MN__OP_CANON_F32,
     MN__OP_CANON_F64,
-    MN__OP_COUNT
+    /* Fused i32 compare-and-branch, one per compare 0x46..0x4f: slots a, b; imm: offset. */
+    MN__OP_BRC = 0x140,
+    /* The same against a constant: slots a; imm: offset, constant. */
+    MN__OP_BRCI = 0x150,
+    /* Binary operations whose second operand is a constant: MN__OP_IMM + WASM opcode;
+     * slots a, to; imm: constant. */
+    MN__OP_IMM = 0x200,
+    MN__OP_COUNT = 0x300
 };
 
 /* Direct-threading table of the interpreter: the address of each operation's handler. */

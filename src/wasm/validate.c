@@ -59,6 +59,8 @@ typedef struct vstate {
     uint32_t rt_cell[2];
     uint8_t rt_field[2];
     uint32_t rt_pos;
+    uint32_t last_op_cell; /* the last emitted operation, for compare-and-branch fusion */
+    unsigned last_op;
     mn__wasm_emit e;
     mn_err *err;
 } vstate;
@@ -232,6 +234,8 @@ static void emit(vstate *v, unsigned op, uint32_t cost)
 {
     no_retarget(v);
     mn__wasm_emit_op(&v->e, op, cost);
+    v->last_op_cell = v->e.len - 1;
+    v->last_op = op;
 }
 
 static void imm(vstate *v, uint64_t x)
@@ -300,9 +304,60 @@ static uint32_t src(vstate *v, uint32_t pos)
     return e->loc == LOC_LOCAL ? e->local : home(v, pos);
 }
 
+/* The i32 comparison that is true exactly when `cmp` (0x46..0x4f) is false. */
+static unsigned negate_cmp(unsigned cmp)
+{
+    static const uint8_t neg[10] = {0x47, 0x46, 0x4e, 0x4f, 0x4c, 0x4d, 0x4a, 0x4b, 0x48, 0x49};
+    return neg[cmp - 0x46];
+}
+
+/* Emits a branch taken when the i32 at cond (stack position cond_pos) is non-zero
+ * (when_true) or zero, to a forward fixup chain or a backward target. If the condition was
+ * computed by an i32 comparison just before, the comparison is removed and fused into the
+ * branch (its fuel was already charged). */
+static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t cond_pos,
+                             uint32_t *fixups, uint32_t back_target)
+{
+    unsigned cmp = 0;
+    uint32_t a = 0, b = 0;
+    uint64_t k = 0;
+    bool with_k = false;
+    if (!v->e.failed && v->rt_cell[0] != NONE && v->rt_pos == cond_pos &&
+        v->ops[cond_pos].loc == LOC_TEMP) {
+        unsigned lo = v->last_op;
+        mn__wasm_cell sl = v->e.code[v->last_op_cell + 1];
+        if (lo >= 0x46 && lo <= 0x4f) {
+            cmp = lo, a = sl.s[0], b = sl.s[1];
+        } else if (lo >= MN__OP_IMM + 0x46 && lo <= MN__OP_IMM + 0x4f) {
+            cmp = lo - MN__OP_IMM, a = sl.s[0], with_k = true;
+            k = v->e.code[v->last_op_cell + 2].u64;
+        } else if (lo == 0x45) {
+            cmp = 0x46, a = sl.s[0], with_k = true; /* eqz is eq 0 */
+        }
+        if (cmp)
+            v->e.len = v->last_op_cell;
+    }
+    if (cmp) {
+        if (!when_true)
+            cmp = negate_cmp(cmp);
+        emit(v, (with_k ? MN__OP_BRCI : MN__OP_BRC) + (cmp - 0x46), 1);
+        slots(v, a, b, 0, 0);
+    } else {
+        emit(v, when_true ? MN__OP_BR_IF : MN__OP_BR_UNLESS, 1);
+        slots(v, cond, 0, 0, 0);
+    }
+    if (fixups)
+        mn__wasm_emit_fixup(&v->e, fixups);
+    else
+        mn__wasm_emit_backward(&v->e, back_target);
+    if (with_k)
+        imm(v, k);
+}
+
 /* Emits the target part of a branch to label depth `depth` with the label's values on top of
  * the stack (already materialised). `cond` is the condition's slot for conditional forms. */
-static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t depth)
+static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t cond_pos,
+                        uint32_t depth)
 {
     ctl *c = &v->ctls[v->ctls_len - 1 - depth];
     const uint8_t *types;
@@ -311,11 +366,8 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t dep
     uint32_t from = home(v, v->ops_len - keep);
     if (c->kind == 0) {
         uint32_t skip = MN__WASM_NO_FIXUP;
-        if (conditional) {
-            emit(v, MN__OP_BR_UNLESS, 1);
-            slots(v, cond, 0, 0, 0);
-            mn__wasm_emit_fixup(&v->e, &skip);
-        }
+        if (conditional)
+            emit_cond_branch(v, false, cond, cond_pos, &skip, 0);
         emit(v, MN__OP_RETURN, conditional ? 0 : 1);
         slots(v, from, keep, 0, 0);
         mn__wasm_emit_patch(&v->e, skip);
@@ -323,6 +375,11 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t dep
     }
     uint32_t to = home(v, c->height);
     bool moves = keep && from != to;
+    if (conditional && !moves) {
+        emit_cond_branch(v, true, cond, cond_pos, c->kind == 0x03 ? NULL : &c->fixups,
+                         c->label);
+        return;
+    }
     unsigned op = conditional ? (moves ? MN__OP_BR_IF_DROP : MN__OP_BR_IF)
                               : (moves ? MN__OP_BR_DROP : MN__OP_BR);
     emit(v, op, 1);
@@ -469,6 +526,14 @@ static bool is_reinterpret(unsigned op)
     return op >= 0xbc && op <= 0xbf;
 }
 
+/* Integer operations with a form taking their second operand as an immediate. */
+static bool has_imm_form(unsigned op)
+{
+    return (op >= 0x46 && op <= 0x4f) || (op >= 0x6a && op <= 0x6c) ||
+           (op >= 0x71 && op <= 0x76) || (op >= 0x51 && op <= 0x5a) ||
+           (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x88);
+}
+
 static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
 {
     const char *gt = strchr(sig, '>');
@@ -486,6 +551,15 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
         v->ops_len++; /* same value, same location */
         v->ops[pos].type = sig_type(gt[1]);
         return 0;
+    }
+    if (n == 2 && v->ops[pos + 1].loc == LOC_CONST && has_imm_form(op)) {
+        uint32_t a1 = src(v, pos);
+        emit(v, MN__OP_IMM + op, 1);
+        uint32_t c1 = slots(v, a1, home(v, pos), 0, 0);
+        imm(v, v->ops[pos + 1].k);
+        int rc1 = push(v, sig_type(gt[1]));
+        retargetable(v, c1, 1, pos);
+        return rc1;
     }
     uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
     emit(v, op, 1);
@@ -720,11 +794,8 @@ static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
         v->ops_len += np;
         materialize_all(v);
         v->ops_len -= np;
-        if (kind == 0x04) {
-            emit(v, MN__OP_BR_UNLESS, 1);
-            slots(v, cond, 0, 0, 0);
-            mn__wasm_emit_fixup(&v->e, &else_fixup);
-        }
+        if (kind == 0x04)
+            emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0);
         label(v);
     }
     if ((rc = push_ctl(v, kind, params, np, results, nr)))
@@ -820,7 +891,7 @@ static int op_br(vstate *v, mn__wasm_rd *rd, bool conditional)
         uint32_t cond = conditional ? src(v, cond_pos) : 0;
         v->ops_len += n; /* the branch sees the values in place */
         materialize_all(v);
-        emit_branch(v, conditional, cond, depth);
+        emit_branch(v, conditional, cond, cond_pos, depth);
         v->ops_len -= n;
         label(v);
     }
