@@ -303,6 +303,32 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
         pc = (expr) ? pc + 2 + pc[2].i64 : pc + 4;                                             \
         NEXT();                                                                                \
     }
+#define CHARGE_AND_JUMP(cost_cell)                                                             \
+    do {                                                                                       \
+        int64_t cost_ = pc[cost_cell].i64;                                                     \
+        if (fuel < cost_)                                                                      \
+            TRAP(MN_WASM_TRAP_FUEL);                                                           \
+        fuel -= cost_;                                                                         \
+        pc = pc + 2 + pc[2].i64;                                                               \
+    } while (0)
+#define BRCF(label, expr)                                                                      \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
+        if (expr)                                                                              \
+            CHARGE_AND_JUMP(3);                                                                \
+        else                                                                                   \
+            pc += 4;                                                                           \
+        NEXT();                                                                                \
+    }
+#define BRCIF(label, expr)                                                                     \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(pc[3].u64);                                            \
+        if (expr)                                                                              \
+            CHARGE_AND_JUMP(4);                                                                \
+        else                                                                                   \
+            pc += 5;                                                                           \
+        NEXT();                                                                                \
+    }
 #define BIN32I(label, expr)                                                                    \
     label : {                                                                                  \
         uint32_t a = I32(R(0)), b = I32(pc[2].u64);                                            \
@@ -407,6 +433,19 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
         [MN__OP_COPY] = &&op_copy, [MN__OP_CANON_F32] = &&op_canon_f32,
         [MN__OP_CANON_F64] = &&op_canon_f64,
+        [MN__OP_BRCF + 0] = &&op_brcf_eq, [MN__OP_BRCIF + 0] = &&op_brcif_eq,
+        [MN__OP_BRCF + 1] = &&op_brcf_ne, [MN__OP_BRCIF + 1] = &&op_brcif_ne,
+        [MN__OP_BRCF + 2] = &&op_brcf_lt_s, [MN__OP_BRCIF + 2] = &&op_brcif_lt_s,
+        [MN__OP_BRCF + 3] = &&op_brcf_lt_u, [MN__OP_BRCIF + 3] = &&op_brcif_lt_u,
+        [MN__OP_BRCF + 4] = &&op_brcf_gt_s, [MN__OP_BRCIF + 4] = &&op_brcif_gt_s,
+        [MN__OP_BRCF + 5] = &&op_brcf_gt_u, [MN__OP_BRCIF + 5] = &&op_brcif_gt_u,
+        [MN__OP_BRCF + 6] = &&op_brcf_le_s, [MN__OP_BRCIF + 6] = &&op_brcif_le_s,
+        [MN__OP_BRCF + 7] = &&op_brcf_le_u, [MN__OP_BRCIF + 7] = &&op_brcif_le_u,
+        [MN__OP_BRCF + 8] = &&op_brcf_ge_s, [MN__OP_BRCIF + 8] = &&op_brcif_ge_s,
+        [MN__OP_BRCF + 9] = &&op_brcf_ge_u, [MN__OP_BRCIF + 9] = &&op_brcif_ge_u,
+        [MN__OP_BR_F] = &&op_br_f, [MN__OP_BR_IF_F] = &&op_br_if_f,
+        [MN__OP_IMM + 0x77] = &&op_i32_rotl_imm, [MN__OP_IMM + 0x78] = &&op_i32_rotr_imm,
+        [MN__OP_IMM + 0x89] = &&op_i64_rotl_imm, [MN__OP_IMM + 0x8a] = &&op_i64_rotr_imm,
         [MN__OP_BRC + 0] = &&op_brc_eq, [MN__OP_BRCI + 0] = &&op_brci_eq,
         [MN__OP_BRC + 1] = &&op_brc_ne, [MN__OP_BRCI + 1] = &&op_brci_ne,
         [MN__OP_BRC + 2] = &&op_brc_lt_s, [MN__OP_BRCI + 2] = &&op_brci_lt_s,
@@ -593,6 +632,12 @@ do_call: {
     fp = args;
     memset(fp + callee->type->params_count, 0, (size_t)d->locals_count * sizeof(uint64_t));
     pc = d->code;
+    if (d->entry_fuel) { /* charge the first segment here and skip its FUEL operation */
+        if (fuel < (int64_t)d->entry_fuel)
+            TRAP(MN_WASM_TRAP_FUEL);
+        fuel -= (int64_t)d->entry_fuel;
+        pc += 2;
+    }
     if (callee->inst != inst) {
         inst = callee->inst;
         RELOAD_MEMORY();
@@ -841,6 +886,50 @@ op_ref_func:
     BIN64I(op_i64_shl_imm, a << (b & 63))
     BIN64I(op_i64_shr_s_imm, (int64_t)a >> (b & 63))
     BIN64I(op_i64_shr_u_imm, a >> (b & 63))
+
+    BRCF(op_brcf_eq, a == b)
+    BRCIF(op_brcif_eq, a == b)
+    BRCF(op_brcf_ne, a != b)
+    BRCIF(op_brcif_ne, a != b)
+    BRCF(op_brcf_lt_s, (int32_t)a < (int32_t)b)
+    BRCIF(op_brcif_lt_s, (int32_t)a < (int32_t)b)
+    BRCF(op_brcf_lt_u, a < b)
+    BRCIF(op_brcif_lt_u, a < b)
+    BRCF(op_brcf_gt_s, (int32_t)a > (int32_t)b)
+    BRCIF(op_brcif_gt_s, (int32_t)a > (int32_t)b)
+    BRCF(op_brcf_gt_u, a > b)
+    BRCIF(op_brcif_gt_u, a > b)
+    BRCF(op_brcf_le_s, (int32_t)a <= (int32_t)b)
+    BRCIF(op_brcif_le_s, (int32_t)a <= (int32_t)b)
+    BRCF(op_brcf_le_u, a <= b)
+    BRCIF(op_brcif_le_u, a <= b)
+    BRCF(op_brcf_ge_s, (int32_t)a >= (int32_t)b)
+    BRCIF(op_brcif_ge_s, (int32_t)a >= (int32_t)b)
+    BRCF(op_brcf_ge_u, a >= b)
+    BRCIF(op_brcif_ge_u, a >= b)
+    BIN32I(op_i32_rotl_imm, rotl32(a, b))
+    BIN32I(op_i32_rotr_imm, rotr32(a, b))
+    BIN64I(op_i64_rotl_imm, rotl64(a, b))
+    BIN64I(op_i64_rotr_imm, rotr64(a, b))
+op_br_f: {
+    int64_t cost = pc[2].i64;
+    if (fuel < cost)
+        TRAP(MN_WASM_TRAP_FUEL);
+    fuel -= cost;
+    pc = pc + 1 + pc[1].i64;
+    NEXT();
+}
+op_br_if_f:
+    if (I32(R(0))) {
+        int64_t cost = pc[3].i64;
+        if (fuel < cost)
+            TRAP(MN_WASM_TRAP_FUEL);
+        fuel -= cost;
+        pc = pc + 2 + pc[2].i64;
+    } else {
+        pc += 4;
+    }
+    NEXT();
 
     /* ---- i32 ---- */
     UN(op_i32_eqz, uint32_t, a == 0)

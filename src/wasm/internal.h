@@ -121,6 +121,7 @@ typedef struct mn__wasm_funcdef {
     mn__wasm_cell *code;
     uint32_t code_cells;
     uint32_t frame_slots; /* params + locals + highest operand stack */
+    uint64_t entry_fuel;  /* cost of the first segment when the code starts with FUEL */
 } mn__wasm_funcdef;
 
 typedef struct mn__wasm_global {
@@ -220,10 +221,15 @@ enum {
     MN__OP_COPY,          /* slots: from, to */
     MN__OP_CANON_F32,
     MN__OP_CANON_F64,
+    MN__OP_BR_F,    /* backward BR charging the loop head: imm: offset, cost */
+    MN__OP_BR_IF_F, /* slots: cond; imm: offset, cost */
     /* Fused i32 compare-and-branch, one per compare 0x46..0x4f: slots a, b; imm: offset. */
     MN__OP_BRC = 0x140,
     /* The same against a constant: slots a; imm: offset, constant. */
     MN__OP_BRCI = 0x150,
+    /* Backward forms charging the loop head's fuel: imm ..., cost. */
+    MN__OP_BRCF = 0x160,
+    MN__OP_BRCIF = 0x170,
     /* Binary operations whose second operand is a constant: MN__OP_IMM + WASM opcode;
      * slots a, to; imm: constant. */
     MN__OP_IMM = 0x200,

@@ -304,6 +304,28 @@ static uint32_t src(vstate *v, uint32_t pos)
     return e->loc == LOC_LOCAL ? e->local : home(v, pos);
 }
 
+/* For a backward branch to a loop whose head opens a fuel segment: that segment's cost, which
+ * the taken branch charges before jumping past the FUEL operation (0 when unmetered or when
+ * the loop head does not start with FUEL). The head segment is complete by the time any branch
+ * back to it is emitted. */
+static uint64_t loop_head_fuel(const vstate *v, uint32_t label_at)
+{
+    const mn__wasm_emit *e = &v->e;
+    if (!e->metered || e->failed || label_at + 1 >= e->len)
+        return 0;
+    if (e->code[label_at].op != e->ops[MN__OP_FUEL])
+        return 0;
+    return e->code[label_at + 1].u64;
+}
+
+/* Appends the offset of a backward branch (to past the head's FUEL when it charges) and
+ * returns the charge to append after the other immediates, or 0. */
+static uint64_t backward(vstate *v, uint32_t target, uint64_t cost)
+{
+    mn__wasm_emit_backward(&v->e, cost ? target + 2 : target);
+    return cost;
+}
+
 /* The i32 comparison that is true exactly when `cmp` (0x46..0x4f) is false. */
 static unsigned negate_cmp(unsigned cmp)
 {
@@ -337,21 +359,28 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         if (cmp)
             v->e.len = v->last_op_cell;
     }
+    /* A backward branch charges its loop head's segment itself (the ..._F forms). */
+    uint64_t cost = fixups ? 0 : loop_head_fuel(v, back_target);
     if (cmp) {
         if (!when_true)
             cmp = negate_cmp(cmp);
-        emit(v, (with_k ? MN__OP_BRCI : MN__OP_BRC) + (cmp - 0x46), 1);
+        unsigned base = with_k ? (cost ? MN__OP_BRCIF : MN__OP_BRCI)
+                               : (cost ? MN__OP_BRCF : MN__OP_BRC);
+        emit(v, base + (cmp - 0x46), 1);
         slots(v, a, b, 0, 0);
     } else {
-        emit(v, when_true ? MN__OP_BR_IF : MN__OP_BR_UNLESS, 1);
+        MN_ASSERT(when_true || fixups);
+        emit(v, when_true ? (cost ? MN__OP_BR_IF_F : MN__OP_BR_IF) : MN__OP_BR_UNLESS, 1);
         slots(v, cond, 0, 0, 0);
     }
     if (fixups)
         mn__wasm_emit_fixup(&v->e, fixups);
     else
-        mn__wasm_emit_backward(&v->e, back_target);
+        backward(v, back_target, cost);
     if (with_k)
         imm(v, k);
+    if (cost) /* re-read: the branch itself may belong to the head segment */
+        imm(v, loop_head_fuel(v, back_target));
 }
 
 /* Emits the target part of a branch to label depth `depth` with the label's values on top of
@@ -378,6 +407,13 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     if (conditional && !moves) {
         emit_cond_branch(v, true, cond, cond_pos, c->kind == 0x03 ? NULL : &c->fixups,
                          c->label);
+        return;
+    }
+    if (!moves && c->kind == 0x03) {
+        uint64_t cost = loop_head_fuel(v, c->label);
+        emit(v, cost ? MN__OP_BR_F : MN__OP_BR, 1);
+        if (backward(v, c->label, cost)) /* re-read: the branch may be in the head segment */
+            imm(v, loop_head_fuel(v, c->label));
         return;
     }
     unsigned op = conditional ? (moves ? MN__OP_BR_IF_DROP : MN__OP_BR_IF)
@@ -530,8 +566,8 @@ static bool is_reinterpret(unsigned op)
 static bool has_imm_form(unsigned op)
 {
     return (op >= 0x46 && op <= 0x4f) || (op >= 0x6a && op <= 0x6c) ||
-           (op >= 0x71 && op <= 0x76) || (op >= 0x51 && op <= 0x5a) ||
-           (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x88);
+           (op >= 0x71 && op <= 0x78) || (op >= 0x51 && op <= 0x5a) ||
+           (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x8a);
 }
 
 static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
@@ -796,7 +832,10 @@ static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
         v->ops_len -= np;
         if (kind == 0x04)
             emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0);
-        label(v);
+        if (kind == 0x02)
+            no_retarget(v); /* a block's start is no branch target: the segment goes on */
+        else
+            label(v);
     }
     if ((rc = push_ctl(v, kind, params, np, results, nr)))
         return rc;
@@ -1378,6 +1417,7 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     }
     fd->code = v->e.code;
     fd->code_cells = v->e.len;
+    fd->entry_fuel = loop_head_fuel(v, 0); /* a call charges it and skips the FUEL */
     fd->frame_slots = v->locals + v->ops_max;
     return 0;
 }
