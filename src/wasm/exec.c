@@ -443,7 +443,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BRCF + 7] = &&op_brcf_le_u, [MN__OP_BRCIF + 7] = &&op_brcif_le_u,
         [MN__OP_BRCF + 8] = &&op_brcf_ge_s, [MN__OP_BRCIF + 8] = &&op_brcif_ge_s,
         [MN__OP_BRCF + 9] = &&op_brcf_ge_u, [MN__OP_BRCIF + 9] = &&op_brcif_ge_u,
-        [MN__OP_BR_F] = &&op_br_f, [MN__OP_BR_IF_F] = &&op_br_if_f,
+        [MN__OP_FUEL_DYN] = &&op_fuel_dyn, [MN__OP_BR_F] = &&op_br_f, [MN__OP_BR_IF_F] = &&op_br_if_f,
         [MN__OP_IMM + 0x77] = &&op_i32_rotl_imm, [MN__OP_IMM + 0x78] = &&op_i32_rotr_imm,
         [MN__OP_IMM + 0x89] = &&op_i64_rotl_imm, [MN__OP_IMM + 0x8a] = &&op_i64_rotr_imm,
         [MN__OP_BRC + 0] = &&op_brc_eq, [MN__OP_BRCI + 0] = &&op_brci_eq,
@@ -535,6 +535,14 @@ op_fuel: {
         TRAP(MN_WASM_TRAP_FUEL);
     fuel -= cost;
     pc += 2;
+    NEXT();
+}
+op_fuel_dyn: {
+    int64_t cost = (int64_t)(((uint64_t)I32(R(0)) * pc[2].u64) / MN_WASM_FUEL_BULK_UNIT);
+    if (fuel < cost)
+        TRAP(MN_WASM_TRAP_FUEL);
+    fuel -= cost;
+    pc += 3;
     NEXT();
 }
 op_br:

@@ -222,6 +222,7 @@ enum {
     MN__OP_CANON_F32,
     MN__OP_CANON_F64,
     MN__OP_BR_F,    /* backward BR charging the loop head: imm: offset, cost */
+    MN__OP_FUEL_DYN, /* slots: n; imm: mul. Charges (n * mul) / 64 before a bulk operation */
     MN__OP_BR_IF_F, /* slots: cond; imm: offset, cost */
     /* Fused i32 compare-and-branch, one per compare 0x46..0x4f: slots a, b; imm: offset. */
     MN__OP_BRC = 0x140,

@@ -710,6 +710,22 @@ static void emit_sources(vstate *v, unsigned op, uint32_t pos, uint32_t n, bool 
         s[i] = src(v, pos + i);
     if (result)
         s[n] = home(v, pos);
+    /* Cost table v1: bulk operations also pay per MN_WASM_FUEL_BULK_UNIT bytes or elements,
+     * memory.grow per byte it zeroes (1,024 per page). */
+    uint32_t counted = NONE;
+    uint64_t mul = 1;
+    if (op == MN__OP_FC + 8 || op == MN__OP_FC + 10 || op == MN__OP_FC + 11 ||
+        op == MN__OP_FC + 12 || op == MN__OP_FC + 14 || op == MN__OP_FC + 17)
+        counted = s[2];
+    else if (op == MN__OP_FC + 15)
+        counted = s[1];
+    else if (op == 0x40)
+        counted = s[0], mul = MN__WASM_PAGE_BYTES;
+    if (counted != NONE && v->e.metered) {
+        emit(v, MN__OP_FUEL_DYN, 0);
+        slots(v, counted, 0, 0, 0);
+        imm(v, mul);
+    }
     emit(v, op, 1);
     slots(v, s[0], s[1], s[2], s[3]);
     if (nimm >= 1)

@@ -188,8 +188,11 @@ static void memory_grow_respects_the_store_limit(void)
     mn_wasm_val res;
     mn_wasm_limits lim = {.memory_pages_max = 4};
     setup(&f, true, &lim);
+    mn_wasm_store_set_fuel(f.store, 10000);
     ASSERT_OK(call1(&f, "grow", i32(3), 1, &res, &err), &err);
     ASSERT_EQ(res.of.i32, 1);
+    /* local.get + memory.grow, plus 1,024 per page grown (cost table v1). */
+    ASSERT_U64_EQ(10000 - mn_wasm_store_fuel(f.store), 2 + 3 * 1024);
     ASSERT_OK(call1(&f, "grow", i32(1), 1, &res, &err), &err);
     ASSERT_EQ(res.of.i32, -1 & 0xffffffffu);
     mn_wasm_memory *mem = mn_wasm_instance_memory(f.inst);
