@@ -1,19 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * exec.c: the interpreter. It runs translated code (compile.h) with direct-threaded dispatch:
- * each operation cell holds the address of its handler label, so dispatch is one indirect
- * jump (GNU labels-as-values, supported by gcc and clang). The value stack (64-bit slots) and
- * the call frames are explicit arrays of the store, bounded by its limits, so a WASM call never
+ * exec.c: the interpreter. It runs slot-addressed translated code (compile.h, validate.c):
+ * every operation names the frame slots it reads and writes (16 bits each, packed in the cell
+ * after the operation), so there is no operand stack pointer at run time. Dispatch is direct
+ * threading: each operation cell holds the address of its handler label (GNU labels-as-values,
+ * gcc and clang), so dispatch is one indirect jump. Frames live in the store's slot array and
+ * call records in its frame array, both bounded by the store's limits, so a WASM call never
  * recurses on the C stack and deep recursion is a clean "call stack exhausted" trap. A
- * function's frame is checked once on entry to fit its highest operand stack, so pushes need
- * no check. Memory accesses compute the effective address in 64 bits and do one compare.
+ * function's frame is checked once on entry to fit all its slots. Memory accesses compute the
+ * effective address in 64 bits and do one compare.
  *
  * Every handler is free of C undefined behaviour for any operand: division and conversions
  * are range-checked first, shifts are masked, integer arithmetic is unsigned. Floats are kept
  * as raw bits in the slots and only converted to float/double for arithmetic, so loads,
  * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; the
- * translator adds CANON operations after arithmetic in policy mode. This file does not
- * validate anything: it trusts the translator's output.
+ * translator adds CANON operations after arithmetic in policy mode. Fuel is charged by FUEL
+ * operations at segment heads, by backward branches and calls for the segment they enter, and
+ * by FUEL_DYN before bulk operations. This file does not validate anything: it trusts the
+ * translator's output.
  */
 #include <math.h>
 #include <stdlib.h>

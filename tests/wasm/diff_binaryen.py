@@ -9,7 +9,7 @@ except NaNs, which compare by class (both engines may pick different NaN payload
 arithmetic). Disagreeing modules are copied into OUT_DIR (default tests/regress/wasm_diff/) to
 become regression inputs.
 
-Usage: diff_binaryen.py WASM_DUMP [--rounds N] [--seed S] [--out DIR]
+Usage: diff_binaryen.py WASM_DUMP [--rounds N] [--seed S] [--out DIR] [--policy]
 """
 import argparse
 import os
@@ -96,6 +96,7 @@ def main():
     ap.add_argument("dump")
     ap.add_argument("--rounds", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--policy", action="store_true", help="run ours with NaN canonicalisation")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "regress",
                                                   "wasm_diff"))
     args = ap.parse_args()
@@ -115,7 +116,8 @@ def main():
                 continue
             theirs = subprocess.run(["wasm-opt", mod, "--fuzz-exec-before"], capture_output=True,
                                     text=True, timeout=120)
-            ours = subprocess.run([args.dump, mod], capture_output=True, text=True, timeout=120)
+            cmd = [args.dump] + (["--policy"] if args.policy else []) + [mod]
+            ours = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
             if ours.returncode not in (0, 1) or "[load error]" in ours.stdout:
                 why = "our engine failed: rc=%d %s %s" % (ours.returncode, ours.stdout[-300:],
                                                           ours.stderr[-300:])
