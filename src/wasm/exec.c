@@ -435,7 +435,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BR_UNLESS] = &&op_br_unless, [MN__OP_BR_TABLE] = &&op_br_table,
         [MN__OP_RETURN] = &&op_return, [MN__OP_CALL] = &&op_call,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
-        [MN__OP_COPY] = &&op_copy, [MN__OP_CANON_F32] = &&op_canon_f32,
+        [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2, [MN__OP_CANON_F32] = &&op_canon_f32,
         [MN__OP_CANON_F64] = &&op_canon_f64,
         [MN__OP_BRCF + 0] = &&op_brcf_eq, [MN__OP_BRCIF + 0] = &&op_brcif_eq,
         [MN__OP_BRCF + 1] = &&op_brcf_ne, [MN__OP_BRCIF + 1] = &&op_brcif_ne,
@@ -662,6 +662,11 @@ op_const:
     NEXT();
 op_copy:
     R(1) = R(0);
+    pc += 2;
+    NEXT();
+op_copy2:
+    R(1) = R(0);
+    R(3) = R(2);
     pc += 2;
     NEXT();
 op_global_get:

@@ -219,6 +219,7 @@ enum {
     MN__OP_CALL_INDIRECT, /* slots: args base, index; imm: type index, table index */
     MN__OP_CONST,         /* slots: to; imm: value */
     MN__OP_COPY,          /* slots: from, to */
+    MN__OP_COPY2,         /* slots: from, to, from2, to2 (two copies in sequence) */
     MN__OP_CANON_F32,
     MN__OP_CANON_F64,
     MN__OP_BR_F,    /* backward BR charging the loop head: imm: offset, cost */

@@ -259,7 +259,26 @@ static uint32_t slots(vstate *v, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 static void label(vstate *v)
 {
     no_retarget(v);
+    v->last_op = 0; /* nothing fuses across a label */
     mn__wasm_emit_label(&v->e);
+}
+
+/* Emits slot `to` = slot `from`; two copies in a row become one COPY2. */
+static void emit_copy(vstate *v, uint32_t from, uint32_t to, uint32_t cost)
+{
+    bool charged_here = cost == 0 || !v->e.metered || v->e.fuel_cell != MN__WASM_NO_FIXUP;
+    if (v->last_op == MN__OP_COPY && !v->e.failed && v->last_op_cell + 2 == v->e.len &&
+        charged_here) {
+        mn__wasm_emit_charge(&v->e, cost);
+        v->e.code[v->last_op_cell].op = v->e.ops[MN__OP_COPY2];
+        v->e.code[v->last_op_cell + 1].s[2] = (uint16_t)from;
+        v->e.code[v->last_op_cell + 1].s[3] = (uint16_t)to;
+        v->last_op = MN__OP_COPY2;
+        no_retarget(v);
+        return;
+    }
+    emit(v, MN__OP_COPY, cost);
+    slots(v, from, to, 0, 0);
 }
 
 /* Records that the operation just emitted wrote stack position pos through field `field` of
@@ -277,8 +296,7 @@ static void materialize(vstate *v, uint32_t pos)
 {
     sv *e = &v->ops[pos];
     if (e->loc == LOC_LOCAL) {
-        emit(v, MN__OP_COPY, 0);
-        slots(v, e->local, home(v, pos), 0, 0);
+        emit_copy(v, e->local, home(v, pos), 0);
     } else if (e->loc == LOC_CONST) {
         emit(v, MN__OP_CONST, 0);
         slots(v, home(v, pos), 0, 0, 0);
@@ -1159,8 +1177,7 @@ static void emit_local_write(vstate *v, uint32_t x, uint32_t pos)
         imm(v, e->k);
         return;
     }
-    emit(v, MN__OP_COPY, 1);
-    slots(v, e->loc == LOC_LOCAL ? e->local : home(v, pos), x, 0, 0);
+    emit_copy(v, e->loc == LOC_LOCAL ? e->local : home(v, pos), x, 1);
 }
 
 static int op_local(vstate *v, mn__wasm_rd *rd, unsigned op)
