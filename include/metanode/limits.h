@@ -71,6 +71,11 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 #define MN_WASM_FRAME_SLOTS_MAX 65535u
 /* Nesting of blocks in one function: bounds the validator's explicit control stack. */
 #define MN_WASM_BLOCK_DEPTH_MAX 10000u
+/* Validation work units per module: values pushed or popped by block, call and branch types,
+ * which one short instruction can make up to MN_WASM_FUNC_PARAMS_MAX each. Ordinary code needs
+ * about one unit per instruction (so at most MN_WASM_MODULE_BYTES_MAX); 2^28 bounds loading to
+ * well under a second whatever the module does. */
+#define MN_WASM_VALIDATE_WORK_MAX (1ull << 28)
 /* Targets of one br_table (the spec tests use a few tens of thousands). */
 #define MN_WASM_BR_TABLE_MAX 100000u
 /* Hard ceiling on 64 KiB pages of one memory: 65,536 pages is the whole 32-bit space. */

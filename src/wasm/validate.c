@@ -59,6 +59,7 @@ typedef struct vstate {
     uint32_t rt_cell[2];
     uint8_t rt_field[2];
     uint32_t rt_pos;
+    uint64_t work;         /* validation work so far, all functions (see work()) */
     uint32_t last_op_cell; /* the last emitted operation, for compare-and-branch fusion */
     unsigned last_op;
     mn__wasm_emit e;
@@ -132,8 +133,20 @@ static int pop_expect(vstate *v, uint8_t want)
     return 0;
 }
 
+/* Counts validation work that one instruction can multiply (block, call and branch types of
+ * up to MN_WASM_FUNC_PARAMS_MAX values), so no module makes loading quadratic. */
+static int work(vstate *v, uint32_t n)
+{
+    v->work += n;
+    if (v->work > MN_WASM_VALIDATE_WORK_MAX)
+        return mn_err_set(v->err, MN_ELIMIT, 0, "module too complex to validate");
+    return 0;
+}
+
 static int pop_vals(vstate *v, const uint8_t *types, uint32_t n)
 {
+    if (work(v, n))
+        return -MN_ELIMIT;
     for (uint32_t i = n; i > 0; i--) {
         int rc = pop_expect(v, types[i - 1]);
         if (rc)
@@ -144,6 +157,8 @@ static int pop_vals(vstate *v, const uint8_t *types, uint32_t n)
 
 static int push_vals(vstate *v, const uint8_t *types, uint32_t n)
 {
+    if (work(v, n))
+        return -MN_ELIMIT;
     for (uint32_t i = 0; i < n; i++) {
         int rc = push(v, types[i]);
         if (rc)
@@ -415,7 +430,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
         uint32_t skip = MN__WASM_NO_FIXUP;
         if (conditional)
             emit_cond_branch(v, false, cond, cond_pos, &skip, 0);
-        emit(v, MN__OP_RETURN, conditional ? 0 : 1);
+        emit(v, MN__OP_RETURN, (conditional ? 0 : 1) + keep / MN_WASM_FUEL_BULK_UNIT);
         slots(v, from, keep, 0, 0);
         mn__wasm_emit_patch(&v->e, skip);
         return;
@@ -436,7 +451,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     }
     unsigned op = conditional ? (moves ? MN__OP_BR_IF_DROP : MN__OP_BR_IF)
                               : (moves ? MN__OP_BR_DROP : MN__OP_BR);
-    emit(v, op, 1);
+    emit(v, op, 1 + (moves ? keep / MN_WASM_FUEL_BULK_UNIT : 0)); /* moving values costs per 64 */
     if (conditional || moves)
         slots(v, cond, from, to, keep);
     if (c->kind == 0x03)
@@ -917,7 +932,7 @@ static int op_end(vstate *v)
         return rc;
     if (c.kind == 0) {
         if (end_live) {
-            emit(v, MN__OP_RETURN, 0);
+            emit(v, MN__OP_RETURN, c.results_count / MN_WASM_FUEL_BULK_UNIT);
             slots(v, home(v, 0), c.results_count, 0, 0);
         }
         return 0;
@@ -1000,7 +1015,7 @@ static int op_br_table(vstate *v, mn__wasm_rd *rd)
     if (emitting) {
         uint32_t index = src(v, v->ops_len);
         materialize_all(v);
-        emit(v, MN__OP_BR_TABLE, 1);
+        emit(v, MN__OP_BR_TABLE, 1 + arity / MN_WASM_FUEL_BULK_UNIT);
         slots(v, index, arity, v->ops_len >= arity ? home(v, v->ops_len - arity) : 0, 0);
         imm(v, count);
     }
@@ -1050,7 +1065,7 @@ static int emit_call(vstate *v, const mn__wasm_functype *ft, unsigned op, uint64
         v->ops_len += ft->params_count;
         materialize_all(v);
         v->ops_len -= ft->params_count;
-        emit(v, op, 1);
+        emit(v, op, 1 + (ft->params_count + ft->results_count) / MN_WASM_FUEL_BULK_UNIT);
         slots(v, home(v, v->ops_len), index, 0, 0);
         imm(v, x);
         if (indirect)
@@ -1335,7 +1350,7 @@ static int op_return(vstate *v)
     if (live(v)) {
         v->ops_len += f->results_count;
         materialize_all(v);
-        emit(v, MN__OP_RETURN, 1);
+        emit(v, MN__OP_RETURN, 1 + f->results_count / MN_WASM_FUEL_BULK_UNIT);
         slots(v, home(v, v->ops_len - f->results_count), f->results_count, 0, 0);
         v->ops_len -= f->results_count;
         label(v);
@@ -1429,6 +1444,8 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     v->ctls_len = 0;
     no_retarget(v);
     mn__wasm_emit_init(&v->e, v->mod->cfg.metered);
+    /* Cost table v1: entering a function also pays for zeroing its locals, per 64. */
+    mn__wasm_emit_charge(&v->e, fd->locals_count / MN_WASM_FUEL_BULK_UNIT);
     int rc = push_ctl(v, 0, NULL, 0, ft->types + ft->params_count, ft->results_count);
     mn__wasm_rd rd = {fd->body, fd->body_end};
     while (rc == 0 && v->ctls_len > 0) {
