@@ -10,6 +10,9 @@ arithmetic). Disagreeing modules are copied into OUT_DIR (default tests/regress/
 become regression inputs.
 
 Usage: diff_binaryen.py WASM_DUMP [--rounds N] [--seed S] [--out DIR] [--policy]
+       diff_binaryen.py WASM_DUMP --check DIR
+The second form replays DIR/*.wasm against the binaryen outputs saved beside them (*.exp), so
+CTest keeps the agreement without needing binaryen installed.
 """
 import argparse
 import os
@@ -91,6 +94,31 @@ def compare(theirs, ours):
     return None
 
 
+def ours_agrees(dump, mod, theirs_ev, policy):
+    """None if our run of mod agrees with binaryen's events, else the reason."""
+    cmd = [dump] + (["--policy"] if policy else []) + [mod]
+    ours = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if ours.returncode not in (0, 1) or "[load error]" in ours.stdout:
+        return "our engine failed: rc=%d %s %s" % (ours.returncode, ours.stdout[-300:],
+                                                   ours.stderr[-300:])
+    return compare(theirs_ev, parse(ours.stdout.splitlines(), True, None))
+
+
+def check(args):
+    mods = sorted(f for f in os.listdir(args.check) if f.endswith(".wasm"))
+    bad = 0
+    for name in mods:
+        mod = os.path.join(args.check, name)
+        with open(mod[:-5] + ".exp") as f:
+            theirs_ev = parse(f.read().splitlines(), False, None)
+        why = ours_agrees(args.dump, mod, theirs_ev, False)
+        if why is not None and ours_agrees(args.dump, mod, theirs_ev, True) is not None:
+            bad += 1
+            print("DISAGREE %s: %s" % (name, why))
+    print("%d passed, %d failed" % (len(mods) - bad, bad))
+    return 1 if bad or not mods else 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dump")
@@ -99,7 +127,10 @@ def main():
     ap.add_argument("--policy", action="store_true", help="run ours with NaN canonicalisation")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "regress",
                                                   "wasm_diff"))
+    ap.add_argument("--check", help="replay DIR/*.wasm against DIR/*.exp")
     args = ap.parse_args()
+    if args.check:
+        return check(args)
     if not shutil.which("wasm-opt"):
         print("wasm-opt (Debian package binaryen) is required", file=sys.stderr)
         return 1
