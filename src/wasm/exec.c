@@ -523,7 +523,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
     {
         const mn__wasm_funcdef *d = func->def;
         uint32_t np = func->type->params_count;
-        if (fp + d->frame_slots > stack_end)
+        if ((size_t)(stack_end - fp) < d->frame_slots)
             TRAP(MN_WASM_TRAP_STACK);
         memset(fp + np, 0, (size_t)d->locals_count * sizeof(uint64_t));
         pc = d->code;
@@ -635,7 +635,7 @@ do_call: {
         NEXT();
     }
     const mn__wasm_funcdef *d = callee->def;
-    if (frame + 1 >= frames_end || args + d->frame_slots > stack_end)
+    if (frame + 1 >= frames_end || (size_t)(stack_end - args) < d->frame_slots)
         TRAP(MN_WASM_TRAP_STACK);
     frame++;
     frame->pc = pc;
