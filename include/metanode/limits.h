@@ -54,6 +54,61 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 #define MN_RECEIPT_BYTES_MAX (16u * 1024u)
 
 /* ---- wasm ---------------------------------------------------------------------------- */
-/* (the WASM engine's bounds go here) */
+
+/* Largest module accepted. Policies are small programs; 64 MiB also fits the biggest spec test
+ * modules and load-speed benchmarks while bounding decoder work and memory. */
+#define MN_WASM_MODULE_BYTES_MAX (64u * 1024u * 1024u)
+/* Entries of any one index space or section vector (types, functions, imports, exports,
+ * globals, segments, elements of a segment). A module of MN_WASM_MODULE_BYTES_MAX bytes cannot
+ * define more than one entry per byte, and one million bounds every allocation to a few MiB. */
+#define MN_WASM_VECTOR_MAX 1000000u
+/* Parameters or results of one function type (NEAR and V8 use 1,000). */
+#define MN_WASM_FUNC_PARAMS_MAX 1000u
+/* Locals of one function including parameters. The spec's binary.wast expects "too many
+ * locals" for 2^32 and more; 50,000 matches NEAR and keeps a frame well inside the stack. */
+#define MN_WASM_FUNC_LOCALS_MAX 50000u
+/* Frame slots of one function (parameters, locals and its deepest operand stack): the
+ * translated code addresses slots with 16 bits, which keeps an operation's operands in one
+ * 8-byte cell. */
+#define MN_WASM_FRAME_SLOTS_MAX 65535u
+/* Nesting of blocks in one function: bounds the validator's explicit control stack. */
+#define MN_WASM_BLOCK_DEPTH_MAX 10000u
+/* Validation work units per module: values pushed or popped by block, call and branch types,
+ * which one short instruction can make up to MN_WASM_FUNC_PARAMS_MAX each. Ordinary code needs
+ * about one unit per instruction (so at most MN_WASM_MODULE_BYTES_MAX); 2^28 bounds loading to
+ * well under a second whatever the module does. */
+#define MN_WASM_VALIDATE_WORK_MAX (1ull << 28)
+/* Targets of one br_table (the spec tests use a few tens of thousands). */
+#define MN_WASM_BR_TABLE_MAX 100000u
+/* Hard ceiling on 64 KiB pages of one memory: 65,536 pages is the whole 32-bit space. */
+#define MN_WASM_PAGES_HARD_MAX 65536u
+/* Default per-memory page limit of a store: 1,024 pages (64 MiB) is what the spec suite's
+ * memory_grow.wast needs (it grows to 804 pages) and far above what a policy needs. */
+#define MN_WASM_PAGES_DEFAULT 1024u
+/* Default and hard limits on table elements: 10 million entries (NEAR's bound) is 80 MiB of
+ * references; the default of 1 million keeps table.grow cheap. */
+#define MN_WASM_TABLE_ELEMS_DEFAULT 1000000u
+#define MN_WASM_TABLE_ELEMS_HARD_MAX 10000000u
+/* Nested WASM calls. Frames live on an explicit stack, so this bounds memory, not the C
+ * stack; the spec suite's recursion tests must hit it ("call stack exhausted"). */
+#define MN_WASM_CALL_DEPTH_DEFAULT 10000u
+#define MN_WASM_CALL_DEPTH_HARD_MAX 1000000u
+/* 64-bit value-stack slots (locals and operands of all active frames): 1 Mi slots = 8 MiB. It
+ * counts slots, not frames, so frames with thousands of locals exhaust it deterministically
+ * (skip-stack-guard-page.wast). */
+#define MN_WASM_STACK_SLOTS_DEFAULT (1u << 20)
+#define MN_WASM_STACK_SLOTS_HARD_MAX (1u << 26)
+/* Fuel of a new store when the embedder sets none: about ten seconds of interpretation. */
+#define MN_WASM_FUEL_DEFAULT 10000000000ull
+/* Version of the fuel cost table (docs/wasm.md). Part of the policy ABI: changing any cost
+ * changes verdicts, so it must be bumped with every change. */
+#define MN_WASM_FUEL_TABLE_VERSION 1u
+/* Bytes (memory.copy/fill/init) or elements (table.*) covered by one unit of fuel. */
+#define MN_WASM_FUEL_BULK_UNIT 64u
+MN_STATIC_ASSERT(MN_WASM_PAGES_DEFAULT <= MN_WASM_PAGES_HARD_MAX);
+MN_STATIC_ASSERT(MN_WASM_TABLE_ELEMS_DEFAULT <= MN_WASM_TABLE_ELEMS_HARD_MAX);
+MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_STACK_SLOTS_DEFAULT);
+MN_STATIC_ASSERT(MN_WASM_FUNC_PARAMS_MAX <= MN_WASM_FUNC_LOCALS_MAX);
+MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 
 #endif
