@@ -642,7 +642,15 @@ do_call: {
     frame->fp = fp;
     frame->inst = inst;
     fp = args;
-    memset(fp + callee->type->params_count, 0, (size_t)d->locals_count * sizeof(uint64_t));
+    {
+        uint64_t *locals = fp + callee->type->params_count;
+        uint32_t n = d->locals_count;
+        if (n <= 8) /* the common case, without a library call */
+            for (uint32_t k = 0; k < n; k++)
+                locals[k] = 0;
+        else
+            memset(locals, 0, (size_t)n * sizeof(uint64_t));
+    }
     pc = d->code;
     if (d->entry_fuel) { /* charge the first segment here and skip its FUEL operation */
         if (fuel < (int64_t)d->entry_fuel)
