@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * spec_runner.c: runs the WebAssembly spec test suite (the .wast files of
- * shared/wasm-testsuite, SIMD files excluded) against the engine. Each .wast file is converted by Debian's `wast2json` into
- * a scratch directory at test time, the JSON is read with jansson, and every command is
+ * shared/wasm-testsuite, SIMD files excluded) against the engine. Each .wast file is converted
+ * by Debian's `wast2json` into a scratch directory at test time, the JSON is read with jansson,
+ * and every command is
  * executed with one store per file, a registry of named instances and the `spectest` host
  * module (wasm.md §4). Text-format assert_malformed cases are skipped (no text parser); nothing
  * else is. A failure listed in tests/wasm/known_failures.txt (file:line) is reported but does
