@@ -108,7 +108,7 @@ static double run_native(const char *self_dir, const char *name)
 /* Wall time of one `wasm-interp --run-all-exports` process on path; -1 if it fails. */
 static double run_wasm_interp(const char *path)
 {
-    char cmd[8192];
+    char cmd[16384];
     snprintf(cmd, sizeof(cmd), "wasm-interp --run-all-exports '%s' >/dev/null 2>&1", path);
     double t0 = now();
     if (system(cmd) != 0)
