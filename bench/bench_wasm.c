@@ -7,7 +7,10 @@
  * called `reps` times in-process and the best call is reported, as native_main.c does; every
  * result is checked against the README's table. Not part of CTest.
  *
- * Usage: bench_wasm [--reps N] [KERNEL ...]
+ * With --wasm-interp, also times Debian wabt's `wasm-interp --run-all-exports` on each kernel
+ * (a whole process, so it includes its start-up; seconds to tens of seconds per kernel).
+ *
+ * Usage: bench_wasm [--reps N] [--wasm-interp] [KERNEL ...]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,6 +105,17 @@ static double run_native(const char *self_dir, const char *name)
     return t;
 }
 
+/* Wall time of one `wasm-interp --run-all-exports` process on path; -1 if it fails. */
+static double run_wasm_interp(const char *path)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof(cmd), "wasm-interp --run-all-exports '%s' >/dev/null 2>&1", path);
+    double t0 = now();
+    if (system(cmd) != 0)
+        return -1;
+    return now() - t0;
+}
+
 static void put_leb(mn_buf *b, uint64_t v)
 {
     mn_err err;
@@ -188,9 +202,14 @@ static void bench_load(void)
 int main(int argc, char **argv)
 {
     int reps = 3, first = 1;
+    bool interp = false;
     if (argc > 2 && !strcmp(argv[1], "--reps")) {
         reps = atoi(argv[2]);
         first = 3;
+    }
+    if (argc > first && !strcmp(argv[first], "--wasm-interp")) {
+        interp = true;
+        first++;
     }
     const char *shared = getenv("MN_SHARED_DIR");
     char self[4096];
@@ -201,8 +220,8 @@ int main(int argc, char **argv)
     *strrchr(self, '/') = '\0';
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/wasm-bench/wasm", shared ? shared : MN_SHARED_DIR_DEFAULT);
-    printf("%-8s %10s %10s %10s %8s %8s %14s\n", "kernel", "native_s", "wasm_s", "metered_s",
-           "x_native", "meter_%", "fuel");
+    printf("%-8s %10s %10s %10s %8s %8s %14s %12s\n", "kernel", "native_s", "wasm_s",
+           "metered_s", "x_native", "meter_%", "fuel", "wasm-interp");
     int failures = 0;
     for (size_t k = 0; k < sizeof(kernels) / sizeof(kernels[0]); k++) {
         bool selected = argc <= first;
@@ -223,14 +242,15 @@ int main(int argc, char **argv)
         double plain = run_wasm(bytes, len, false, reps, kernels[k].expect, &unused);
         double metered = run_wasm(bytes, len, true, reps, kernels[k].expect, &fuel);
         double native = run_native(self, kernels[k].name);
+        double wi = interp ? run_wasm_interp(path) : -1;
         free(bytes);
         if (plain < 0 || metered < 0) {
             failures++;
             continue;
         }
-        printf("%-8s %10.4f %10.4f %10.4f %8.1f %8.1f %14" PRIu64 "\n", kernels[k].name, native,
-               plain, metered, native > 0 ? plain / native : 0.0,
-               100.0 * (metered - plain) / plain, fuel);
+        printf("%-8s %10.4f %10.4f %10.4f %8.1f %8.1f %14" PRIu64 " %12.3f\n", kernels[k].name,
+               native, plain, metered, native > 0 ? plain / native : 0.0,
+               100.0 * (metered - plain) / plain, fuel, wi);
     }
     bench_load();
     return failures ? 1 : 0;

@@ -321,7 +321,13 @@ static int rd_constexpr(mn__wasm_rd *rd, mn__wasm_constexpr *ce, mn_err *err)
             rc = mn__wasm_rd_u32(rd, &ce->index, err);
             break;
         default:
-            return mn_err_set(err, MN_EINVAL, 0, "constant expression required");
+            /* An instruction that exists but is not constant makes the module invalid; a byte
+             * that is no instruction at all makes it malformed. */
+            if (op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
+                (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) || op == 0xd1 ||
+                op == 0xfc)
+                return mn_err_set(err, MN_EINVAL, 0, "constant expression required");
+            return mn_err_set(err, MN_ECORRUPT, 0, "illegal opcode 0x%02x", op);
         }
         if (rc)
             return rc;

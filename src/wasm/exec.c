@@ -447,7 +447,8 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BRCF + 7] = &&op_brcf_le_u, [MN__OP_BRCIF + 7] = &&op_brcif_le_u,
         [MN__OP_BRCF + 8] = &&op_brcf_ge_s, [MN__OP_BRCIF + 8] = &&op_brcif_ge_s,
         [MN__OP_BRCF + 9] = &&op_brcf_ge_u, [MN__OP_BRCIF + 9] = &&op_brcif_ge_u,
-        [MN__OP_FUEL_DYN] = &&op_fuel_dyn, [MN__OP_BR_F] = &&op_br_f, [MN__OP_BR_IF_F] = &&op_br_if_f,
+        [MN__OP_FUEL_DYN] = &&op_fuel_dyn, [MN__OP_BR_F] = &&op_br_f,
+        [MN__OP_BR_IF_F] = &&op_br_if_f,
         [MN__OP_IMM + 0x77] = &&op_i32_rotl_imm, [MN__OP_IMM + 0x78] = &&op_i32_rotr_imm,
         [MN__OP_IMM + 0x89] = &&op_i64_rotl_imm, [MN__OP_IMM + 0x8a] = &&op_i64_rotr_imm,
         [MN__OP_BRC + 0] = &&op_brc_eq, [MN__OP_BRCI + 0] = &&op_brci_eq,
@@ -642,7 +643,15 @@ do_call: {
     frame->fp = fp;
     frame->inst = inst;
     fp = args;
-    memset(fp + callee->type->params_count, 0, (size_t)d->locals_count * sizeof(uint64_t));
+    {
+        uint64_t *locals = fp + callee->type->params_count;
+        uint32_t n = d->locals_count;
+        if (n <= 8) /* the common case, without a library call */
+            for (uint32_t k = 0; k < n; k++)
+                locals[k] = 0;
+        else
+            memset(locals, 0, (size_t)n * sizeof(uint64_t));
+    }
     pc = d->code;
     if (d->entry_fuel) { /* charge the first segment here and skip its FUEL operation */
         if (fuel < (int64_t)d->entry_fuel)

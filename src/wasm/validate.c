@@ -700,10 +700,13 @@ static int need_elem(vstate *v, uint32_t s)
 
 static int need_data(vstate *v, uint32_t s)
 {
+    /* An index past the segments is invalid whether or not the count was declared (the spec
+     * interpreter's order); a valid index still needs the data count section (malformed). */
+    uint32_t count = v->mod->has_data_count ? v->mod->data_count : v->mod->datas_count;
+    if (s >= count)
+        return invalid(v, "unknown data segment");
     if (!v->mod->has_data_count)
         return mn_err_set(v->err, MN_ECORRUPT, 0, "data count section required");
-    if (s >= v->mod->data_count)
-        return invalid(v, "unknown data segment");
     return 0;
 }
 

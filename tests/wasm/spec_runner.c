@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * spec_runner.c: runs the WebAssembly spec test suite (the .wast files of shared/wasm-testsuite, SIMD
- * files excluded) against the engine. Each .wast file is converted by Debian's `wast2json` into
- * a scratch directory at test time, the JSON is read with jansson, and every command is
+ * spec_runner.c: runs the WebAssembly spec test suite (the .wast files of
+ * shared/wasm-testsuite, SIMD files excluded) against the engine. Each .wast file is converted
+ * by Debian's `wast2json` into a scratch directory at test time, the JSON is read with jansson,
+ * and every command is
  * executed with one store per file, a registry of named instances and the `spectest` host
  * module (wasm.md §4). Text-format assert_malformed cases are skipped (no text parser); nothing
  * else is. A failure listed in tests/wasm/known_failures.txt (file:line) is reported but does
@@ -51,6 +52,7 @@ typedef struct runner {
     const char *spectest_names[16];
     size_t spectest_count;
     long passed, failed, skipped, known;
+    long other_stage; /* malformed rejected by the validator or invalid by the decoder */
     long line;
 } runner;
 
@@ -441,6 +443,11 @@ static void cmd_module_fails(runner *r, json_t *c, load_result want, const char 
         fail(r, "%s: failed at the wrong stage: %s", what, err.msg);
         return;
     }
+    if (got != want) {
+        r->other_stage++;
+        fprintf(stderr, "note: %s:%ld: %s rejected by the other stage: %s\n", r->file, r->line,
+                what, err.msg);
+    }
     pass(r);
 }
 
@@ -632,8 +639,8 @@ int main(int argc, char **argv)
             printf("note: known failure %s now passes; remove it from known_failures.txt\n",
                    known[i]);
     printf("%ld files: %ld passed, %ld failed, %ld skipped (text-format assert_malformed), "
-           "%ld known failures\n",
-           files, r.passed, r.failed, r.skipped, r.known);
+           "%ld known failures; %ld malformed/invalid rejections came from the other stage\n",
+           files, r.passed, r.failed, r.skipped, r.known, r.other_stage);
     printf("%ld passed, %ld failed, %ld skipped\n", r.passed, r.failed + r.known, r.skipped);
     if (files == 0)
         return 1;
