@@ -90,6 +90,10 @@ int mn_bpci_node_on_service(mn_bpci_node *node, uint16_t service, mn_bpci_recv_f
  * when its write queue is full (back-pressure) or the message is too large. */
 int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
                       uint16_t service, const uint8_t *data, size_t len, mn_err *err);
+/* Closes the session with the peer (CLOSE with reason, then shutdown); a persistent dial to
+ * it stops redialing. MN_ENOTFOUND without a session. */
+int mn_bpci_node_disconnect(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
+                            uint8_t reason, mn_err *err);
 /* Sends a ping to the peer; on_pong-style round trips are reported by mn_bpci_node_rtt_ns. */
 int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
                       mn_err *err);

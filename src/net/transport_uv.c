@@ -84,6 +84,7 @@ struct mn_bpci_node {
 static void conn_close(conn *c);
 static void dialer_start(dialer *d);
 static void close_tick(mn_bpci_node *node);
+static void shutdown_cb(uv_shutdown_t *req, int status);
 
 /* Logs the first refusal of a kind and then every power of two, so floods stay readable. */
 static void log_refusal(const conn *c, const char *why, uint64_t count)
@@ -637,7 +638,7 @@ int mn_bpci_node_on_service(mn_bpci_node *node, uint16_t service, mn_bpci_recv_f
 static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
 {
     for (conn *c = node->conns; c; c = c->next)
-        if (c->established && !c->closing &&
+        if (c->established && !c->closing && c->s.state == MN_BPCI_ESTABLISHED &&
             sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
             return c;
     return NULL;
@@ -675,6 +676,22 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
     if (rc == 0)
         flush(c);
     return rc;
+}
+
+int mn_bpci_node_disconnect(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
+                            uint8_t reason, mn_err *err)
+{
+    conn *c = find_peer(node, peer_id);
+    if (!c)
+        return mn_err_set(err, MN_ENOTFOUND, 0, "bpci: no session with that peer");
+    if (c->dialer)
+        c->dialer->persistent = false;
+    mn_bpci_session_close(&c->s, reason);
+    flush(c);
+    c->shutdown_req.data = c;
+    if (c->closing || uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
+        conn_close(c);
+    return 0;
 }
 
 uint64_t mn_bpci_node_rtt_ns(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES])
