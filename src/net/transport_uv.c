@@ -157,11 +157,13 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
     mn_bpci_node *node = c->node;
     if (c->inbound && count_from_ip(node, c->ip, true) >= node->cfg.sessions_per_ip_max) {
         log_refusal(c, "too many sessions from this address", ++node->m.refused_per_ip);
+        mn_bpci_session_close(&c->s, 0); /* stops delivery of what follows in this read */
         conn_close(c);
         return;
     }
     if (node->m.sessions_active >= node->cfg.sessions_max) {
         log_refusal(c, "too many sessions", ++node->m.refused_sessions);
+        mn_bpci_session_close(&c->s, 0);
         conn_close(c);
         return;
     }

@@ -406,6 +406,36 @@ static void half_open_flood_leaves_honest_peers_served(void)
     node_stop(&a);
 }
 
+static void sessions_per_ip_are_capped(void)
+{
+    const mn_bpci_node_config cfg = {.sessions_per_ip_max = 2, .tick_ms = 10};
+    node a;
+    node_start(&a, 1, &cfg, true);
+    raw_peer r[3];
+    raw_peer_open(&r[0], &a, 5);
+    raw_peer_open(&r[1], &a, 6);
+    /* The third completes its side of the handshake, but the node refuses the session. */
+    uint8_t seed[32];
+    memset(seed, 7, 32);
+    mn_keypair kp;
+    mn_keypair_from_seed(&kp, seed);
+    mn_bpci_identity_init(&r[2].ident, &kp, NULL);
+    r[2].fd = raw_connect(a.port, NULL);
+    const mn_bpci_config rc = {.self = &r[2].ident, .registry = &reg, .initiator = true,
+                               .pattern = MN_NOISE_IK, .remote_static = a.ident.x_pub};
+    mn_err err;
+    ASSERT_OK(mn_bpci_session_init(&r[2].s, &rc, NULL, &err), &err);
+    raw_flush(&r[2]);
+    ASSERT_TRUE(raw_closed(r[2].fd, 2000));
+    mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
+    ASSERT_EQ(m.refused_per_ip, 1);
+    ASSERT_EQ(m.sessions_active, 2);
+    ASSERT_EQ(a.ups, 2);
+    for (int i = 0; i < 3; i++)
+        raw_peer_close(&r[i]);
+    node_stop(&a);
+}
+
 static void setup(void)
 {
     mn_err err;
@@ -424,4 +454,5 @@ static void setup(void)
 MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_messages),
              MN_TEST(keepalive_holds_an_idle_session_and_redial_backs_off),
              MN_TEST(adversarial_clients_are_refused_and_counted),
-             MN_TEST(half_open_flood_leaves_honest_peers_served))
+             MN_TEST(half_open_flood_leaves_honest_peers_served),
+             MN_TEST(sessions_per_ip_are_capped))
