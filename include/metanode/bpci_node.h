@@ -70,7 +70,8 @@ typedef struct mn_bpci_node_config {
     void *ctx;                         /* for on_peer */
 } mn_bpci_node_config;
 
-/* Creates a node on loop. The node keeps a copy of cfg (the pointers in it are borrowed). */
+/* Creates a node on loop. The node keeps a copy of cfg (the pointers in it are borrowed).
+ * Sets SIGPIPE to ignored for the process: a peer resetting a connection must not kill it. */
 int mn_bpci_node_new(struct uv_loop_s *loop, const mn_bpci_node_config *cfg,
                      mn_bpci_node **out, mn_err *err);
 /* Listens on host:port (IPv4 or IPv6 literal; port 0 picks one, returned in *bound_port). */

@@ -14,6 +14,7 @@
  */
 #include "metanode/bpci_node.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -578,6 +579,8 @@ int mn_bpci_node_new(uv_loop_t *loop, const mn_bpci_node_config *cfg, mn_bpci_no
     mn_bpci_node *node = calloc(1, sizeof *node);
     if (!node)
         return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
+    /* A peer that resets the connection must cost an error code, not the process. */
+    signal(SIGPIPE, SIG_IGN);
     node->loop = loop;
     node->cfg = *cfg;
     defaults(&node->cfg);

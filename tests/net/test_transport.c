@@ -257,7 +257,7 @@ static void raw_up(void *ctx, const uint8_t id[32])
 
 static void raw_flush(raw_peer *r)
 {
-    ASSERT_EQ(send(r->fd, r->s.out.data, r->s.out.len, 0), (ssize_t)r->s.out.len);
+    ASSERT_EQ(send(r->fd, r->s.out.data, r->s.out.len, MSG_NOSIGNAL), (ssize_t)r->s.out.len);
     r->s.out.len = 0;
 }
 
@@ -307,7 +307,7 @@ static void adversarial_clients_are_refused_and_counted(void)
     node_start(&a, 1, &cfg, true);
     /* Garbage instead of a preamble. */
     int fd = raw_connect(a.port, NULL);
-    ASSERT_EQ(send(fd, "GET / HTTP/1.1\r\n\r\n", 18, 0), 18);
+    ASSERT_EQ(send(fd, "GET / HTTP/1.1\r\n\r\n", 18, MSG_NOSIGNAL), 18);
     ASSERT_TRUE(raw_closed(fd, 2000));
     close(fd);
     ASSERT_EQ(mn_bpci_node_metrics(a.n).handshake_failures, 1);
