@@ -25,6 +25,10 @@
 #include "metanode/log.h"
 
 #define READ_BUF_BYTES (16u * 1024u)
+/* Output buffers kept per connection after their write completed, so a busy session reuses
+ * them instead of allocating (and page-faulting) a fresh buffer per flush. */
+#define SPARE_BUFS 4u
+#define SPARE_BUF_BYTES_MAX (256u * 1024u) /* larger ones (split messages) are freed */
 
 typedef struct dialer dialer;
 typedef struct conn conn;
@@ -41,6 +45,11 @@ struct conn {
     uint64_t started_ms, last_rx_ms, last_tx_ms;
     size_t queued;
     uint64_t ping_sent_ns, rtt_ns;
+    struct {
+        uint8_t *data;
+        size_t cap;
+    } spare[SPARE_BUFS];
+    unsigned spare_count;
     mn_bpci_session s;
     uint8_t rbuf[READ_BUF_BYTES];
 };
@@ -60,7 +69,7 @@ typedef struct write_req {
     uv_write_t req;
     conn *c;
     uint8_t *data;
-    size_t len;
+    size_t len, cap;
 } write_req;
 
 struct mn_bpci_node {
@@ -108,7 +117,13 @@ static void write_cb(uv_write_t *req, int status)
     conn *c = w->c;
     MN_ASSERT(c->queued >= w->len);
     c->queued -= w->len;
-    free(w->data);
+    if (!c->closing && c->spare_count < SPARE_BUFS && w->cap <= SPARE_BUF_BYTES_MAX) {
+        c->spare[c->spare_count].data = w->data;
+        c->spare[c->spare_count].cap = w->cap;
+        c->spare_count++;
+    } else {
+        free(w->data);
+    }
     free(w);
     if (status < 0 && !c->closing) {
         MN_LOG(INFO, "bpci", "write to %s failed: %s", c->ip, uv_strerror(status));
@@ -127,7 +142,13 @@ static void flush(conn *c)
         return;
     }
     w->c = c;
+    w->cap = c->s.out.cap;
     w->data = mn_buf_take(&c->s.out, &w->len);
+    if (c->spare_count > 0) { /* the session's next output goes into a recycled buffer */
+        c->spare_count--;
+        c->s.out.data = c->spare[c->spare_count].data;
+        c->s.out.cap = c->spare[c->spare_count].cap;
+    }
     uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb);
     if (rc != 0) {
@@ -319,6 +340,8 @@ static void conn_closed_cb(uv_handle_t *h)
             redial_later(c->dialer);
     }
     mn_bpci_session_deinit(&c->s);
+    for (unsigned i = 0; i < c->spare_count; i++)
+        free(c->spare[i].data);
     sodium_memzero(c->rbuf, sizeof c->rbuf);
     free(c);
     node->open_handles--;
