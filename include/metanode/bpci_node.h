@@ -66,6 +66,7 @@ typedef struct mn_bpci_node_config {
     uint32_t sessions_max;             /* 0: 1,024 */
     uint32_t redial_base_ms;           /* first redial delay; 0: 250 */
     uint32_t redial_max_ms;            /* 0: 30,000 */
+    uint64_t rekey_after;              /* tests only: 0 is the protocol's MN_BPCI_REKEY_MESSAGES */
     mn_bpci_peer_fn on_peer;
     void *ctx;                         /* for on_peer */
 } mn_bpci_node_config;

@@ -417,7 +417,8 @@ static void connection_cb(uv_stream_t *server, int status)
     node->m.accepted++;
     set_ip(c);
     mn_err err;
-    const mn_bpci_config cfg = {.self = node->cfg.self, .registry = node->cfg.registry};
+    const mn_bpci_config cfg = {.self = node->cfg.self, .registry = node->cfg.registry,
+                                .rekey_after = node->cfg.rekey_after};
     if (admission(node, c) != NULL || session_start(c, &cfg, &err) != 0) {
         conn_close(c);
         return;
@@ -447,7 +448,8 @@ static void connect_cb(uv_connect_t *req, int status)
                                 .initiator = true,
                                 .pattern = d->has_static ? MN_NOISE_IK : MN_NOISE_XX,
                                 .expected_peer_id = d->has_peer_id ? d->peer_id : NULL,
-                                .remote_static = d->has_static ? d->peer_static : NULL};
+                                .remote_static = d->has_static ? d->peer_static : NULL,
+                                .rekey_after = node->cfg.rekey_after};
     mn_err err;
     if (session_start(c, &cfg, &err) != 0) {
         MN_LOG(WARN, "bpci", "dial %s: %s", c->ip, err.msg);

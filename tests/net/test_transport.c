@@ -131,10 +131,12 @@ static void connect_pair(node *a, node *b, bool ik)
 
 static void two_nodes_exchange_messages(void)
 {
+    /* Both directions rekey every 97 records: 1,000 messages each way cross it 10 times. */
+    const mn_bpci_node_config cfg = {.rekey_after = 97};
     for (int ik = 0; ik < 2; ik++) {
         node a, b;
-        node_start(&a, 1, NULL, true);
-        node_start(&b, 2, NULL, false);
+        node_start(&a, 1, &cfg, true);
+        node_start(&b, 2, &cfg, false);
         connect_pair(&a, &b, ik);
         mn_err err;
         uint8_t msg[1024];
