@@ -161,7 +161,7 @@ void mn_bpci_session_deinit(mn_bpci_session *s)
     mn_noise_cipher_wipe(&s->rx);
     mn_bpci_reasm_deinit(&s->reasm);
     mn_buf_deinit(&s->out);
-    sodium_memzero(s->in, s->in_len);
+    sodium_memzero(s->in, sizeof s->in); /* decrypted in place: it held plaintext */
     s->in_len = 0;
     s->state = MN_BPCI_CLOSED;
 }

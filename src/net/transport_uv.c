@@ -24,7 +24,9 @@
 #include "metanode/clock.h"
 #include "metanode/log.h"
 
-#define READ_BUF_BYTES (16u * 1024u)
+/* One read buffer for the whole node: read_cb hands the bytes to the session at once (it keeps
+ * what it needs in its own record buffer), so connections need no read buffer of their own. */
+#define READ_BUF_BYTES (64u * 1024u)
 /* Output buffers kept per connection after their write completed, so a busy session reuses
  * them instead of allocating (and page-faulting) a fresh buffer per flush. */
 #define SPARE_BUFS 4u
@@ -51,7 +53,6 @@ struct conn {
     } spare[SPARE_BUFS];
     unsigned spare_count;
     mn_bpci_session s;
-    uint8_t rbuf[READ_BUF_BYTES];
 };
 
 struct dialer {
@@ -89,6 +90,7 @@ struct mn_bpci_node {
     uint32_t services_count;
     mn_bpci_metrics m;
     unsigned open_handles;
+    uint8_t rbuf[READ_BUF_BYTES]; /* ciphertext only: plaintext stays in the sessions */
 };
 
 static void conn_close(conn *c);
@@ -244,7 +246,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     conn *c = h->data;
     (void)suggested;
-    *buf = uv_buf_init((char *)c->rbuf, sizeof c->rbuf);
+    *buf = uv_buf_init((char *)c->node->rbuf, sizeof c->node->rbuf);
 }
 
 static void count_failure(conn *c, bool in_handshake, const mn_err *err)
@@ -263,7 +265,6 @@ static void count_failure(conn *c, bool in_handshake, const mn_err *err)
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
-    (void)buf;
     if (c->closing || nread == 0)
         return;
     if (nread < 0) {
@@ -275,7 +276,7 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->last_rx_ms = now_ms(c->node);
     const bool in_handshake = !c->established;
     mn_err err;
-    int rc = mn_bpci_session_recv(&c->s, c->rbuf, (size_t)nread, &err);
+    int rc = mn_bpci_session_recv(&c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
     flush(c);
     if (rc != 0) {
         count_failure(c, in_handshake, &err);
@@ -342,7 +343,6 @@ static void conn_closed_cb(uv_handle_t *h)
     mn_bpci_session_deinit(&c->s);
     for (unsigned i = 0; i < c->spare_count; i++)
         free(c->spare[i].data);
-    sodium_memzero(c->rbuf, sizeof c->rbuf);
     free(c);
     node->open_handles--;
     if (node->closing && node->conns == NULL)
