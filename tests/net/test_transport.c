@@ -169,11 +169,36 @@ static void two_nodes_exchange_messages(void)
         mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
         ASSERT_EQ(m.sessions_active, 1);
         ASSERT_EQ(m.messages_in, 1001);
-        /* Graceful close of b: a sees the peer go down. */
+        /* Graceful close of b right after queueing 50 messages: all of them arrive before
+         * a sees the peer go down. */
+        for (int i = 0; i < 50; i++)
+            ASSERT_OK(mn_bpci_node_send(b.n, a.ident.id, 7, msg, sizeof msg, &err), &err);
         node_stop(&b);
         ASSERT_TRUE(run_until(&a.downs, 1, 2000));
+        ASSERT_EQ(a.msgs, 1001 + 50);
         node_stop(&a);
     }
+}
+
+static void ipv6_loopback(void)
+{
+    node a, b;
+    node_start(&a, 1, NULL, false);
+    node_start(&b, 2, NULL, false);
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_listen(a.n, "::1", 0, &a.port, &err), &err);
+    ASSERT_OK(mn_bpci_node_dial(b.n, "::1", a.port, a.ident.id, a.ident.x_pub, false, NULL,
+                                &err), &err);
+    ASSERT_TRUE(run_until(&b.ups, 1, 5000));
+    ASSERT_OK(mn_bpci_node_send(b.n, a.ident.id, 7, (const uint8_t *)"v6", 2, &err), &err);
+    const uint64_t end = uv_hrtime() + 2000000000ull;
+    while (a.msgs < 1 && uv_hrtime() < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(a.msgs, 1);
+    ASSERT_EQ(mn_bpci_node_dial(b.n, "not-an-ip", 1, NULL, NULL, false, NULL, &err),
+              -MN_EINVAL);
+    node_stop(&b);
+    node_stop(&a);
 }
 
 static void keepalive_holds_an_idle_session_and_redial_backs_off(void)
@@ -454,6 +479,7 @@ static void setup(void)
 }
 
 MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_messages),
+             MN_TEST(ipv6_loopback),
              MN_TEST(keepalive_holds_an_idle_session_and_redial_backs_off),
              MN_TEST(adversarial_clients_are_refused_and_counted),
              MN_TEST(half_open_flood_leaves_honest_peers_served),
