@@ -53,6 +53,20 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 /* Largest encoded receipt: bounds what `receipt show` and the network accept. */
 #define MN_RECEIPT_BYTES_MAX (16u * 1024u)
 
+/* ---- net: BPCI transport --------------------------------------------------------------- */
+
+/* Largest BPCI message after reassembly. Blocks and receipt batches stay below 4 MiB; a larger
+ * object is sent as several messages. Bounds the per-session reassembly buffer. */
+#define MN_BPCI_MSG_BYTES_MAX (4u * 1024u * 1024u)
+/* Frames per direction after which both sides apply Noise Rekey (2^20, as recommended by the
+ * transport notes: far below nonce exhaustion, often enough to bound a leaked key's reach). */
+#define MN_BPCI_REKEY_MESSAGES (1ull << 20)
+/* Services in one registry (consensus, relay topics, mesh): a few dozen at most. */
+#define MN_BPCI_SERVICES_MAX 64u
+/* (service, peer) entries of restricted services: validators times restricted services. */
+#define MN_BPCI_SERVICE_KEYS_MAX (4u * MN_VALIDATORS_MAX)
+MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
+
 /* ---- wasm ---------------------------------------------------------------------------- */
 
 /* Largest module accepted. Policies are small programs; 64 MiB also fits the biggest spec test
