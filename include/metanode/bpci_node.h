@@ -39,6 +39,7 @@ typedef struct mn_bpci_metrics {
     uint64_t refused_services;      /* closed for speaking on a service not allowed to it */
     uint64_t idle_timeouts;
     uint64_t established;           /* handshakes completed, both directions */
+    uint64_t duplicate_sessions;    /* established while another session to that peer existed */
     uint64_t dial_failures;
     uint64_t redials;
     uint64_t messages_in, messages_out;
@@ -49,7 +50,7 @@ typedef struct mn_bpci_metrics {
 /* A whole message on a service from an authenticated peer; data is valid during the call. */
 typedef void (*mn_bpci_recv_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES],
                                 uint16_t service, const uint8_t *data, size_t len);
-/* A session with peer_id came up (up = true) or went away. */
+/* The first session with peer_id came up (up = true), or its last session went away. */
 typedef void (*mn_bpci_peer_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES], bool up);
 
 typedef struct mn_bpci_node_config {

@@ -44,6 +44,7 @@ struct conn {
     dialer *dialer;
     char ip[64];
     bool inbound, counted_pending, established, closing;
+    bool announced; /* the session reported up for its peer (one per peer at a time) */
     uint64_t started_ms, last_rx_ms, last_tx_ms;
     size_t queued;
     uint64_t ping_sent_ns, rtt_ns;
@@ -175,6 +176,28 @@ static uint32_t count_from_ip(const mn_bpci_node *node, const char *ip, bool est
     return n;
 }
 
+/* The first established, not closing session with peer_id other than `except`; with
+ * `announced`, only the one reported up. */
+static conn *find_other(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES],
+                        const conn *except, bool announced)
+{
+    for (conn *c = node->conns; c; c = c->next)
+        if (c != except && c->established && !c->closing && (!announced || c->announced) &&
+            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
+            return c;
+    return NULL;
+}
+
+/* A session that can carry a message to peer_id now. */
+static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
+{
+    for (conn *c = node->conns; c; c = c->next)
+        if (c->established && !c->closing && c->s.state == MN_BPCI_ESTABLISHED &&
+            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
+            return c;
+    return NULL;
+}
+
 static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
 {
     conn *c = ctx;
@@ -202,6 +225,13 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
     char hex[17];
     mn_hex_encode(hex, peer_id, 8);
     MN_LOG(INFO, "bpci", "session up with %s (peer %s...)", c->ip, hex);
+    /* Peer events describe reachability: up for the first session with a peer, down when
+     * its last one goes (two nodes dialing each other get two sessions; both carry traffic). */
+    if (find_other(node, peer_id, c, true) != NULL) {
+        node->m.duplicate_sessions++;
+        return;
+    }
+    c->announced = true;
     if (node->cfg.on_peer)
         node->cfg.on_peer(node->cfg.ctx, peer_id, true);
 }
@@ -360,8 +390,12 @@ static void conn_close(conn *c)
     c->counted_pending = false;
     if (c->established) {
         node->m.sessions_active--;
-        if (node->cfg.on_peer)
+        conn *heir = c->announced ? find_other(node, c->s.peer_id, c, false) : NULL;
+        if (heir) /* another session with the peer remains: it stays up, silently */
+            heir->announced = true;
+        else if (c->announced && node->cfg.on_peer)
             node->cfg.on_peer(node->cfg.ctx, c->s.peer_id, false);
+        c->announced = false;
     }
     uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
 }
@@ -665,14 +699,6 @@ int mn_bpci_node_on_service(mn_bpci_node *node, uint16_t service, mn_bpci_recv_f
     return 0;
 }
 
-static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
-{
-    for (conn *c = node->conns; c; c = c->next)
-        if (c->established && !c->closing && c->s.state == MN_BPCI_ESTABLISHED &&
-            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
-            return c;
-    return NULL;
-}
 
 int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
                       uint16_t service, const uint8_t *data, size_t len, mn_err *err)

@@ -180,6 +180,40 @@ static void two_nodes_exchange_messages(void)
     }
 }
 
+static void duplicate_sessions_give_one_up_and_one_down(void)
+{
+    node a, b;
+    node_start(&a, 1, NULL, true);
+    node_start(&b, 2, NULL, true);
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_dial(a.n, "127.0.0.1", b.port, b.ident.id, NULL, false, NULL, &err),
+              &err);
+    ASSERT_OK(mn_bpci_node_dial(b.n, "127.0.0.1", a.port, a.ident.id, NULL, false, NULL, &err),
+              &err);
+    const uint64_t end = uv_hrtime() + 5000000000ull;
+    while ((mn_bpci_node_metrics(a.n).sessions_active < 2 ||
+            mn_bpci_node_metrics(b.n).sessions_active < 2) && uv_hrtime() < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(mn_bpci_node_metrics(a.n).sessions_active, 2);
+    ASSERT_EQ(mn_bpci_node_metrics(a.n).duplicate_sessions, 1);
+    ASSERT_EQ(a.ups, 1);
+    ASSERT_EQ(b.ups, 1);
+    /* Closing one of the two keeps the peer up; closing the other brings it down. */
+    ASSERT_OK(mn_bpci_node_disconnect(a.n, b.ident.id, 1, &err), &err);
+    run_for(100);
+    ASSERT_EQ(a.downs, 0);
+    ASSERT_EQ(b.downs, 0);
+    ASSERT_TRUE(mn_bpci_node_connected(a.n, b.ident.id));
+    ASSERT_OK(mn_bpci_node_send(a.n, b.ident.id, 7, (const uint8_t *)"x", 1, &err), &err);
+    ASSERT_OK(mn_bpci_node_disconnect(a.n, b.ident.id, 1, &err), &err);
+    ASSERT_TRUE(run_until(&a.downs, 1, 2000));
+    ASSERT_TRUE(run_until(&b.downs, 1, 2000));
+    ASSERT_EQ(b.msgs, 1);
+    ASSERT_EQ(mn_bpci_node_disconnect(a.n, b.ident.id, 1, &err), -MN_ENOTFOUND);
+    node_stop(&b);
+    node_stop(&a);
+}
+
 static void ipv6_loopback(void)
 {
     node a, b;
@@ -479,7 +513,7 @@ static void setup(void)
 }
 
 MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_messages),
-             MN_TEST(ipv6_loopback),
+             MN_TEST(duplicate_sessions_give_one_up_and_one_down), MN_TEST(ipv6_loopback),
              MN_TEST(keepalive_holds_an_idle_session_and_redial_backs_off),
              MN_TEST(adversarial_clients_are_refused_and_counted),
              MN_TEST(half_open_flood_leaves_honest_peers_served),
