@@ -237,7 +237,7 @@ static void ipv6_loopback(void)
 
 static void keepalive_holds_an_idle_session_and_redial_backs_off(void)
 {
-    const mn_bpci_node_config cfg = {.keepalive_ms = 40, .idle_timeout_ms = 200, .tick_ms = 10,
+    const mn_bpci_node_config cfg = {.keepalive_ms = 40, .idle_timeout_ms = 400, .tick_ms = 10,
                                      .redial_base_ms = 20, .redial_max_ms = 200};
     node a, b, probe;
     /* Find a free port, then free it again: b dials it before anyone listens. */
@@ -257,8 +257,8 @@ static void keepalive_holds_an_idle_session_and_redial_backs_off(void)
     node_start(&a, 1, &cfg, false);
     ASSERT_OK(mn_bpci_node_listen(a.n, "127.0.0.1", port, NULL, &err), &err);
     ASSERT_TRUE(run_until(&b.ups, 1, 3000));
-    /* Idle for 3 idle timeouts: pings keep it up on both sides. */
-    run_for(600);
+    /* Idle for 2.5 idle timeouts: pings keep it up on both sides. */
+    run_for(1000);
     ASSERT_EQ(b.downs, 0);
     ASSERT_EQ(a.downs, 0);
     ASSERT_EQ(mn_bpci_node_metrics(a.n).idle_timeouts, 0);
@@ -361,7 +361,7 @@ static void raw_peer_close(raw_peer *r)
 
 static void adversarial_clients_are_refused_and_counted(void)
 {
-    const mn_bpci_node_config cfg = {.handshake_timeout_ms = 200, .tick_ms = 10,
+    const mn_bpci_node_config cfg = {.handshake_timeout_ms = 500, .tick_ms = 10,
                                      .keepalive_ms = 50, .idle_timeout_ms = 1000,
                                      .write_queue_bytes_max = 1u << 20};
     node a;
