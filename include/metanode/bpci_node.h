@@ -104,6 +104,8 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
 uint64_t mn_bpci_node_rtt_ns(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
 bool mn_bpci_node_connected(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
 mn_bpci_metrics mn_bpci_node_metrics(const mn_bpci_node *node);
+/* Appends the metrics in the Prometheus text format (mn_bpci_<name> lines) to out. */
+int mn_bpci_metrics_prometheus(const mn_bpci_metrics *m, mn_buf *out, mn_err *err);
 
 /* Graceful close: sends CLOSE on every session, waits for queued writes (at most
  * handshake_timeout_ms) and closes every handle. Run the loop until mn_bpci_node_closed, then

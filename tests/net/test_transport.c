@@ -453,6 +453,15 @@ static void half_open_flood_leaves_honest_peers_served(void)
     ASSERT_TRUE(m.refused_per_ip >= FLOOD - cfg.pending_per_ip_max);
     ASSERT_EQ(m.pending_active, 0);
     ASSERT_EQ(m.sessions_active, 1);
+    mn_buf text;
+    mn_buf_init(&text, 0);
+    ASSERT_OK(mn_bpci_metrics_prometheus(&m, &text, &err), &err);
+    ASSERT_OK(mn_buf_append_byte(&text, 0, &err), &err);
+    char want[64];
+    snprintf(want, sizeof want, "\nmn_bpci_accepted_total %d\n", FLOOD + 1);
+    ASSERT_TRUE(strstr((const char *)text.data, want) != NULL);
+    ASSERT_TRUE(strstr((const char *)text.data, "# TYPE mn_bpci_sessions gauge\n") != NULL);
+    mn_buf_deinit(&text);
     /* Every flood socket has been closed by the node. */
     size_t closed = 0;
     for (int i = 0; i < FLOOD; i++) {
