@@ -23,6 +23,8 @@ int mn_bpci_metrics_prometheus(const mn_bpci_metrics *m, mn_buf *out, mn_err *er
         {"refused_per_ip_total", "counter", "Refused: too many connections from one address.",
          m->refused_per_ip},
         {"refused_sessions_total", "counter", "Refused: too many sessions.", m->refused_sessions},
+        {"refused_rate_total", "counter", "Refused: connection rate from one address.",
+         m->refused_rate},
         {"handshake_timeouts_total", "counter", "Handshakes that timed out.",
          m->handshake_timeouts},
         {"handshake_failures_total", "counter", "Handshakes that failed.", m->handshake_failures},

@@ -31,6 +31,9 @@
  * them instead of allocating (and page-faulting) a fresh buffer per flush. */
 #define SPARE_BUFS 4u
 #define SPARE_BUF_BYTES_MAX (256u * 1024u) /* larger ones (split messages) are freed */
+/* Remote addresses whose connection rate is tracked; the least recently seen is forgotten
+ * first, so an attacker with many addresses is bounded by the total caps instead. */
+#define RATE_IPS 256u
 
 typedef struct dialer dialer;
 typedef struct conn conn;
@@ -91,6 +94,11 @@ struct mn_bpci_node {
     uint32_t services_count;
     mn_bpci_metrics m;
     unsigned open_handles;
+    struct {
+        char ip[64];
+        uint64_t last_ms;
+        uint64_t milli_tokens; /* a token bucket in thousandths of a connection */
+    } rate[RATE_IPS];
     uint8_t rbuf[READ_BUF_BYTES]; /* ciphertext only: plaintext stays in the sessions */
 };
 
@@ -413,12 +421,46 @@ static void set_ip(conn *c)
         uv_ip6_name((struct sockaddr_in6 *)&ss, c->ip, sizeof c->ip);
 }
 
+/* Takes one token from the bucket of the connection's address; false when it is empty. */
+static bool rate_take(mn_bpci_node *node, const char *ip)
+{
+    const uint64_t now = now_ms(node);
+    const uint64_t burst = (uint64_t)node->cfg.accept_burst_per_ip * 1000u;
+    unsigned slot = 0;
+    for (unsigned i = 0; i < RATE_IPS; i++) {
+        if (strcmp(node->rate[i].ip, ip) == 0) {
+            slot = i;
+            break;
+        }
+        if (node->rate[i].last_ms < node->rate[slot].last_ms)
+            slot = i; /* least recently seen so far, the one to forget */
+    }
+    if (strcmp(node->rate[slot].ip, ip) != 0) {
+        snprintf(node->rate[slot].ip, sizeof node->rate[slot].ip, "%s", ip);
+        node->rate[slot].milli_tokens = burst;
+    } else {
+        const uint64_t refill = (now - node->rate[slot].last_ms) * node->cfg.accept_rate_per_ip;
+        node->rate[slot].milli_tokens += refill; /* thousandths per ms = connections per s */
+        if (node->rate[slot].milli_tokens > burst)
+            node->rate[slot].milli_tokens = burst;
+    }
+    node->rate[slot].last_ms = now;
+    if (node->rate[slot].milli_tokens < 1000)
+        return false;
+    node->rate[slot].milli_tokens -= 1000;
+    return true;
+}
+
 /* Why an inbound connection must be refused, or NULL. */
 static const char *admission(mn_bpci_node *node, conn *c)
 {
     mn_bpci_metrics *m = &node->m;
     if (node->closing)
         return "closing";
+    if (!rate_take(node, c->ip)) {
+        log_refusal(c, "connection rate from this address", ++m->refused_rate);
+        return "rate";
+    }
     if (m->pending_active > node->cfg.pending_max) { /* this conn is already counted */
         log_refusal(c, "too many pending handshakes", ++m->refused_pending);
         return "pending";
@@ -628,6 +670,8 @@ static void defaults(mn_bpci_node_config *c)
     DEFAULT(sessions_max, 1024);
     DEFAULT(redial_base_ms, 250);
     DEFAULT(redial_max_ms, 30000);
+    DEFAULT(accept_rate_per_ip, 20);
+    DEFAULT(accept_burst_per_ip, 40);
 #undef DEFAULT
 }
 
