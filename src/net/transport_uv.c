@@ -56,7 +56,7 @@ struct conn {
         size_t cap;
     } spare[SPARE_BUFS];
     unsigned spare_count;
-    mn_bpci_session s;
+    mn_bpci_session *s; /* allocated once the connection is admitted (~66 KiB) */
 };
 
 struct dialer {
@@ -145,7 +145,7 @@ static void write_cb(uv_write_t *req, int status)
 /* Hands whatever the session produced to the socket. */
 static void flush(conn *c)
 {
-    if (c->closing || c->s.out.len == 0)
+    if (c->closing || !c->s || c->s->out.len == 0)
         return;
     write_req *w = malloc(sizeof *w);
     if (!w) {
@@ -153,12 +153,12 @@ static void flush(conn *c)
         return;
     }
     w->c = c;
-    w->cap = c->s.out.cap;
-    w->data = mn_buf_take(&c->s.out, &w->len);
+    w->cap = c->s->out.cap;
+    w->data = mn_buf_take(&c->s->out, &w->len);
     if (c->spare_count > 0) { /* the session's next output goes into a recycled buffer */
         c->spare_count--;
-        c->s.out.data = c->spare[c->spare_count].data;
-        c->s.out.cap = c->spare[c->spare_count].cap;
+        c->s->out.data = c->spare[c->spare_count].data;
+        c->s->out.cap = c->spare[c->spare_count].cap;
     }
     uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb);
@@ -191,7 +191,7 @@ static conn *find_other(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES],
 {
     for (conn *c = node->conns; c; c = c->next)
         if (c != except && c->established && !c->closing && (!announced || c->announced) &&
-            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
+            sodium_memcmp(c->s->peer_id, peer_id, MN_ID_BYTES) == 0)
             return c;
     return NULL;
 }
@@ -200,8 +200,8 @@ static conn *find_other(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES],
 static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
 {
     for (conn *c = node->conns; c; c = c->next)
-        if (c->established && !c->closing && c->s.state == MN_BPCI_ESTABLISHED &&
-            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
+        if (c->established && !c->closing && c->s->state == MN_BPCI_ESTABLISHED &&
+            sodium_memcmp(c->s->peer_id, peer_id, MN_ID_BYTES) == 0)
             return c;
     return NULL;
 }
@@ -212,13 +212,13 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
     mn_bpci_node *node = c->node;
     if (c->inbound && count_from_ip(node, c->ip, true) >= node->cfg.sessions_per_ip_max) {
         log_refusal(c, "too many sessions from this address", ++node->m.refused_per_ip);
-        mn_bpci_session_close(&c->s, 0); /* stops delivery of what follows in this read */
+        mn_bpci_session_close(c->s, 0); /* stops delivery of what follows in this read */
         conn_close(c);
         return;
     }
     if (node->m.sessions_active >= node->cfg.sessions_max) {
         log_refusal(c, "too many sessions", ++node->m.refused_sessions);
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         conn_close(c);
         return;
     }
@@ -251,7 +251,7 @@ static void on_message(void *ctx, uint16_t service, const uint8_t *data, size_t 
     node->m.messages_in++;
     for (uint32_t i = 0; i < node->services_count; i++)
         if (node->services[i].service == service) {
-            node->services[i].fn(node->services[i].ctx, c->s.peer_id, service, data, len);
+            node->services[i].fn(node->services[i].ctx, c->s->peer_id, service, data, len);
             return;
         }
 }
@@ -275,7 +275,15 @@ static int session_start(conn *c, const mn_bpci_config *cfg, mn_err *err)
     const mn_bpci_callbacks cb = {.ctx = c, .on_established = on_established,
                                   .on_message = on_message, .on_pong = on_pong,
                                   .on_close = on_close};
-    return mn_bpci_session_init(&c->s, cfg, &cb, err);
+    c->s = malloc(sizeof *c->s);
+    if (!c->s)
+        return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
+    int rc = mn_bpci_session_init(c->s, cfg, &cb, err);
+    if (rc != 0) {
+        free(c->s);
+        c->s = NULL;
+    }
+    return rc;
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -314,12 +322,12 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->last_rx_ms = now_ms(c->node);
     const bool in_handshake = !c->established;
     mn_err err;
-    int rc = mn_bpci_session_recv(&c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
+    int rc = mn_bpci_session_recv(c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
     flush(c);
     if (rc != 0) {
         count_failure(c, in_handshake, &err);
         conn_close(c);
-    } else if (c->s.state == MN_BPCI_CLOSED) {
+    } else if (c->s->state == MN_BPCI_CLOSED) {
         conn_close(c);
     }
 }
@@ -378,7 +386,10 @@ static void conn_closed_cb(uv_handle_t *h)
         if (c->dialer->persistent && !node->closing)
             redial_later(c->dialer);
     }
-    mn_bpci_session_deinit(&c->s);
+    if (c->s) {
+        mn_bpci_session_deinit(c->s);
+        free(c->s);
+    }
     for (unsigned i = 0; i < c->spare_count; i++)
         free(c->spare[i].data);
     free(c);
@@ -398,11 +409,11 @@ static void conn_close(conn *c)
     c->counted_pending = false;
     if (c->established) {
         node->m.sessions_active--;
-        conn *heir = c->announced ? find_other(node, c->s.peer_id, c, false) : NULL;
+        conn *heir = c->announced ? find_other(node, c->s->peer_id, c, false) : NULL;
         if (heir) /* another session with the peer remains: it stays up, silently */
             heir->announced = true;
         else if (c->announced && node->cfg.on_peer)
-            node->cfg.on_peer(node->cfg.ctx, c->s.peer_id, false);
+            node->cfg.on_peer(node->cfg.ctx, c->s->peer_id, false);
         c->announced = false;
     }
     uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
@@ -622,7 +633,7 @@ static void sweep_conn(conn *c, uint64_t now)
     if (now - c->last_rx_ms >= cfg->idle_timeout_ms) {
         c->node->m.idle_timeouts++;
         MN_LOG(INFO, "bpci", "closing idle session with %s", c->ip);
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         flush(c);
         conn_close(c);
     } else if (now - c->last_tx_ms >= cfg->keepalive_ms) {
@@ -630,7 +641,7 @@ static void sweep_conn(conn *c, uint64_t now)
         mn_err err;
         c->ping_sent_ns = uv_hrtime();
         mn_store_u64_le(token, c->ping_sent_ns);
-        if (mn_bpci_session_ping(&c->s, token, &err) == 0)
+        if (mn_bpci_session_ping(c->s, token, &err) == 0)
             flush(c);
     }
 }
@@ -755,7 +766,7 @@ int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
         return mn_err_set(err, MN_ELIMIT, 0, "bpci: write queue to %s full (%zu bytes)", c->ip,
                           c->queued);
     }
-    int rc = mn_bpci_session_send(&c->s, service, data, len, err);
+    int rc = mn_bpci_session_send(c->s, service, data, len, err);
     if (rc != 0)
         return rc;
     node->m.messages_out++;
@@ -772,7 +783,7 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
     uint8_t token[8];
     c->ping_sent_ns = uv_hrtime();
     mn_store_u64_le(token, c->ping_sent_ns);
-    int rc = mn_bpci_session_ping(&c->s, token, err);
+    int rc = mn_bpci_session_ping(c->s, token, err);
     if (rc == 0)
         flush(c);
     return rc;
@@ -786,7 +797,7 @@ int mn_bpci_node_disconnect(mn_bpci_node *node, const uint8_t peer_id[static MN_
         return mn_err_set(err, MN_ENOTFOUND, 0, "bpci: no session with that peer");
     if (c->dialer)
         c->dialer->persistent = false;
-    mn_bpci_session_close(&c->s, reason);
+    mn_bpci_session_close(c->s, reason);
     flush(c);
     c->shutdown_req.data = c;
     if (c->closing || uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
@@ -863,7 +874,7 @@ void mn_bpci_node_close(mn_bpci_node *node)
             conn_close(c);
             continue;
         }
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         flush(c);
         c->shutdown_req.data = c;
         if (c->closing ||
