@@ -193,6 +193,7 @@ static int send_frame(mn_bpci_session *s, uint8_t flags, uint16_t service, const
 int mn_bpci_session_send(mn_bpci_session *s, uint16_t service, const uint8_t *data, size_t len,
                          mn_err *err)
 {
+    MN_ASSERT(data != NULL || len == 0);
     if (s->state != MN_BPCI_ESTABLISHED)
         return mn_err_set(err, MN_ESTATE, 0, "bpci: session not established");
     if (service == MN_BPCI_SERVICE_CONTROL)
@@ -205,7 +206,7 @@ int mn_bpci_session_send(mn_bpci_session *s, uint16_t service, const uint8_t *da
         const size_t chunk = len - off < MN_BPCI_FRAME_PAYLOAD_MAX ? len - off
                                                                    : MN_BPCI_FRAME_PAYLOAD_MAX;
         const uint8_t flags = off + chunk < len ? MN_BPCI_FLAG_MORE : 0;
-        int rc = send_frame(s, flags, service, data ? data + off : NULL, chunk, err);
+        int rc = send_frame(s, flags, service, len ? data + off : NULL, chunk, err);
         if (rc != 0) {
             mn_bpci_session_close(s, 0);
             return rc;
