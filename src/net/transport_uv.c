@@ -26,7 +26,7 @@
 
 /* One read buffer for the whole node: read_cb hands the bytes to the session at once (it keeps
  * what it needs in its own record buffer), so connections need no read buffer of their own. */
-#define READ_BUF_BYTES (64u * 1024u)
+#define READ_BUF_BYTES (256u * 1024u) /* several records per read: most skip a copy */
 /* Output buffers kept per connection after their write completed, so a busy session reuses
  * them instead of allocating (and page-faulting) a fresh buffer per flush. */
 #define SPARE_BUFS 4u
