@@ -87,7 +87,8 @@ static void *server_main(void *arg)
     const mn_bpci_node_config cfg = {.self = &s->ident, .registry = &reg, .ctx = s,
                                      .on_peer = server_peer, .pending_max = 4096,
                                      .pending_per_ip_max = 4096, .sessions_per_ip_max = 4096,
-                                     .sessions_max = 4096,
+                                     .sessions_max = 4096, .accept_rate_per_ip = 1000000,
+                                     .accept_burst_per_ip = 1000000,
                                      .write_queue_bytes_max = 64u << 20};
     uv_loop_init(&s->loop);
     uv_async_init(&s->loop, &s->stop, server_stop);

@@ -9,8 +9,10 @@
  * healthy idle session stays up); each session's write queue is capped (send returns
  * MN_ELIMIT: back-pressure, the caller retries or drops); pending handshakes are capped in
  * total and per remote IP, and sessions per remote IP, so a flood of half-open connections
- * costs at most (pending cap) x (one session, ~70 KiB) and never exhausts descriptors: excess
- * connections are accepted and closed at once. Every refusal is counted in the metrics.
+ * costs at most (pending cap) x (one session, ~66 KiB) and never exhausts descriptors: excess
+ * connections are accepted and closed at once. Each remote IP also has a token bucket of
+ * inbound connections (a handshake costs ~0.3 ms of CPU), so one address cannot keep the node
+ * busy with handshakes. Every refusal is counted in the metrics.
  * Persistent dials redial after a loss with exponential back-off and jitter.
  *
  * Everything runs on the one loop thread given at creation; no function is thread-safe. This
@@ -33,12 +35,14 @@ typedef struct mn_bpci_metrics {
     uint64_t refused_pending;       /* refused: too many pending handshakes in total */
     uint64_t refused_per_ip;        /* refused: too many pending or sessions from that IP */
     uint64_t refused_sessions;      /* refused: too many sessions in total */
+    uint64_t refused_rate;          /* refused: connection rate from that IP above its bucket */
     uint64_t handshake_timeouts;
     uint64_t handshake_failures;    /* bad preamble, failed authentication, wrong identity */
     uint64_t protocol_errors;       /* established sessions closed for a bad record or frame */
     uint64_t refused_services;      /* closed for speaking on a service not allowed to it */
     uint64_t idle_timeouts;
     uint64_t established;           /* handshakes completed, both directions */
+    uint64_t duplicate_sessions;    /* established while another session to that peer existed */
     uint64_t dial_failures;
     uint64_t redials;
     uint64_t messages_in, messages_out;
@@ -49,7 +53,7 @@ typedef struct mn_bpci_metrics {
 /* A whole message on a service from an authenticated peer; data is valid during the call. */
 typedef void (*mn_bpci_recv_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES],
                                 uint16_t service, const uint8_t *data, size_t len);
-/* A session with peer_id came up (up = true) or went away. */
+/* The first session with peer_id came up (up = true), or its last session went away. */
 typedef void (*mn_bpci_peer_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES], bool up);
 
 typedef struct mn_bpci_node_config {
@@ -64,6 +68,8 @@ typedef struct mn_bpci_node_config {
     uint32_t pending_per_ip_max;       /* 0: 8 */
     uint32_t sessions_per_ip_max;      /* 0: 16 */
     uint32_t sessions_max;             /* 0: 1,024 */
+    uint32_t accept_rate_per_ip;       /* inbound connections per second per IP; 0: 20 */
+    uint32_t accept_burst_per_ip;      /* bucket size; 0: 40 */
     uint32_t redial_base_ms;           /* first redial delay; 0: 250 */
     uint32_t redial_max_ms;            /* 0: 30,000 */
     uint64_t rekey_after;              /* tests only: 0 is the protocol's MN_BPCI_REKEY_MESSAGES */
@@ -103,6 +109,8 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
 uint64_t mn_bpci_node_rtt_ns(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
 bool mn_bpci_node_connected(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
 mn_bpci_metrics mn_bpci_node_metrics(const mn_bpci_node *node);
+/* Appends the metrics in the Prometheus text format (mn_bpci_<name> lines) to out. */
+int mn_bpci_metrics_prometheus(const mn_bpci_metrics *m, mn_buf *out, mn_err *err);
 
 /* Graceful close: sends CLOSE on every session, waits for queued writes (at most
  * handshake_timeout_ms) and closes every handle. Run the loop until mn_bpci_node_closed, then

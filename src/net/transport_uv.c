@@ -26,11 +26,14 @@
 
 /* One read buffer for the whole node: read_cb hands the bytes to the session at once (it keeps
  * what it needs in its own record buffer), so connections need no read buffer of their own. */
-#define READ_BUF_BYTES (64u * 1024u)
+#define READ_BUF_BYTES (256u * 1024u) /* several records per read: most skip a copy */
 /* Output buffers kept per connection after their write completed, so a busy session reuses
  * them instead of allocating (and page-faulting) a fresh buffer per flush. */
 #define SPARE_BUFS 4u
 #define SPARE_BUF_BYTES_MAX (256u * 1024u) /* larger ones (split messages) are freed */
+/* Remote addresses whose connection rate is tracked; the least recently seen is forgotten
+ * first, so an attacker with many addresses is bounded by the total caps instead. */
+#define RATE_IPS 256u
 
 typedef struct dialer dialer;
 typedef struct conn conn;
@@ -44,6 +47,7 @@ struct conn {
     dialer *dialer;
     char ip[64];
     bool inbound, counted_pending, established, closing;
+    bool announced; /* the session reported up for its peer (one per peer at a time) */
     uint64_t started_ms, last_rx_ms, last_tx_ms;
     size_t queued;
     uint64_t ping_sent_ns, rtt_ns;
@@ -52,7 +56,7 @@ struct conn {
         size_t cap;
     } spare[SPARE_BUFS];
     unsigned spare_count;
-    mn_bpci_session s;
+    mn_bpci_session *s; /* allocated once the connection is admitted (~66 KiB) */
 };
 
 struct dialer {
@@ -90,6 +94,11 @@ struct mn_bpci_node {
     uint32_t services_count;
     mn_bpci_metrics m;
     unsigned open_handles;
+    struct {
+        char ip[64];
+        uint64_t last_ms;
+        uint64_t milli_tokens; /* a token bucket in thousandths of a connection */
+    } rate[RATE_IPS];
     uint8_t rbuf[READ_BUF_BYTES]; /* ciphertext only: plaintext stays in the sessions */
 };
 
@@ -136,7 +145,7 @@ static void write_cb(uv_write_t *req, int status)
 /* Hands whatever the session produced to the socket. */
 static void flush(conn *c)
 {
-    if (c->closing || c->s.out.len == 0)
+    if (c->closing || !c->s || c->s->out.len == 0)
         return;
     write_req *w = malloc(sizeof *w);
     if (!w) {
@@ -144,12 +153,12 @@ static void flush(conn *c)
         return;
     }
     w->c = c;
-    w->cap = c->s.out.cap;
-    w->data = mn_buf_take(&c->s.out, &w->len);
+    w->cap = c->s->out.cap;
+    w->data = mn_buf_take(&c->s->out, &w->len);
     if (c->spare_count > 0) { /* the session's next output goes into a recycled buffer */
         c->spare_count--;
-        c->s.out.data = c->spare[c->spare_count].data;
-        c->s.out.cap = c->spare[c->spare_count].cap;
+        c->s->out.data = c->spare[c->spare_count].data;
+        c->s->out.cap = c->spare[c->spare_count].cap;
     }
     uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
     int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb);
@@ -175,19 +184,41 @@ static uint32_t count_from_ip(const mn_bpci_node *node, const char *ip, bool est
     return n;
 }
 
+/* The first established, not closing session with peer_id other than `except`; with
+ * `announced`, only the one reported up. */
+static conn *find_other(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES],
+                        const conn *except, bool announced)
+{
+    for (conn *c = node->conns; c; c = c->next)
+        if (c != except && c->established && !c->closing && (!announced || c->announced) &&
+            sodium_memcmp(c->s->peer_id, peer_id, MN_ID_BYTES) == 0)
+            return c;
+    return NULL;
+}
+
+/* A session that can carry a message to peer_id now. */
+static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
+{
+    for (conn *c = node->conns; c; c = c->next)
+        if (c->established && !c->closing && c->s->state == MN_BPCI_ESTABLISHED &&
+            sodium_memcmp(c->s->peer_id, peer_id, MN_ID_BYTES) == 0)
+            return c;
+    return NULL;
+}
+
 static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
 {
     conn *c = ctx;
     mn_bpci_node *node = c->node;
     if (c->inbound && count_from_ip(node, c->ip, true) >= node->cfg.sessions_per_ip_max) {
         log_refusal(c, "too many sessions from this address", ++node->m.refused_per_ip);
-        mn_bpci_session_close(&c->s, 0); /* stops delivery of what follows in this read */
+        mn_bpci_session_close(c->s, 0); /* stops delivery of what follows in this read */
         conn_close(c);
         return;
     }
     if (node->m.sessions_active >= node->cfg.sessions_max) {
         log_refusal(c, "too many sessions", ++node->m.refused_sessions);
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         conn_close(c);
         return;
     }
@@ -202,6 +233,13 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
     char hex[17];
     mn_hex_encode(hex, peer_id, 8);
     MN_LOG(INFO, "bpci", "session up with %s (peer %s...)", c->ip, hex);
+    /* Peer events describe reachability: up for the first session with a peer, down when
+     * its last one goes (two nodes dialing each other get two sessions; both carry traffic). */
+    if (find_other(node, peer_id, c, true) != NULL) {
+        node->m.duplicate_sessions++;
+        return;
+    }
+    c->announced = true;
     if (node->cfg.on_peer)
         node->cfg.on_peer(node->cfg.ctx, peer_id, true);
 }
@@ -213,7 +251,7 @@ static void on_message(void *ctx, uint16_t service, const uint8_t *data, size_t 
     node->m.messages_in++;
     for (uint32_t i = 0; i < node->services_count; i++)
         if (node->services[i].service == service) {
-            node->services[i].fn(node->services[i].ctx, c->s.peer_id, service, data, len);
+            node->services[i].fn(node->services[i].ctx, c->s->peer_id, service, data, len);
             return;
         }
 }
@@ -237,7 +275,15 @@ static int session_start(conn *c, const mn_bpci_config *cfg, mn_err *err)
     const mn_bpci_callbacks cb = {.ctx = c, .on_established = on_established,
                                   .on_message = on_message, .on_pong = on_pong,
                                   .on_close = on_close};
-    return mn_bpci_session_init(&c->s, cfg, &cb, err);
+    c->s = malloc(sizeof *c->s);
+    if (!c->s)
+        return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
+    int rc = mn_bpci_session_init(c->s, cfg, &cb, err);
+    if (rc != 0) {
+        free(c->s);
+        c->s = NULL;
+    }
+    return rc;
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -276,12 +322,12 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->last_rx_ms = now_ms(c->node);
     const bool in_handshake = !c->established;
     mn_err err;
-    int rc = mn_bpci_session_recv(&c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
+    int rc = mn_bpci_session_recv(c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
     flush(c);
     if (rc != 0) {
         count_failure(c, in_handshake, &err);
         conn_close(c);
-    } else if (c->s.state == MN_BPCI_CLOSED) {
+    } else if (c->s->state == MN_BPCI_CLOSED) {
         conn_close(c);
     }
 }
@@ -340,7 +386,10 @@ static void conn_closed_cb(uv_handle_t *h)
         if (c->dialer->persistent && !node->closing)
             redial_later(c->dialer);
     }
-    mn_bpci_session_deinit(&c->s);
+    if (c->s) {
+        mn_bpci_session_deinit(c->s);
+        free(c->s);
+    }
     for (unsigned i = 0; i < c->spare_count; i++)
         free(c->spare[i].data);
     free(c);
@@ -360,8 +409,12 @@ static void conn_close(conn *c)
     c->counted_pending = false;
     if (c->established) {
         node->m.sessions_active--;
-        if (node->cfg.on_peer)
-            node->cfg.on_peer(node->cfg.ctx, c->s.peer_id, false);
+        conn *heir = c->announced ? find_other(node, c->s->peer_id, c, false) : NULL;
+        if (heir) /* another session with the peer remains: it stays up, silently */
+            heir->announced = true;
+        else if (c->announced && node->cfg.on_peer)
+            node->cfg.on_peer(node->cfg.ctx, c->s->peer_id, false);
+        c->announced = false;
     }
     uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
 }
@@ -379,12 +432,46 @@ static void set_ip(conn *c)
         uv_ip6_name((struct sockaddr_in6 *)&ss, c->ip, sizeof c->ip);
 }
 
+/* Takes one token from the bucket of the connection's address; false when it is empty. */
+static bool rate_take(mn_bpci_node *node, const char *ip)
+{
+    const uint64_t now = now_ms(node);
+    const uint64_t burst = (uint64_t)node->cfg.accept_burst_per_ip * 1000u;
+    unsigned slot = 0;
+    for (unsigned i = 0; i < RATE_IPS; i++) {
+        if (strcmp(node->rate[i].ip, ip) == 0) {
+            slot = i;
+            break;
+        }
+        if (node->rate[i].last_ms < node->rate[slot].last_ms)
+            slot = i; /* least recently seen so far, the one to forget */
+    }
+    if (strcmp(node->rate[slot].ip, ip) != 0) {
+        snprintf(node->rate[slot].ip, sizeof node->rate[slot].ip, "%s", ip);
+        node->rate[slot].milli_tokens = burst;
+    } else {
+        const uint64_t refill = (now - node->rate[slot].last_ms) * node->cfg.accept_rate_per_ip;
+        node->rate[slot].milli_tokens += refill; /* thousandths per ms = connections per s */
+        if (node->rate[slot].milli_tokens > burst)
+            node->rate[slot].milli_tokens = burst;
+    }
+    node->rate[slot].last_ms = now;
+    if (node->rate[slot].milli_tokens < 1000)
+        return false;
+    node->rate[slot].milli_tokens -= 1000;
+    return true;
+}
+
 /* Why an inbound connection must be refused, or NULL. */
 static const char *admission(mn_bpci_node *node, conn *c)
 {
     mn_bpci_metrics *m = &node->m;
     if (node->closing)
         return "closing";
+    if (!rate_take(node, c->ip)) {
+        log_refusal(c, "connection rate from this address", ++m->refused_rate);
+        return "rate";
+    }
     if (m->pending_active > node->cfg.pending_max) { /* this conn is already counted */
         log_refusal(c, "too many pending handshakes", ++m->refused_pending);
         return "pending";
@@ -546,7 +633,7 @@ static void sweep_conn(conn *c, uint64_t now)
     if (now - c->last_rx_ms >= cfg->idle_timeout_ms) {
         c->node->m.idle_timeouts++;
         MN_LOG(INFO, "bpci", "closing idle session with %s", c->ip);
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         flush(c);
         conn_close(c);
     } else if (now - c->last_tx_ms >= cfg->keepalive_ms) {
@@ -554,7 +641,7 @@ static void sweep_conn(conn *c, uint64_t now)
         mn_err err;
         c->ping_sent_ns = uv_hrtime();
         mn_store_u64_le(token, c->ping_sent_ns);
-        if (mn_bpci_session_ping(&c->s, token, &err) == 0)
+        if (mn_bpci_session_ping(c->s, token, &err) == 0)
             flush(c);
     }
 }
@@ -594,6 +681,8 @@ static void defaults(mn_bpci_node_config *c)
     DEFAULT(sessions_max, 1024);
     DEFAULT(redial_base_ms, 250);
     DEFAULT(redial_max_ms, 30000);
+    DEFAULT(accept_rate_per_ip, 20);
+    DEFAULT(accept_burst_per_ip, 40);
 #undef DEFAULT
 }
 
@@ -665,14 +754,6 @@ int mn_bpci_node_on_service(mn_bpci_node *node, uint16_t service, mn_bpci_recv_f
     return 0;
 }
 
-static conn *find_peer(mn_bpci_node *node, const uint8_t peer_id[MN_ID_BYTES])
-{
-    for (conn *c = node->conns; c; c = c->next)
-        if (c->established && !c->closing && c->s.state == MN_BPCI_ESTABLISHED &&
-            sodium_memcmp(c->s.peer_id, peer_id, MN_ID_BYTES) == 0)
-            return c;
-    return NULL;
-}
 
 int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
                       uint16_t service, const uint8_t *data, size_t len, mn_err *err)
@@ -685,7 +766,7 @@ int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
         return mn_err_set(err, MN_ELIMIT, 0, "bpci: write queue to %s full (%zu bytes)", c->ip,
                           c->queued);
     }
-    int rc = mn_bpci_session_send(&c->s, service, data, len, err);
+    int rc = mn_bpci_session_send(c->s, service, data, len, err);
     if (rc != 0)
         return rc;
     node->m.messages_out++;
@@ -702,7 +783,7 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
     uint8_t token[8];
     c->ping_sent_ns = uv_hrtime();
     mn_store_u64_le(token, c->ping_sent_ns);
-    int rc = mn_bpci_session_ping(&c->s, token, err);
+    int rc = mn_bpci_session_ping(c->s, token, err);
     if (rc == 0)
         flush(c);
     return rc;
@@ -716,7 +797,7 @@ int mn_bpci_node_disconnect(mn_bpci_node *node, const uint8_t peer_id[static MN_
         return mn_err_set(err, MN_ENOTFOUND, 0, "bpci: no session with that peer");
     if (c->dialer)
         c->dialer->persistent = false;
-    mn_bpci_session_close(&c->s, reason);
+    mn_bpci_session_close(c->s, reason);
     flush(c);
     c->shutdown_req.data = c;
     if (c->closing || uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
@@ -793,7 +874,7 @@ void mn_bpci_node_close(mn_bpci_node *node)
             conn_close(c);
             continue;
         }
-        mn_bpci_session_close(&c->s, 0);
+        mn_bpci_session_close(c->s, 0);
         flush(c);
         c->shutdown_req.data = c;
         if (c->closing ||
