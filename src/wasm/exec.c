@@ -13,8 +13,8 @@
  * Every handler is free of C undefined behaviour for any operand: division and conversions
  * are range-checked first, shifts are masked, integer arithmetic is unsigned. Floats are kept
  * as raw bits in the slots and only converted to float/double for arithmetic, so loads,
- * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; the
- * translator adds CANON operations after arithmetic in policy mode. Fuel is charged by FUEL
+ * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; policy
+ * mode uses canonicalising forms of the float arithmetic handlers. Fuel is charged by FUEL
  * operations at segment heads, by backward branches and calls for the segment they enter, and
  * by FUEL_DYN before bulk operations. This file does not validate anything: it trusts the
  * translator's output.
@@ -52,6 +52,17 @@ static inline uint64_t of_f64(double d)
     uint64_t u;
     memcpy(&u, &d, 8);
     return u;
+}
+
+/* Policy mode: any NaN result becomes the positive canonical NaN (returned as slot bits). */
+static inline uint64_t canon32(float f)
+{
+    return f != f ? 0x7fc00000u : of_f32(f);
+}
+
+static inline uint64_t canon64(double d)
+{
+    return d != d ? 0x7ff8000000000000ull : of_f64(d);
 }
 
 /* WebAssembly min/max: NaN if either operand is NaN, and -0 < +0. */
@@ -435,8 +446,30 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BR_UNLESS] = &&op_br_unless, [MN__OP_BR_TABLE] = &&op_br_table,
         [MN__OP_RETURN] = &&op_return, [MN__OP_CALL] = &&op_call,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
-        [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2, [MN__OP_CANON_F32] = &&op_canon_f32,
-        [MN__OP_CANON_F64] = &&op_canon_f64,
+        [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2,
+        [MN__OP_CANON + 0x8d] = &&op_c_8d,
+        [MN__OP_CANON + 0x8e] = &&op_c_8e,
+        [MN__OP_CANON + 0x8f] = &&op_c_8f,
+        [MN__OP_CANON + 0x90] = &&op_c_90,
+        [MN__OP_CANON + 0x91] = &&op_c_91,
+        [MN__OP_CANON + 0x9b] = &&op_c_9b,
+        [MN__OP_CANON + 0x9c] = &&op_c_9c,
+        [MN__OP_CANON + 0x9d] = &&op_c_9d,
+        [MN__OP_CANON + 0x9e] = &&op_c_9e,
+        [MN__OP_CANON + 0x9f] = &&op_c_9f,
+        [MN__OP_CANON + 0x92] = &&op_c_92,
+        [MN__OP_CANON + 0x93] = &&op_c_93,
+        [MN__OP_CANON + 0x94] = &&op_c_94,
+        [MN__OP_CANON + 0x95] = &&op_c_95,
+        [MN__OP_CANON + 0x96] = &&op_c_96,
+        [MN__OP_CANON + 0x97] = &&op_c_97,
+        [MN__OP_CANON + 0xa0] = &&op_c_a0,
+        [MN__OP_CANON + 0xa1] = &&op_c_a1,
+        [MN__OP_CANON + 0xa2] = &&op_c_a2,
+        [MN__OP_CANON + 0xa3] = &&op_c_a3,
+        [MN__OP_CANON + 0xa4] = &&op_c_a4,
+        [MN__OP_CANON + 0xa5] = &&op_c_a5,
+        [MN__OP_CANON + 0xb6] = &&op_c_b6, [MN__OP_CANON + 0xbb] = &&op_c_bb,
         [MN__OP_BRCF + 0] = &&op_brcf_eq, [MN__OP_BRCIF + 0] = &&op_brcif_eq,
         [MN__OP_BRCF + 1] = &&op_brcf_ne, [MN__OP_BRCIF + 1] = &&op_brcif_ne,
         [MN__OP_BRCF + 2] = &&op_brcf_lt_s, [MN__OP_BRCIF + 2] = &&op_brcif_lt_s,
@@ -688,16 +721,6 @@ op_global_set:
     NEXT();
 op_select:
     R(3) = I32(R(2)) ? R(0) : R(1);
-    pc += 2;
-    NEXT();
-op_canon_f32:
-    if ((R(0) & 0x7fffffffu) > 0x7f800000u)
-        R(0) = 0x7fc00000u;
-    pc += 2;
-    NEXT();
-op_canon_f64:
-    if ((R(0) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
-        R(0) = 0x7ff8000000000000ull;
     pc += 2;
     NEXT();
 
@@ -956,6 +979,32 @@ op_br_if_f:
         pc += 4;
     }
     NEXT();
+
+    /* ---- policy mode: float arithmetic with canonical NaN results ---- */
+    UN(op_c_8d, uint64_t, canon32(ceil_f32(f32_of(a))))
+    UN(op_c_8e, uint64_t, canon32(floor_f32(f32_of(a))))
+    UN(op_c_8f, uint64_t, canon32(trunc_f32(f32_of(a))))
+    UN(op_c_90, uint64_t, canon32(nearest_f32(f32_of(a))))
+    UN(op_c_91, uint64_t, canon32(sqrtf(f32_of(a))))
+    UN(op_c_9b, uint64_t, canon64(ceil_f64(f64_of(a))))
+    UN(op_c_9c, uint64_t, canon64(floor_f64(f64_of(a))))
+    UN(op_c_9d, uint64_t, canon64(trunc_f64(f64_of(a))))
+    UN(op_c_9e, uint64_t, canon64(nearest_f64(f64_of(a))))
+    UN(op_c_9f, uint64_t, canon64(sqrt(f64_of(a))))
+    BINF32(op_c_92, canon32(a + b))
+    BINF32(op_c_93, canon32(a - b))
+    BINF32(op_c_94, canon32(a * b))
+    BINF32(op_c_95, canon32(a / b))
+    BINF32(op_c_96, canon32(min_f32(a, b)))
+    BINF32(op_c_97, canon32(max_f32(a, b)))
+    BINF64(op_c_a0, canon64(a + b))
+    BINF64(op_c_a1, canon64(a - b))
+    BINF64(op_c_a2, canon64(a * b))
+    BINF64(op_c_a3, canon64(a / b))
+    BINF64(op_c_a4, canon64(min_f64(a, b)))
+    BINF64(op_c_a5, canon64(max_f64(a, b)))
+    UN(op_c_b6, uint64_t, canon32((float)f64_of(a)))
+    UN(op_c_bb, uint64_t, canon64((double)f32_of(a)))
 
     /* ---- i32 ---- */
     UN(op_i32_eqz, uint32_t, a == 0)

@@ -220,8 +220,6 @@ enum {
     MN__OP_CONST,         /* slots: to; imm: value */
     MN__OP_COPY,          /* slots: from, to */
     MN__OP_COPY2,         /* slots: from, to, from2, to2 (two copies in sequence) */
-    MN__OP_CANON_F32,
-    MN__OP_CANON_F64,
     MN__OP_BR_F,    /* backward BR charging the loop head: imm: offset, cost */
     MN__OP_FUEL_DYN, /* slots: n; imm: mul. Charges (n * mul) / 64 before a bulk operation */
     MN__OP_BR_IF_F, /* slots: cond; imm: offset, cost */
@@ -235,7 +233,9 @@ enum {
     /* Binary operations whose second operand is a constant: MN__OP_IMM + WASM opcode;
      * slots a, to; imm: constant. */
     MN__OP_IMM = 0x200,
-    MN__OP_COUNT = 0x300
+    /* Float arithmetic that canonicalises a NaN result (policy mode): MN__OP_CANON + opcode. */
+    MN__OP_CANON = 0x300,
+    MN__OP_COUNT = 0x400
 };
 
 /* Direct-threading table of the interpreter: the address of each operation's handler. */

@@ -580,13 +580,10 @@ static uint8_t sig_type(char c)
 }
 
 /* Float arithmetic whose NaN results policy mode canonicalises. */
-static unsigned canon_op(unsigned op)
+static bool canon_op(unsigned op)
 {
-    if ((op >= 0x8d && op <= 0x91) || (op >= 0x92 && op <= 0x97) || op == 0xb6)
-        return MN__OP_CANON_F32;
-    if ((op >= 0x9b && op <= 0x9f) || (op >= 0xa0 && op <= 0xa5) || op == 0xbb)
-        return MN__OP_CANON_F64;
-    return 0;
+    return (op >= 0x8d && op <= 0x97) || op == 0xb6 || (op >= 0x9b && op <= 0xa5) ||
+           op == 0xbb;
 }
 
 /* Reinterpretations only relabel the bits: no code. */
@@ -631,19 +628,12 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
         return rc1;
     }
     uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
-    emit(v, op, 1);
+    /* Policy mode uses the canonicalising form of float arithmetic (same operands). */
+    emit(v, canon && canon_op(op) ? MN__OP_CANON + op : op, 1);
     uint32_t cell = n == 2 ? slots(v, a, b, home(v, pos), 0) : slots(v, a, home(v, pos), 0, 0);
     uint8_t field = n == 2 ? 2 : 1;
     int rc = push(v, sig_type(gt[1]));
-    if (canon && canon_op(op)) {
-        emit(v, canon_op(op), 0);
-        uint32_t c2 = slots(v, home(v, pos), 0, 0, 0);
-        retargetable(v, cell, field, pos);
-        v->rt_cell[1] = c2;
-        v->rt_field[1] = 0;
-    } else {
-        retargetable(v, cell, field, pos);
-    }
+    retargetable(v, cell, field, pos);
     return rc;
 }
 
