@@ -344,6 +344,32 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
             pc += 5;                                                                           \
         NEXT();                                                                                \
     }
+#define CHARGE_AND_FALL(cost_cell, cells)                                                      \
+    do {                                                                                       \
+        int64_t cost_ = pc[cost_cell].i64;                                                     \
+        if (fuel < cost_)                                                                      \
+            TRAP(MN_WASM_TRAP_FUEL);                                                           \
+        fuel -= cost_;                                                                         \
+        pc += (cells);                                                                         \
+    } while (0)
+#define BRCT(label, expr)                                                                      \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
+        if (expr)                                                                              \
+            pc = pc + 2 + pc[2].i64;                                                           \
+        else                                                                                   \
+            CHARGE_AND_FALL(3, 4);                                                             \
+        NEXT();                                                                                \
+    }
+#define BRCIT(label, expr)                                                                     \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(pc[3].u64);                                            \
+        if (expr)                                                                              \
+            pc = pc + 2 + pc[2].i64;                                                           \
+        else                                                                                   \
+            CHARGE_AND_FALL(4, 5);                                                             \
+        NEXT();                                                                                \
+    }
 #define BIN32I(label, expr)                                                                    \
     label : {                                                                                  \
         uint32_t a = I32(R(0)), b = I32(pc[2].u64);                                            \
@@ -447,6 +473,17 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_RETURN] = &&op_return, [MN__OP_CALL] = &&op_call,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
         [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2,
+        [MN__OP_BRCT + 0] = &&op_brct_eq, [MN__OP_BRCIT + 0] = &&op_brcit_eq,
+        [MN__OP_BRCT + 1] = &&op_brct_ne, [MN__OP_BRCIT + 1] = &&op_brcit_ne,
+        [MN__OP_BRCT + 2] = &&op_brct_lt_s, [MN__OP_BRCIT + 2] = &&op_brcit_lt_s,
+        [MN__OP_BRCT + 3] = &&op_brct_lt_u, [MN__OP_BRCIT + 3] = &&op_brcit_lt_u,
+        [MN__OP_BRCT + 4] = &&op_brct_gt_s, [MN__OP_BRCIT + 4] = &&op_brcit_gt_s,
+        [MN__OP_BRCT + 5] = &&op_brct_gt_u, [MN__OP_BRCIT + 5] = &&op_brcit_gt_u,
+        [MN__OP_BRCT + 6] = &&op_brct_le_s, [MN__OP_BRCIT + 6] = &&op_brcit_le_s,
+        [MN__OP_BRCT + 7] = &&op_brct_le_u, [MN__OP_BRCIT + 7] = &&op_brcit_le_u,
+        [MN__OP_BRCT + 8] = &&op_brct_ge_s, [MN__OP_BRCIT + 8] = &&op_brcit_ge_s,
+        [MN__OP_BRCT + 9] = &&op_brct_ge_u, [MN__OP_BRCIT + 9] = &&op_brcit_ge_u,
+        [MN__OP_BR_IF_T] = &&op_br_if_t, [MN__OP_BR_UNLESS_T] = &&op_br_unless_t,
         [MN__OP_CANON + 0x8d] = &&op_c_8d,
         [MN__OP_CANON + 0x8e] = &&op_c_8e,
         [MN__OP_CANON + 0x8f] = &&op_c_8f,
@@ -1005,6 +1042,39 @@ op_br_if_f:
     BINF64(op_c_a5, canon64(max_f64(a, b)))
     UN(op_c_b6, uint64_t, canon32((float)f64_of(a)))
     UN(op_c_bb, uint64_t, canon64((double)f32_of(a)))
+
+    BRCT(op_brct_eq, a == b)
+    BRCIT(op_brcit_eq, a == b)
+    BRCT(op_brct_ne, a != b)
+    BRCIT(op_brcit_ne, a != b)
+    BRCT(op_brct_lt_s, (int32_t)a < (int32_t)b)
+    BRCIT(op_brcit_lt_s, (int32_t)a < (int32_t)b)
+    BRCT(op_brct_lt_u, a < b)
+    BRCIT(op_brcit_lt_u, a < b)
+    BRCT(op_brct_gt_s, (int32_t)a > (int32_t)b)
+    BRCIT(op_brcit_gt_s, (int32_t)a > (int32_t)b)
+    BRCT(op_brct_gt_u, a > b)
+    BRCIT(op_brcit_gt_u, a > b)
+    BRCT(op_brct_le_s, (int32_t)a <= (int32_t)b)
+    BRCIT(op_brcit_le_s, (int32_t)a <= (int32_t)b)
+    BRCT(op_brct_le_u, a <= b)
+    BRCIT(op_brcit_le_u, a <= b)
+    BRCT(op_brct_ge_s, (int32_t)a >= (int32_t)b)
+    BRCIT(op_brcit_ge_s, (int32_t)a >= (int32_t)b)
+    BRCT(op_brct_ge_u, a >= b)
+    BRCIT(op_brcit_ge_u, a >= b)
+op_br_if_t:
+    if (I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
+    else
+        CHARGE_AND_FALL(3, 4);
+    NEXT();
+op_br_unless_t:
+    if (!I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
+    else
+        CHARGE_AND_FALL(3, 4);
+    NEXT();
 
     /* ---- i32 ---- */
     UN(op_i32_eqz, uint32_t, a == 0)

@@ -60,6 +60,7 @@ typedef struct vstate {
     uint8_t rt_field[2];
     uint32_t rt_pos;
     uint64_t work;         /* validation work so far, all functions (see work()) */
+    uint32_t ft_cell;      /* fall-through charge cell of the last conditional branch */
     uint32_t last_op_cell; /* the last emitted operation, for compare-and-branch fusion */
     unsigned last_op;
     mn__wasm_emit e;
@@ -371,7 +372,7 @@ static unsigned negate_cmp(unsigned cmp)
  * computed by an i32 comparison just before, the comparison is removed and fused into the
  * branch (its fuel was already charged). */
 static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t cond_pos,
-                             uint32_t *fixups, uint32_t back_target)
+                             uint32_t *fixups, uint32_t back_target, bool ft)
 {
     unsigned cmp = 0;
     uint32_t a = 0, b = 0;
@@ -392,18 +393,23 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         if (cmp)
             v->e.len = v->last_op_cell;
     }
-    /* A backward branch charges its loop head's segment itself (the ..._F forms). */
+    /* A backward branch charges its loop head's segment itself (the ..._F forms); a forward
+     * one may charge its fall-through segment itself (the ..._T forms), whose cost cell then
+     * collects the segment's charges (see take_fall_through). */
     uint64_t cost = fixups ? 0 : loop_head_fuel(v, back_target);
+    ft = ft && fixups && v->e.metered;
     if (cmp) {
         if (!when_true)
             cmp = negate_cmp(cmp);
-        unsigned base = with_k ? (cost ? MN__OP_BRCIF : MN__OP_BRCI)
-                               : (cost ? MN__OP_BRCF : MN__OP_BRC);
+        unsigned base = with_k ? (cost ? MN__OP_BRCIF : ft ? MN__OP_BRCIT : MN__OP_BRCI)
+                               : (cost ? MN__OP_BRCF : ft ? MN__OP_BRCT : MN__OP_BRC);
         emit(v, base + (cmp - 0x46), 1);
         slots(v, a, b, 0, 0);
     } else {
         MN_ASSERT(when_true || fixups);
-        emit(v, when_true ? (cost ? MN__OP_BR_IF_F : MN__OP_BR_IF) : MN__OP_BR_UNLESS, 1);
+        unsigned op = when_true ? (cost ? MN__OP_BR_IF_F : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
+                                : (ft ? MN__OP_BR_UNLESS_T : MN__OP_BR_UNLESS);
+        emit(v, op, 1);
         slots(v, cond, 0, 0, 0);
     }
     if (fixups)
@@ -414,6 +420,19 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         imm(v, k);
     if (cost) /* re-read: the branch itself may belong to the head segment */
         imm(v, loop_head_fuel(v, back_target));
+    if (ft && !v->e.failed) {
+        v->ft_cell = v->e.len;
+        imm(v, 0);
+    }
+}
+
+/* After the label that follows a conditional branch: if the branch charges its fall-through
+ * segment, that segment's charges go into the branch's cost cell instead of a FUEL op. */
+static void take_fall_through(vstate *v)
+{
+    if (v->ft_cell != NONE)
+        v->e.fuel_cell = v->ft_cell;
+    v->ft_cell = NONE;
 }
 
 /* Emits the target part of a branch to label depth `depth` with the label's values on top of
@@ -429,7 +448,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     if (c->kind == 0) {
         uint32_t skip = MN__WASM_NO_FIXUP;
         if (conditional)
-            emit_cond_branch(v, false, cond, cond_pos, &skip, 0);
+            emit_cond_branch(v, false, cond, cond_pos, &skip, 0, false);
         emit(v, MN__OP_RETURN, (conditional ? 0 : 1) + keep / MN_WASM_FUEL_BULK_UNIT);
         slots(v, from, keep, 0, 0);
         mn__wasm_emit_patch(&v->e, skip);
@@ -439,7 +458,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     bool moves = keep && from != to;
     if (conditional && !moves) {
         emit_cond_branch(v, true, cond, cond_pos, c->kind == 0x03 ? NULL : &c->fixups,
-                         c->label);
+                         c->label, true);
         return;
     }
     if (!moves && c->kind == 0x03) {
@@ -873,11 +892,13 @@ static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
         materialize_all(v);
         v->ops_len -= np;
         if (kind == 0x04)
-            emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0);
-        if (kind == 0x02)
+            emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0, true);
+        if (kind == 0x02) {
             no_retarget(v); /* a block's start is no branch target: the segment goes on */
-        else
+        } else {
             label(v);
+            take_fall_through(v);
+        }
     }
     if ((rc = push_ctl(v, kind, params, np, results, nr)))
         return rc;
@@ -975,6 +996,7 @@ static int op_br(vstate *v, mn__wasm_rd *rd, bool conditional)
         emit_branch(v, conditional, cond, cond_pos, depth);
         v->ops_len -= n;
         label(v);
+        take_fall_through(v);
     }
     if (!conditional) {
         set_unreachable(v);
@@ -1435,6 +1457,7 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     v->ops_len = v->ops_max = 0;
     v->pending_lo = 0;
     v->ctls_len = 0;
+    v->ft_cell = NONE;
     no_retarget(v);
     mn__wasm_emit_init(&v->e, v->mod->cfg.metered);
     /* Cost table v1: entering a function also pays for zeroing its locals, per 64. */
