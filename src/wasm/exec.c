@@ -664,7 +664,10 @@ op_br_table: {
     NEXT();
 }
 op_return:
-    memmove(fp, fp + S(0), (size_t)S(1) * sizeof(uint64_t));
+    if (S(1) == 1) /* the common case, without a library call */
+        fp[0] = R(0);
+    else
+        memmove(fp, fp + S(0), (size_t)S(1) * sizeof(uint64_t));
 do_return:
     if (frame->pc == NULL)
         goto done;
