@@ -196,6 +196,8 @@ struct mn_wasm_module {
 
 /* Decodes every section; function bodies are delimited but not parsed (validate.c does). */
 int mn__wasm_decode(mn_wasm_module *mod, mn_err *err);
+/* Module-level validation rules (module.c). */
+int mn__wasm_check_module(mn_wasm_module *mod, mn_err *err);
 /* Validates the module and translates every function body. */
 int mn__wasm_validate(mn_wasm_module *mod, mn_err *err);
 void mn__wasm_module_release(mn_wasm_module *mod);
