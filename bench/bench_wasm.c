@@ -10,7 +10,14 @@
  * With --wasm-interp, also times Debian wabt's `wasm-interp --run-all-exports` on each kernel
  * (a whole process, so it includes its start-up; seconds to tens of seconds per kernel).
  *
- * Usage: bench_wasm [--reps N] [--wasm-interp] [KERNEL ...]
+ * --small runs each kernel's parameterised export on small inputs instead (checked against
+ * the README's small-size results) and --plain-only / --metered-only run one mode: together
+ * they give stable instruction counts under `valgrind --tool=callgrind`.
+ *
+ * The metered run only meters; --canon adds NaN canonicalisation (full policy mode).
+ *
+ * Usage: bench_wasm [--reps N] [--wasm-interp] [--small] [--canon] [--plain-only|--metered-only]
+ *                   [KERNEL ...]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,15 +32,23 @@
 typedef struct kernel {
     const char *name;
     uint64_t expect; /* run()'s result, as the raw slot value */
+    /* --small: a parameterised export with small arguments and its known result (README) */
+    const char *small_entry;
+    uint32_t small_args[2];
+    uint32_t small_args_count;
+    uint64_t small_expect;
 } kernel;
 
 static const kernel kernels[] = {
-    {"fib", 24157817u},
-    {"sieve", 283146u},
-    {"matmul", (uint64_t)-27067},
-    {"sha256", 3723339212u},
-    {"noop", 0},
+    {"fib", 24157817u, "fib", {30, 0}, 1, 832040u},
+    {"sieve", 283146u, "sieve", {1000000, 1}, 2, 78498u},
+    {"matmul", (uint64_t)-27067, "matmul", {16, 100}, 2, 3361u},
+    {"sha256", 3723339212u, "sha256_reps", {1, 0}, 1, 388765148u},
+    {"noop", 0, "run", {0, 0}, 0, 0},
 };
+
+static bool small; /* --small: short runs, e.g. for callgrind instruction counts */
+static bool canon; /* --canon: the metered run also canonicalises NaNs (full policy mode) */
 
 static double now(void)
 {
@@ -43,11 +58,19 @@ static double now(void)
 }
 
 /* Best time of `reps` calls of run() on a fresh instance; -1 on error. */
-static double run_wasm(const uint8_t *bytes, size_t len, bool metered, int reps, uint64_t expect,
-                       uint64_t *fuel_used)
+static double run_wasm(const uint8_t *bytes, size_t len, bool metered, int reps,
+                       const kernel *kern, uint64_t *fuel_used)
 {
+    const char *entry = small ? kern->small_entry : "run";
+    uint64_t expect = small ? kern->small_expect : kern->expect;
+    mn_wasm_val args[2];
+    size_t nargs = small ? kern->small_args_count : 0;
+    for (size_t i = 0; i < nargs; i++) {
+        args[i].type = MN_WASM_I32;
+        args[i].of.i32 = kern->small_args[i];
+    }
     mn_err err;
-    mn_wasm_config cfg = {.metered = metered, .canonical_nans = metered};
+    mn_wasm_config cfg = {.metered = metered, .canonical_nans = metered && canon};
     mn_wasm_module *mod;
     mn_wasm_store *store;
     mn_wasm_instance *inst;
@@ -63,7 +86,7 @@ static double run_wasm(const uint8_t *bytes, size_t len, bool metered, int reps,
         goto out;
     }
     mn_wasm_extern ex;
-    if (mn_wasm_instance_export(inst, (const uint8_t *)"run", 3, &ex, &err) != 0) {
+    if (mn_wasm_instance_export(inst, (const uint8_t *)entry, strlen(entry), &ex, &err) != 0) {
         best = -1;
         goto out;
     }
@@ -71,7 +94,7 @@ static double run_wasm(const uint8_t *bytes, size_t len, bool metered, int reps,
         mn_wasm_val res[1];
         mn_wasm_store_set_fuel(store, 1ull << 62);
         double t0 = now();
-        int rc = mn_wasm_func_call(store, ex.of.func, NULL, 0, res, 1, &err);
+        int rc = mn_wasm_func_call(store, ex.of.func, args, nargs, res, 1, &err);
         double t = now() - t0;
         *fuel_used = (1ull << 62) - mn_wasm_store_fuel(store);
         uint64_t got = res[0].type == MN_WASM_I32 ? res[0].of.i32 : res[0].of.i64;
@@ -207,9 +230,18 @@ int main(int argc, char **argv)
         reps = atoi(argv[2]);
         first = 3;
     }
-    if (argc > first && !strcmp(argv[first], "--wasm-interp")) {
-        interp = true;
-        first++;
+    int modes = 3; /* 1 plain, 2 metered */
+    for (; argc > first && !strncmp(argv[first], "--", 2); first++) {
+        if (!strcmp(argv[first], "--wasm-interp"))
+            interp = true;
+        else if (!strcmp(argv[first], "--small"))
+            small = true;
+        else if (!strcmp(argv[first], "--canon"))
+            canon = true;
+        else if (!strcmp(argv[first], "--plain-only"))
+            modes = 1;
+        else if (!strcmp(argv[first], "--metered-only"))
+            modes = 2;
     }
     const char *shared = getenv("MN_SHARED_DIR");
     char self[4096];
@@ -239,9 +271,9 @@ int main(int argc, char **argv)
             return 1;
         }
         uint64_t fuel = 0, unused;
-        double plain = run_wasm(bytes, len, false, reps, kernels[k].expect, &unused);
-        double metered = run_wasm(bytes, len, true, reps, kernels[k].expect, &fuel);
-        double native = run_native(self, kernels[k].name);
+        double plain = modes & 1 ? run_wasm(bytes, len, false, reps, &kernels[k], &unused) : 1;
+        double metered = modes & 2 ? run_wasm(bytes, len, true, reps, &kernels[k], &fuel) : 1;
+        double native = small ? 0 : run_native(self, kernels[k].name);
         double wi = interp ? run_wasm_interp(path) : -1;
         free(bytes);
         if (plain < 0 || metered < 0) {
@@ -252,6 +284,7 @@ int main(int argc, char **argv)
                native, plain, metered, native > 0 ? plain / native : 0.0,
                100.0 * (metered - plain) / plain, fuel, wi);
     }
-    bench_load();
+    if (!small)
+        bench_load();
     return failures ? 1 : 0;
 }

@@ -116,7 +116,8 @@ typedef struct mn_wasm_limits {
     uint32_t memory_pages_max; /* per memory; memory.grow beyond it returns -1 */
     uint32_t table_elems_max;  /* per table; table.grow beyond it returns -1 */
     uint32_t call_depth_max;   /* nested WASM calls */
-    uint32_t stack_slots_max;  /* 64-bit value-stack slots (locals + operands) */
+    uint32_t stack_slots_max;  /* 64-bit frame slots of all active calls (params, locals,
+                                * operands) */
 } mn_wasm_limits;
 
 /* Host function: args has the parameter values, results receives the results (types are the
@@ -129,8 +130,8 @@ typedef int (*mn_wasm_host_fn)(void *ctx, mn_wasm_instance *caller, const mn_was
 /* ---- modules ------------------------------------------------------------------------- */
 
 /* Decodes, validates and translates a module (copies the bytes). *out is freed with
- * mn_wasm_module_free; a module may be instantiated many times and outlives its instances
- * only if the stores are freed first. cfg may be NULL (unmetered, NaNs untouched). */
+ * mn_wasm_module_free. A module may be instantiated many times, in any stores; free those
+ * stores before the module. cfg may be NULL (unmetered, NaNs untouched). */
 int mn_wasm_module_load(const uint8_t *bytes, size_t len, const mn_wasm_config *cfg,
                         mn_wasm_module **out, mn_err *err);
 void mn_wasm_module_free(mn_wasm_module *mod);
@@ -147,6 +148,8 @@ void mn_wasm_module_export(const mn_wasm_module *mod, uint32_t index, const uint
 
 /* ---- stores and host objects --------------------------------------------------------- */
 
+/* A store with the given limits (NULL: defaults). It allocates its frame-slot and call stacks
+ * up front (MN_ENOMEM). Free with mn_wasm_store_free. */
 int mn_wasm_store_new(const mn_wasm_limits *limits, mn_wasm_store **out, mn_err *err);
 /* Frees the store and everything created in it. Accepts NULL. */
 void mn_wasm_store_free(mn_wasm_store *store);
@@ -158,6 +161,9 @@ uint64_t mn_wasm_store_fuel(const mn_wasm_store *store);
 /* Kind of the last trap in this store (MN_WASM_TRAP_NONE after a call that did not trap). */
 mn_wasm_trap mn_wasm_store_trap(const mn_wasm_store *store);
 
+/* Host objects owned by the store, to pass as imports. A host function's type is copied;
+ * MN_ELIMIT for more than MN_WASM_FUNC_PARAMS_MAX parameters or results, or for a memory or
+ * table whose minimum exceeds the store's limit. */
 int mn_wasm_func_new_host(mn_wasm_store *store, const mn_wasm_functype *type,
                           mn_wasm_host_fn fn, void *ctx, mn_wasm_func **out, mn_err *err);
 /* max_pages / max_elems: UINT32_MAX means no maximum. */

@@ -13,8 +13,8 @@
  * Every handler is free of C undefined behaviour for any operand: division and conversions
  * are range-checked first, shifts are masked, integer arithmetic is unsigned. Floats are kept
  * as raw bits in the slots and only converted to float/double for arithmetic, so loads,
- * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; the
- * translator adds CANON operations after arithmetic in policy mode. Fuel is charged by FUEL
+ * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; policy
+ * mode uses canonicalising forms of the float arithmetic handlers. Fuel is charged by FUEL
  * operations at segment heads, by backward branches and calls for the segment they enter, and
  * by FUEL_DYN before bulk operations. This file does not validate anything: it trusts the
  * translator's output.
@@ -52,6 +52,17 @@ static inline uint64_t of_f64(double d)
     uint64_t u;
     memcpy(&u, &d, 8);
     return u;
+}
+
+/* Policy mode: any NaN result becomes the positive canonical NaN (returned as slot bits). */
+static inline uint64_t canon32(float f)
+{
+    return f != f ? 0x7fc00000u : of_f32(f);
+}
+
+static inline uint64_t canon64(double d)
+{
+    return d != d ? 0x7ff8000000000000ull : of_f64(d);
 }
 
 /* WebAssembly min/max: NaN if either operand is NaN, and -0 < +0. */
@@ -333,6 +344,32 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
             pc += 5;                                                                           \
         NEXT();                                                                                \
     }
+#define CHARGE_AND_FALL(cost_cell, cells)                                                      \
+    do {                                                                                       \
+        int64_t cost_ = pc[cost_cell].i64;                                                     \
+        if (fuel < cost_)                                                                      \
+            TRAP(MN_WASM_TRAP_FUEL);                                                           \
+        fuel -= cost_;                                                                         \
+        pc += (cells);                                                                         \
+    } while (0)
+#define BRCT(label, expr)                                                                      \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
+        if (expr)                                                                              \
+            pc = pc + 2 + pc[2].i64;                                                           \
+        else                                                                                   \
+            CHARGE_AND_FALL(3, 4);                                                             \
+        NEXT();                                                                                \
+    }
+#define BRCIT(label, expr)                                                                     \
+    label : {                                                                                  \
+        uint32_t a = I32(R(0)), b = I32(pc[3].u64);                                            \
+        if (expr)                                                                              \
+            pc = pc + 2 + pc[2].i64;                                                           \
+        else                                                                                   \
+            CHARGE_AND_FALL(4, 5);                                                             \
+        NEXT();                                                                                \
+    }
 #define BIN32I(label, expr)                                                                    \
     label : {                                                                                  \
         uint32_t a = I32(R(0)), b = I32(pc[2].u64);                                            \
@@ -435,8 +472,41 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BR_UNLESS] = &&op_br_unless, [MN__OP_BR_TABLE] = &&op_br_table,
         [MN__OP_RETURN] = &&op_return, [MN__OP_CALL] = &&op_call,
         [MN__OP_CALL_INDIRECT] = &&op_call_indirect, [MN__OP_CONST] = &&op_const,
-        [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2, [MN__OP_CANON_F32] = &&op_canon_f32,
-        [MN__OP_CANON_F64] = &&op_canon_f64,
+        [MN__OP_COPY] = &&op_copy, [MN__OP_COPY2] = &&op_copy2,
+        [MN__OP_BRCT + 0] = &&op_brct_eq, [MN__OP_BRCIT + 0] = &&op_brcit_eq,
+        [MN__OP_BRCT + 1] = &&op_brct_ne, [MN__OP_BRCIT + 1] = &&op_brcit_ne,
+        [MN__OP_BRCT + 2] = &&op_brct_lt_s, [MN__OP_BRCIT + 2] = &&op_brcit_lt_s,
+        [MN__OP_BRCT + 3] = &&op_brct_lt_u, [MN__OP_BRCIT + 3] = &&op_brcit_lt_u,
+        [MN__OP_BRCT + 4] = &&op_brct_gt_s, [MN__OP_BRCIT + 4] = &&op_brcit_gt_s,
+        [MN__OP_BRCT + 5] = &&op_brct_gt_u, [MN__OP_BRCIT + 5] = &&op_brcit_gt_u,
+        [MN__OP_BRCT + 6] = &&op_brct_le_s, [MN__OP_BRCIT + 6] = &&op_brcit_le_s,
+        [MN__OP_BRCT + 7] = &&op_brct_le_u, [MN__OP_BRCIT + 7] = &&op_brcit_le_u,
+        [MN__OP_BRCT + 8] = &&op_brct_ge_s, [MN__OP_BRCIT + 8] = &&op_brcit_ge_s,
+        [MN__OP_BRCT + 9] = &&op_brct_ge_u, [MN__OP_BRCIT + 9] = &&op_brcit_ge_u,
+        [MN__OP_BR_IF_T] = &&op_br_if_t, [MN__OP_BR_UNLESS_T] = &&op_br_unless_t,
+        [MN__OP_CANON + 0x8d] = &&op_c_8d,
+        [MN__OP_CANON + 0x8e] = &&op_c_8e,
+        [MN__OP_CANON + 0x8f] = &&op_c_8f,
+        [MN__OP_CANON + 0x90] = &&op_c_90,
+        [MN__OP_CANON + 0x91] = &&op_c_91,
+        [MN__OP_CANON + 0x9b] = &&op_c_9b,
+        [MN__OP_CANON + 0x9c] = &&op_c_9c,
+        [MN__OP_CANON + 0x9d] = &&op_c_9d,
+        [MN__OP_CANON + 0x9e] = &&op_c_9e,
+        [MN__OP_CANON + 0x9f] = &&op_c_9f,
+        [MN__OP_CANON + 0x92] = &&op_c_92,
+        [MN__OP_CANON + 0x93] = &&op_c_93,
+        [MN__OP_CANON + 0x94] = &&op_c_94,
+        [MN__OP_CANON + 0x95] = &&op_c_95,
+        [MN__OP_CANON + 0x96] = &&op_c_96,
+        [MN__OP_CANON + 0x97] = &&op_c_97,
+        [MN__OP_CANON + 0xa0] = &&op_c_a0,
+        [MN__OP_CANON + 0xa1] = &&op_c_a1,
+        [MN__OP_CANON + 0xa2] = &&op_c_a2,
+        [MN__OP_CANON + 0xa3] = &&op_c_a3,
+        [MN__OP_CANON + 0xa4] = &&op_c_a4,
+        [MN__OP_CANON + 0xa5] = &&op_c_a5,
+        [MN__OP_CANON + 0xb6] = &&op_c_b6, [MN__OP_CANON + 0xbb] = &&op_c_bb,
         [MN__OP_BRCF + 0] = &&op_brcf_eq, [MN__OP_BRCIF + 0] = &&op_brcif_eq,
         [MN__OP_BRCF + 1] = &&op_brcf_ne, [MN__OP_BRCIF + 1] = &&op_brcif_ne,
         [MN__OP_BRCF + 2] = &&op_brcf_lt_s, [MN__OP_BRCIF + 2] = &&op_brcif_lt_s,
@@ -594,7 +664,10 @@ op_br_table: {
     NEXT();
 }
 op_return:
-    memmove(fp, fp + S(0), (size_t)S(1) * sizeof(uint64_t));
+    if (S(1) == 1) /* the common case, without a library call */
+        fp[0] = R(0);
+    else
+        memmove(fp, fp + S(0), (size_t)S(1) * sizeof(uint64_t));
 do_return:
     if (frame->pc == NULL)
         goto done;
@@ -688,16 +761,6 @@ op_global_set:
     NEXT();
 op_select:
     R(3) = I32(R(2)) ? R(0) : R(1);
-    pc += 2;
-    NEXT();
-op_canon_f32:
-    if ((R(0) & 0x7fffffffu) > 0x7f800000u)
-        R(0) = 0x7fc00000u;
-    pc += 2;
-    NEXT();
-op_canon_f64:
-    if ((R(0) & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
-        R(0) = 0x7ff8000000000000ull;
     pc += 2;
     NEXT();
 
@@ -955,6 +1018,65 @@ op_br_if_f:
     } else {
         pc += 4;
     }
+    NEXT();
+
+    /* ---- policy mode: float arithmetic with canonical NaN results ---- */
+    UN(op_c_8d, uint64_t, canon32(ceil_f32(f32_of(a))))
+    UN(op_c_8e, uint64_t, canon32(floor_f32(f32_of(a))))
+    UN(op_c_8f, uint64_t, canon32(trunc_f32(f32_of(a))))
+    UN(op_c_90, uint64_t, canon32(nearest_f32(f32_of(a))))
+    UN(op_c_91, uint64_t, canon32(sqrtf(f32_of(a))))
+    UN(op_c_9b, uint64_t, canon64(ceil_f64(f64_of(a))))
+    UN(op_c_9c, uint64_t, canon64(floor_f64(f64_of(a))))
+    UN(op_c_9d, uint64_t, canon64(trunc_f64(f64_of(a))))
+    UN(op_c_9e, uint64_t, canon64(nearest_f64(f64_of(a))))
+    UN(op_c_9f, uint64_t, canon64(sqrt(f64_of(a))))
+    BINF32(op_c_92, canon32(a + b))
+    BINF32(op_c_93, canon32(a - b))
+    BINF32(op_c_94, canon32(a * b))
+    BINF32(op_c_95, canon32(a / b))
+    BINF32(op_c_96, canon32(min_f32(a, b)))
+    BINF32(op_c_97, canon32(max_f32(a, b)))
+    BINF64(op_c_a0, canon64(a + b))
+    BINF64(op_c_a1, canon64(a - b))
+    BINF64(op_c_a2, canon64(a * b))
+    BINF64(op_c_a3, canon64(a / b))
+    BINF64(op_c_a4, canon64(min_f64(a, b)))
+    BINF64(op_c_a5, canon64(max_f64(a, b)))
+    UN(op_c_b6, uint64_t, canon32((float)f64_of(a)))
+    UN(op_c_bb, uint64_t, canon64((double)f32_of(a)))
+
+    BRCT(op_brct_eq, a == b)
+    BRCIT(op_brcit_eq, a == b)
+    BRCT(op_brct_ne, a != b)
+    BRCIT(op_brcit_ne, a != b)
+    BRCT(op_brct_lt_s, (int32_t)a < (int32_t)b)
+    BRCIT(op_brcit_lt_s, (int32_t)a < (int32_t)b)
+    BRCT(op_brct_lt_u, a < b)
+    BRCIT(op_brcit_lt_u, a < b)
+    BRCT(op_brct_gt_s, (int32_t)a > (int32_t)b)
+    BRCIT(op_brcit_gt_s, (int32_t)a > (int32_t)b)
+    BRCT(op_brct_gt_u, a > b)
+    BRCIT(op_brcit_gt_u, a > b)
+    BRCT(op_brct_le_s, (int32_t)a <= (int32_t)b)
+    BRCIT(op_brcit_le_s, (int32_t)a <= (int32_t)b)
+    BRCT(op_brct_le_u, a <= b)
+    BRCIT(op_brcit_le_u, a <= b)
+    BRCT(op_brct_ge_s, (int32_t)a >= (int32_t)b)
+    BRCIT(op_brcit_ge_s, (int32_t)a >= (int32_t)b)
+    BRCT(op_brct_ge_u, a >= b)
+    BRCIT(op_brcit_ge_u, a >= b)
+op_br_if_t:
+    if (I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
+    else
+        CHARGE_AND_FALL(3, 4);
+    NEXT();
+op_br_unless_t:
+    if (!I32(R(0)))
+        pc = pc + 2 + pc[2].i64;
+    else
+        CHARGE_AND_FALL(3, 4);
     NEXT();
 
     /* ---- i32 ---- */

@@ -196,6 +196,8 @@ struct mn_wasm_module {
 
 /* Decodes every section; function bodies are delimited but not parsed (validate.c does). */
 int mn__wasm_decode(mn_wasm_module *mod, mn_err *err);
+/* Module-level validation rules (module.c). */
+int mn__wasm_check_module(mn_wasm_module *mod, mn_err *err);
 /* Validates the module and translates every function body. */
 int mn__wasm_validate(mn_wasm_module *mod, mn_err *err);
 void mn__wasm_module_release(mn_wasm_module *mod);
@@ -220,8 +222,6 @@ enum {
     MN__OP_CONST,         /* slots: to; imm: value */
     MN__OP_COPY,          /* slots: from, to */
     MN__OP_COPY2,         /* slots: from, to, from2, to2 (two copies in sequence) */
-    MN__OP_CANON_F32,
-    MN__OP_CANON_F64,
     MN__OP_BR_F,    /* backward BR charging the loop head: imm: offset, cost */
     MN__OP_FUEL_DYN, /* slots: n; imm: mul. Charges (n * mul) / 64 before a bulk operation */
     MN__OP_BR_IF_F, /* slots: cond; imm: offset, cost */
@@ -232,10 +232,17 @@ enum {
     /* Backward forms charging the loop head's fuel: imm ..., cost. */
     MN__OP_BRCF = 0x160,
     MN__OP_BRCIF = 0x170,
+    /* Forward forms charging their fall-through segment when not taken: imm ..., cost. */
+    MN__OP_BRCT = 0x180,
+    MN__OP_BRCIT = 0x190,
+    MN__OP_BR_IF_T = 0x1a0, /* slots: cond; imm: offset, cost */
+    MN__OP_BR_UNLESS_T,
     /* Binary operations whose second operand is a constant: MN__OP_IMM + WASM opcode;
      * slots a, to; imm: constant. */
     MN__OP_IMM = 0x200,
-    MN__OP_COUNT = 0x300
+    /* Float arithmetic that canonicalises a NaN result (policy mode): MN__OP_CANON + opcode. */
+    MN__OP_CANON = 0x300,
+    MN__OP_COUNT = 0x400
 };
 
 /* Direct-threading table of the interpreter: the address of each operation's handler. */

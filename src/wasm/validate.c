@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * validate.c: module validation and, in the same pass over each function body, translation.
- * Module-level rules (indices, limits, constant expressions, unique export names, the start
- * function, C.refs) come first; then each body is decoded instruction by instruction and type
+ * validate.c: function validation and, in the same pass over each body, translation. After
+ * the module-level rules (module.c), each body is decoded instruction by instruction and type
  * checked with the operand/control stack algorithm of the spec's appendix (explicit bounded
  * stacks, no recursion, the polymorphic stack after unreachable code), and every instruction
  * in live code is translated into slot-addressed code (compile.h): operand stack position i
@@ -60,6 +59,7 @@ typedef struct vstate {
     uint8_t rt_field[2];
     uint32_t rt_pos;
     uint64_t work;         /* validation work so far, all functions (see work()) */
+    uint32_t ft_cell;      /* fall-through charge cell of the last conditional branch */
     uint32_t last_op_cell; /* the last emitted operation, for compare-and-branch fusion */
     unsigned last_op;
     mn__wasm_emit e;
@@ -371,7 +371,7 @@ static unsigned negate_cmp(unsigned cmp)
  * computed by an i32 comparison just before, the comparison is removed and fused into the
  * branch (its fuel was already charged). */
 static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t cond_pos,
-                             uint32_t *fixups, uint32_t back_target)
+                             uint32_t *fixups, uint32_t back_target, bool ft)
 {
     unsigned cmp = 0;
     uint32_t a = 0, b = 0;
@@ -392,18 +392,23 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         if (cmp)
             v->e.len = v->last_op_cell;
     }
-    /* A backward branch charges its loop head's segment itself (the ..._F forms). */
+    /* A backward branch charges its loop head's segment itself (the ..._F forms); a forward
+     * one may charge its fall-through segment itself (the ..._T forms), whose cost cell then
+     * collects the segment's charges (see take_fall_through). */
     uint64_t cost = fixups ? 0 : loop_head_fuel(v, back_target);
+    ft = ft && fixups && v->e.metered;
     if (cmp) {
         if (!when_true)
             cmp = negate_cmp(cmp);
-        unsigned base = with_k ? (cost ? MN__OP_BRCIF : MN__OP_BRCI)
-                               : (cost ? MN__OP_BRCF : MN__OP_BRC);
+        unsigned base = with_k ? (cost ? MN__OP_BRCIF : ft ? MN__OP_BRCIT : MN__OP_BRCI)
+                               : (cost ? MN__OP_BRCF : ft ? MN__OP_BRCT : MN__OP_BRC);
         emit(v, base + (cmp - 0x46), 1);
         slots(v, a, b, 0, 0);
     } else {
         MN_ASSERT(when_true || fixups);
-        emit(v, when_true ? (cost ? MN__OP_BR_IF_F : MN__OP_BR_IF) : MN__OP_BR_UNLESS, 1);
+        unsigned op = when_true ? (cost ? MN__OP_BR_IF_F : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
+                                : (ft ? MN__OP_BR_UNLESS_T : MN__OP_BR_UNLESS);
+        emit(v, op, 1);
         slots(v, cond, 0, 0, 0);
     }
     if (fixups)
@@ -414,6 +419,19 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         imm(v, k);
     if (cost) /* re-read: the branch itself may belong to the head segment */
         imm(v, loop_head_fuel(v, back_target));
+    if (ft && !v->e.failed) {
+        v->ft_cell = v->e.len;
+        imm(v, 0);
+    }
+}
+
+/* After the label that follows a conditional branch: if the branch charges its fall-through
+ * segment, that segment's charges go into the branch's cost cell instead of a FUEL op. */
+static void take_fall_through(vstate *v)
+{
+    if (v->ft_cell != NONE)
+        v->e.fuel_cell = v->ft_cell;
+    v->ft_cell = NONE;
 }
 
 /* Emits the target part of a branch to label depth `depth` with the label's values on top of
@@ -429,7 +447,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     if (c->kind == 0) {
         uint32_t skip = MN__WASM_NO_FIXUP;
         if (conditional)
-            emit_cond_branch(v, false, cond, cond_pos, &skip, 0);
+            emit_cond_branch(v, false, cond, cond_pos, &skip, 0, false);
         emit(v, MN__OP_RETURN, (conditional ? 0 : 1) + keep / MN_WASM_FUEL_BULK_UNIT);
         slots(v, from, keep, 0, 0);
         mn__wasm_emit_patch(&v->e, skip);
@@ -439,7 +457,7 @@ static void emit_branch(vstate *v, bool conditional, uint32_t cond, uint32_t con
     bool moves = keep && from != to;
     if (conditional && !moves) {
         emit_cond_branch(v, true, cond, cond_pos, c->kind == 0x03 ? NULL : &c->fixups,
-                         c->label);
+                         c->label, true);
         return;
     }
     if (!moves && c->kind == 0x03) {
@@ -580,13 +598,10 @@ static uint8_t sig_type(char c)
 }
 
 /* Float arithmetic whose NaN results policy mode canonicalises. */
-static unsigned canon_op(unsigned op)
+static bool canon_op(unsigned op)
 {
-    if ((op >= 0x8d && op <= 0x91) || (op >= 0x92 && op <= 0x97) || op == 0xb6)
-        return MN__OP_CANON_F32;
-    if ((op >= 0x9b && op <= 0x9f) || (op >= 0xa0 && op <= 0xa5) || op == 0xbb)
-        return MN__OP_CANON_F64;
-    return 0;
+    return (op >= 0x8d && op <= 0x97) || op == 0xb6 || (op >= 0x9b && op <= 0xa5) ||
+           op == 0xbb;
 }
 
 /* Reinterpretations only relabel the bits: no code. */
@@ -631,19 +646,12 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
         return rc1;
     }
     uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
-    emit(v, op, 1);
+    /* Policy mode uses the canonicalising form of float arithmetic (same operands). */
+    emit(v, canon && canon_op(op) ? MN__OP_CANON + op : op, 1);
     uint32_t cell = n == 2 ? slots(v, a, b, home(v, pos), 0) : slots(v, a, home(v, pos), 0, 0);
     uint8_t field = n == 2 ? 2 : 1;
     int rc = push(v, sig_type(gt[1]));
-    if (canon && canon_op(op)) {
-        emit(v, canon_op(op), 0);
-        uint32_t c2 = slots(v, home(v, pos), 0, 0, 0);
-        retargetable(v, cell, field, pos);
-        v->rt_cell[1] = c2;
-        v->rt_field[1] = 0;
-    } else {
-        retargetable(v, cell, field, pos);
-    }
+    retargetable(v, cell, field, pos);
     return rc;
 }
 
@@ -883,11 +891,13 @@ static int op_block(vstate *v, mn__wasm_rd *rd, uint8_t kind)
         materialize_all(v);
         v->ops_len -= np;
         if (kind == 0x04)
-            emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0);
-        if (kind == 0x02)
+            emit_cond_branch(v, false, cond, cond_pos, &else_fixup, 0, true);
+        if (kind == 0x02) {
             no_retarget(v); /* a block's start is no branch target: the segment goes on */
-        else
+        } else {
             label(v);
+            take_fall_through(v);
+        }
     }
     if ((rc = push_ctl(v, kind, params, np, results, nr)))
         return rc;
@@ -985,6 +995,7 @@ static int op_br(vstate *v, mn__wasm_rd *rd, bool conditional)
         emit_branch(v, conditional, cond, cond_pos, depth);
         v->ops_len -= n;
         label(v);
+        take_fall_through(v);
     }
     if (!conditional) {
         set_unreachable(v);
@@ -1445,6 +1456,7 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     v->ops_len = v->ops_max = 0;
     v->pending_lo = 0;
     v->ctls_len = 0;
+    v->ft_cell = NONE;
     no_retarget(v);
     mn__wasm_emit_init(&v->e, v->mod->cfg.metered);
     /* Cost table v1: entering a function also pays for zeroing its locals, per 64. */
@@ -1475,186 +1487,9 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     return 0;
 }
 
-/* ---- module-level rules ------------------------------------------------------------ */
-
-static int invalid_m(mn_err *err, const char *msg)
-{
-    return mn_err_set(err, MN_EINVAL, 0, "%s", msg);
-}
-
-/* Checks a constant expression of type `want`; globals_visible bounds global.get. */
-static int check_const(const mn_wasm_module *mod, const mn__wasm_constexpr *ce, uint8_t want,
-                       uint32_t globals_visible, mn_err *err)
-{
-    if (ce->values_count != 1)
-        return invalid_m(err, "type mismatch");
-    uint8_t t = ce->type;
-    if (ce->op == MN__WASM_CE_REF_FUNC) {
-        if (ce->index >= mod->funcs_count)
-            return invalid_m(err, "unknown function");
-        t = MN_WASM_FUNCREF;
-    } else if (ce->op == MN__WASM_CE_GLOBAL_GET) {
-        if (ce->index >= globals_visible)
-            return invalid_m(err, "unknown global");
-        if (mod->global_types[ce->index].mut)
-            return invalid_m(err, "constant expression required");
-        t = mod->global_types[ce->index].type;
-    }
-    if (t != want)
-        return invalid_m(err, "type mismatch");
-    return 0;
-}
-
-static int check_limits(const mn__wasm_limits *l, uint64_t bound, mn_err *err)
-{
-    if (l->min > bound)
-        return invalid_m(err, bound == 65536 ? "memory size must be at most 65536 pages (4GiB)"
-                                             : "table size");
-    if (l->has_max && l->max > bound)
-        return invalid_m(err, bound == 65536 ? "memory size must be at most 65536 pages (4GiB)"
-                                             : "table size");
-    if (l->has_max && l->max < l->min)
-        return invalid_m(err, "size minimum must not be greater than maximum");
-    return 0;
-}
-
-static void mark_declared(mn_wasm_module *mod, const mn__wasm_constexpr *ce)
-{
-    if (ce->op == MN__WASM_CE_REF_FUNC && ce->index < mod->funcs_count)
-        mod->func_declared[ce->index] = true;
-}
-
-static int check_imports(mn_wasm_module *mod, mn_err *err)
-{
-    for (uint32_t i = 0; i < mod->imports_count; i++) {
-        const mn__wasm_import *im = &mod->imports[i];
-        int rc = 0;
-        if (im->kind == MN_WASM_EXTERN_FUNC && im->of.type_index >= mod->types_count)
-            return invalid_m(err, "unknown type");
-        if (im->kind == MN_WASM_EXTERN_TABLE)
-            rc = check_limits(&im->of.table.lim, UINT32_MAX, err);
-        if (im->kind == MN_WASM_EXTERN_MEMORY)
-            rc = check_limits(&im->of.memory, 65536, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static int check_segments(mn_wasm_module *mod, mn_err *err)
-{
-    for (uint32_t i = 0; i < mod->elems_count; i++) {
-        const mn__wasm_elem *el = &mod->elems[i];
-        int rc;
-        for (uint32_t k = 0; k < el->inits_count; k++)
-            if ((rc = check_const(mod, &el->inits[k], el->type, mod->global_imports_count, err)))
-                return rc;
-        if (el->mode != MN__WASM_SEG_ACTIVE)
-            continue;
-        if (el->table_index >= mod->tables_count)
-            return invalid_m(err, "unknown table");
-        if (mod->tables[el->table_index].elem != el->type)
-            return invalid_m(err, "type mismatch");
-        if ((rc = check_const(mod, &el->offset, MN_WASM_I32, mod->global_imports_count, err)))
-            return rc;
-    }
-    for (uint32_t i = 0; i < mod->datas_count; i++) {
-        const mn__wasm_data *d = &mod->datas[i];
-        if (d->mode != MN__WASM_SEG_ACTIVE)
-            continue;
-        if (d->memory_index >= mod->memories_count)
-            return invalid_m(err, "unknown memory");
-        int rc = check_const(mod, &d->offset, MN_WASM_I32, mod->global_imports_count, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static bool name_eq(mn__wasm_name a, mn__wasm_name b)
-{
-    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    const mn__wasm_export *x = a, *y = b;
-    uint32_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
-    int c = memcmp(x->name.ptr, y->name.ptr, n);
-    if (c)
-        return c;
-    return (x->name.len > y->name.len) - (x->name.len < y->name.len);
-}
-
-static int check_exports(mn_wasm_module *mod, mn_err *err)
-{
-    static const char *unknown[] = {"unknown function", "unknown table", "unknown memory",
-                                    "unknown global"};
-    for (uint32_t i = 0; i < mod->exports_count; i++) {
-        const mn__wasm_export *ex = &mod->exports[i];
-        uint32_t counts[4] = {mod->funcs_count, mod->tables_count, mod->memories_count,
-                              mod->globals_count};
-        if (ex->index >= counts[ex->kind])
-            return invalid_m(err, unknown[ex->kind]);
-        if (ex->kind == MN_WASM_EXTERN_FUNC)
-            mod->func_declared[ex->index] = true;
-    }
-    if (mod->exports_count < 2)
-        return 0;
-    mn__wasm_export *sorted = malloc(mod->exports_count * sizeof(*sorted));
-    if (!sorted)
-        return mn_err_set(err, MN_ENOMEM, 0, "out of memory validating");
-    memcpy(sorted, mod->exports, mod->exports_count * sizeof(*sorted));
-    qsort(sorted, mod->exports_count, sizeof(*sorted), name_cmp);
-    int rc = 0;
-    for (uint32_t i = 1; i < mod->exports_count && rc == 0; i++)
-        if (name_eq(sorted[i - 1].name, sorted[i].name))
-            rc = invalid_m(err, "duplicate export name");
-    free(sorted);
-    return rc;
-}
-
-static int check_module(mn_wasm_module *mod, mn_err *err)
-{
-    int rc = check_imports(mod, err);
-    if (rc)
-        return rc;
-    for (uint32_t i = 0; i < mod->funcs_count; i++)
-        if (mod->func_type_index[i] >= mod->types_count)
-            return invalid_m(err, "unknown type");
-    for (uint32_t i = mod->table_imports_count; i < mod->tables_count; i++)
-        if ((rc = check_limits(&mod->tables[i].lim, UINT32_MAX, err)))
-            return rc;
-    for (uint32_t i = mod->memory_imports_count; i < mod->memories_count; i++)
-        if ((rc = check_limits(&mod->memories[i], 65536, err)))
-            return rc;
-    if (mod->memories_count > 1)
-        return invalid_m(err, "multiple memories");
-    for (uint32_t i = 0; i < mod->globals_count - mod->global_imports_count; i++) {
-        const mn__wasm_global *g = &mod->globals[i];
-        /* Initialisers see only imported globals (WebAssembly 2.0). */
-        if ((rc = check_const(mod, &g->init, g->type.type, mod->global_imports_count, err)))
-            return rc;
-        mark_declared(mod, &g->init);
-    }
-    for (uint32_t i = 0; i < mod->elems_count; i++)
-        for (uint32_t k = 0; k < mod->elems[i].inits_count; k++)
-            mark_declared(mod, &mod->elems[i].inits[k]);
-    if ((rc = check_segments(mod, err)) || (rc = check_exports(mod, err)))
-        return rc;
-    if (mod->has_start) {
-        if (mod->start >= mod->funcs_count)
-            return invalid_m(err, "unknown function");
-        const mn__wasm_functype *ft = &mod->types[mod->func_type_index[mod->start]];
-        if (ft->params_count || ft->results_count)
-            return invalid_m(err, "start function");
-    }
-    return 0;
-}
-
 int mn__wasm_validate(mn_wasm_module *mod, mn_err *err)
 {
-    int rc = check_module(mod, err);
+    int rc = mn__wasm_check_module(mod, err);
     if (rc)
         return rc;
     vstate v = {.mod = mod, .err = err};

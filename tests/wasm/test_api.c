@@ -271,8 +271,97 @@ static void bad_modules_are_errors(void)
     ASSERT_STR_EQ(err.msg, "function 0: type mismatch");
 }
 
+/*
+(module
+  (import "host" "reenter" (func $reenter))
+  (memory (export "mem") 1)
+  (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 7) (local.get $n)))
+  (func (export "call_reenter") (call $reenter))
+  (func (export "nop")))
+*/
+static const uint8_t b_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x60,
+  0x00, 0x00, 0x60, 0x01, 0x7f, 0x00, 0x02, 0x10, 0x01, 0x04, 0x68, 0x6f,
+  0x73, 0x74, 0x07, 0x72, 0x65, 0x65, 0x6e, 0x74, 0x65, 0x72, 0x00, 0x00,
+  0x03, 0x04, 0x03, 0x01, 0x00, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07,
+  0x23, 0x04, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x04, 0x66, 0x69, 0x6c,
+  0x6c, 0x00, 0x01, 0x0c, 0x63, 0x61, 0x6c, 0x6c, 0x5f, 0x72, 0x65, 0x65,
+  0x6e, 0x74, 0x65, 0x72, 0x00, 0x02, 0x03, 0x6e, 0x6f, 0x70, 0x00, 0x03,
+  0x0a, 0x15, 0x03, 0x0b, 0x00, 0x41, 0x00, 0x41, 0x07, 0x20, 0x00, 0xfc,
+  0x0b, 0x00, 0x0b, 0x04, 0x00, 0x10, 0x00, 0x0b, 0x02, 0x00, 0x0b
+};
+
+typedef struct reenter_ctx {
+    mn_wasm_store *store;
+    mn_wasm_func *target;
+    int rc;
+} reenter_ctx;
+
+static int host_reenter(void *ctx, mn_wasm_instance *caller, const mn_wasm_val *args,
+                        mn_wasm_val *results, mn_err *err)
+{
+    (void)caller, (void)args, (void)results;
+    reenter_ctx *r = ctx;
+    mn_wasm_val none;
+    r->rc = mn_wasm_func_call(r->store, r->target, NULL, 0, &none, 0, err);
+    return 0;
+}
+
+static mn_wasm_func *export_func(mn_wasm_instance *inst, const char *name)
+{
+    mn_err err;
+    mn_wasm_extern ex;
+    ASSERT_OK(mn_wasm_instance_export(inst, (const uint8_t *)name, strlen(name), &ex, &err),
+              &err);
+    ASSERT_EQ(ex.kind, MN_WASM_EXTERN_FUNC);
+    return ex.of.func;
+}
+
+/* memory.fill pays 1 per 64 bytes on top of its instructions; a host function cannot re-enter
+ * the store that called it. */
+static void bulk_fuel_and_no_reentry(void)
+{
+    mn_err err;
+    mn_wasm_module *mod;
+    mn_wasm_store *store;
+    mn_wasm_instance *inst;
+    mn_wasm_config cfg = {.metered = true};
+    ASSERT_OK(mn_wasm_module_load(b_wasm, sizeof(b_wasm), &cfg, &mod, &err), &err);
+    ASSERT_OK(mn_wasm_store_new(NULL, &store, &err), &err);
+    reenter_ctx r = {.store = store, .rc = 0};
+    mn_wasm_functype ft = {0, 0, NULL, NULL};
+    mn_wasm_extern imp = {.kind = MN_WASM_EXTERN_FUNC};
+    ASSERT_OK(mn_wasm_func_new_host(store, &ft, host_reenter, &r, &imp.of.func, &err), &err);
+    ASSERT_OK(mn_wasm_instantiate(store, mod, &imp, 1, &inst, &err), &err);
+    mn_wasm_val arg = {.type = MN_WASM_I32}, none;
+    arg.of.i32 = 6400;
+    mn_wasm_store_set_fuel(store, 1000);
+    ASSERT_OK(mn_wasm_func_call(store, export_func(inst, "fill"), &arg, 1, &none, 0, &err), &err);
+    ASSERT_U64_EQ(1000 - mn_wasm_store_fuel(store), 4 + 6400 / 64); /* 3 operands + fill */
+    uint8_t byte;
+    ASSERT_OK(mn_wasm_memory_read(mn_wasm_instance_memory(inst), 6399, &byte, 1, &err), &err);
+    ASSERT_EQ(byte, 7);
+    /* Not enough fuel for the bytes: a fuel trap before any byte is written. */
+    arg.of.i32 = 65536;
+    mn_wasm_store_set_fuel(store, 500);
+    ASSERT_EQ(mn_wasm_func_call(store, export_func(inst, "fill"), &arg, 1, &none, 0, &err),
+              -MN_ETRAP);
+    ASSERT_EQ(mn_wasm_store_trap(store), MN_WASM_TRAP_FUEL);
+    ASSERT_OK(mn_wasm_memory_read(mn_wasm_instance_memory(inst), 6400, &byte, 1, &err), &err);
+    ASSERT_EQ(byte, 0);
+    r.target = export_func(inst, "nop");
+    mn_wasm_store_set_fuel(store, 1000);
+    ASSERT_OK(mn_wasm_func_call(store, export_func(inst, "call_reenter"), NULL, 0, &none, 0,
+                                &err),
+              &err);
+    ASSERT_EQ(r.rc, -MN_ESTATE);
+    mn_wasm_store_free(store);
+    mn_wasm_module_free(mod);
+}
+
 MN_TEST_MAIN("wasm.api", MN_TEST(fuel_is_exact_and_exhaustion_traps),
              MN_TEST(unmetered_code_uses_no_fuel), MN_TEST(deep_recursion_is_a_clean_trap),
              MN_TEST(memory_grow_respects_the_store_limit),
              MN_TEST(host_functions_are_called_and_can_fail),
-             MN_TEST(policy_mode_canonicalises_nans_but_not_neg), MN_TEST(bad_modules_are_errors))
+             MN_TEST(policy_mode_canonicalises_nans_but_not_neg), MN_TEST(bad_modules_are_errors),
+             MN_TEST(bulk_fuel_and_no_reentry))
