@@ -54,5 +54,6 @@ int cmd_hash(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_net(int argc, char **argv);
+int cmd_wasm(int argc, char **argv);
 
 #endif

@@ -15,6 +15,7 @@ static const cli_verb groups[] = {
     {"vrf", "prove and verify RFC 9381 ECVRF outputs", cmd_vrf},
     {"hash", "Merkle roots and proofs of files (RFC 9162)", cmd_hash},
     {"receipt", "show and verify signed execution receipts", cmd_receipt},
+    {"wasm", "validate WebAssembly policies and run their functions with fuel", cmd_wasm},
     {"net", "probe BPCI nodes (Noise over TCP) and serve one for tests", cmd_net},
 };
 

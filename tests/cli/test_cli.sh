@@ -33,7 +33,7 @@ vec() { python3 -c "import json,sys; d=json.load(open('$shared/vectors/$1')); pr
 check "no args" 2 "$bin"
 check "help" 0 "$bin" --help
 check "unknown command" 2 "$bin" frobnicate
-for v in "key gen" "key show" "vrf prove" "vrf verify" "hash merkle" "receipt show" "receipt verify" "demo"; do
+for v in "key gen" "key show" "vrf prove" "vrf verify" "hash merkle" "receipt show" "receipt verify" "demo" "wasm validate" "wasm run"; do
   check "$v --help" 0 $bin $v --help
   expect_out "$v --help" "usage: metanode $v"
 done
@@ -105,6 +105,32 @@ PY
 check "receipt verify tampered" 1 "$bin" receipt verify "$tmp/tampered.cbor"
 head -c 20 "$tmp/demo/receipt.cbor" > "$tmp/short.cbor"
 check "receipt verify truncated" 3 "$bin" receipt verify "$tmp/short.cbor"
+
+# WASM: validate and run with fuel (modules built with wat2wasm from wabt)
+cat > "$tmp/t.wat" <<'WAT'
+(module
+  (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)
+  (func (export "spin") (loop br 0))
+  (func (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
+  (func (export "nan") (param f64) (result f64) local.get 0 local.get 0 f64.sub))
+WAT
+wat2wasm "$tmp/t.wat" -o "$tmp/t.wasm" || { failed=$((failed + 1)); echo "FAIL wat2wasm missing"; }
+check "wasm validate" 0 "$bin" wasm validate "$tmp/t.wasm"
+expect_out "wasm validate exports" "4 exports"
+check "wasm run add" 0 "$bin" wasm run "$tmp/t.wasm" --invoke add 40 -2
+expect_out "wasm add result" "i32:38"
+expect_out "wasm fuel reported" "fuel used: 3"
+check "wasm run fuel exhausted" 1 "$bin" wasm run "$tmp/t.wasm" --invoke spin --fuel 5000
+expect_out "wasm fuel trap" "trap: fuel exhausted"
+check "wasm run trap" 1 "$bin" wasm run "$tmp/t.wasm" --invoke div 1 0
+expect_out "wasm div trap" "integer divide by zero"
+check "wasm canonical NaN" 0 "$bin" wasm run "$tmp/t.wasm" --invoke nan 0x7ff4000000000001 --json
+expect_out "wasm NaN canonicalised" "0x7ff8000000000000"
+check "wasm run wrong arity" 3 "$bin" wasm run "$tmp/t.wasm" --invoke add 1
+check "wasm run no such export" 3 "$bin" wasm run "$tmp/t.wasm" --invoke nope
+head -c 9 "$tmp/t.wasm" > "$tmp/bad.wasm"
+check "wasm validate truncated" 1 "$bin" wasm validate "$tmp/bad.wasm"
+expect_out "wasm invalid reason" "INVALID"
 
 echo "cli: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
