@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * internal.h: helpers shared by the files of src/consensus and by nothing else: the ordering
+ * rule of evidence (msg.c), the round window and vote counting (tally.c) used by the rules of
+ * Algorithm 1 (bft.c).
+ */
+#ifndef METANODE_CONSENSUS_INTERNAL_H
+#define METANODE_CONSENSUS_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "metanode/consensus.h"
+#include "metanode/consensus_msg.h"
+
+/* True when the first message of the evidence encodes strictly before the second. */
+bool mn__evidence_ordered(const mn_evidence *ev);
+
+/* The slot of a round, or NULL. */
+mn__bft_round *mn__round_find(mn_bft *b, uint32_t round);
+/* The slot of a round, created (evicting the round farthest from the current one) if needed;
+ * NULL when the round is itself the farthest and the window is full. */
+mn__bft_round *mn__round_get(mn_bft *b, uint32_t round);
+void mn__rounds_reset(mn_bft *b);
+void mn__round_mark_sender(mn_bft *b, mn__bft_round *s, uint32_t idx);
+
+enum { MN__VOTE_COUNTED, MN__VOTE_DUPLICATE, MN__VOTE_CONFLICT };
+/* Counts v (already verified, from member idx) in slot s: MN__VOTE_COUNTED, _DUPLICATE (same
+ * vote again, or a further conflict already reported), or _CONFLICT (first different vote of
+ * that validator: not counted, the caller reports evidence). */
+int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx);
+/* Power of the votes of this type for value (has_value false: nil) in slot s (NULL: 0). */
+uint64_t mn__votes_power(const mn__bft_round *s, mn_vote_type type, bool has_value,
+                         const uint8_t *value);
+/* The vote member idx cast (it must have one) rebuilt with its signature. */
+void mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, uint32_t idx,
+                   mn_vote *v);
+/* The certificate of the precommits for id in slot s. */
+void mn__cert_build(const mn_bft *b, const mn__bft_round *s, const uint8_t id[32],
+                    mn_commit_cert *c);
+/* hooks->verify when set, else mn_verify: 0 valid, -1 not. */
+int mn__verify_sig(const mn_bft_hooks *hooks, const uint8_t sig[64], uint8_t tag,
+                   const mn_buf *msg, const uint8_t pk[32]);
+
+#endif
