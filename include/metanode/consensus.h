@@ -91,24 +91,36 @@ typedef struct mn_bft_chain {
 
 typedef enum mn_bft_step { MN_STEP_PROPOSE = 1, MN_STEP_PREVOTE, MN_STEP_PRECOMMIT } mn_bft_step;
 
-/* The durable signing state, written (PERSIST) before any signed message leaves the core, so a
- * validator restarted from it never signs twice at one (height, round, step) and keeps its
- * lock (no amnesia). step: 0 nothing signed at (height, round), else the mn_bft_step signed
- * (PROPOSE meaning the proposal). */
+/* Our signed messages of one round. */
+typedef struct mn_bft_own_round {
+    uint32_t round;
+    bool has_proposal, has_prevote, has_precommit;
+    mn_proposal proposal;
+    mn_vote prevote;
+    mn_vote precommit;
+} mn_bft_own_round;
+
+/* The durable state of a validator, written (PERSIST) when it enters a round and before any
+ * signed message leaves the core. A validator restarted from it never signs twice at one
+ * (height, round, step), keeps its lock (no amnesia), does not fall back to an older round,
+ * and can still retransmit what it signed in its last two rounds and the proof of lock of its
+ * valid value (others may need those votes for a quorum). */
 typedef struct mn_bft_sign_state {
     uint64_t height;
-    uint32_t round;
-    uint32_t step;
+    uint32_t round;                /* the round entered last */
+    uint32_t step;                 /* the last mn_bft_step signed in `round`; 0: none */
     int64_t locked_round;          /* -1: no lock */
     mn_block_header locked_value;
     int64_t valid_round;           /* -1: none */
     mn_block_header valid_value;
+    mn_commit_cert valid_pol;      /* prevotes for valid_value in valid_round (a polka) */
+    mn_bft_own_round own[2];       /* [0]: of `round`; [1]: of the round entered before it */
 } mn_bft_sign_state;
 
 /* ---- actions ---------------------------------------------------------------------------- */
 
 typedef enum mn_bft_action_kind {
-    MN_ACT_PERSIST = 1, /* make u.persist durable before executing any later action */
+    MN_ACT_PERSIST = 1, /* make *u.persist durable before executing any later action */
     MN_ACT_BROADCAST,   /* send u.msg (a proposal or vote) to every validator */
     MN_ACT_TIMEOUT,     /* call mn_bft_on_timeout(u.timeout...) after u.timeout.delay_ns */
     MN_ACT_VALIDATE,    /* validate u.validate, answer with mn_bft_on_validated */
@@ -119,7 +131,7 @@ typedef enum mn_bft_action_kind {
 typedef struct mn_bft_action {
     mn_bft_action_kind kind;
     union {
-        mn_bft_sign_state persist;
+        const mn_bft_sign_state *persist; /* the core's latest state; valid until its next call */
         struct {
             mn_cmsg_kind kind; /* MN_CMSG_PROPOSAL or MN_CMSG_VOTE */
             mn_proposal proposal;
@@ -147,18 +159,20 @@ typedef struct mn_bft_actions {
 
 /* ---- the core ---------------------------------------------------------------------------- */
 
-/* Votes of one (round, type): who voted what, with the signatures kept for certificates and
- * evidence. Private to the core. */
+/* Votes of one (round, type): who voted what, with the signatures kept for certificates,
+ * relaying and evidence. As in the paper, where "2f+1 <PREVOTE, h, r, id(v)>" counts senders
+ * of matching messages, a validator that signs two different votes counts once toward each
+ * value (and once toward "any"): a Byzantine double vote cannot hide a quorum for v from a
+ * node that happened to see the other vote first. A third value is ignored. Private. */
 typedef struct mn__bft_votes {
-    uint8_t choice[MN_VALIDATORS_MAX];  /* 0: no vote; k: tallies[k - 1] */
-    uint8_t sig[MN_VALIDATORS_MAX][MN_ED25519_SIG_BYTES];
-    uint8_t evidenced[MN_VALIDATORS_MAX / 8];
+    uint16_t choice[MN_VALIDATORS_MAX][2]; /* 0: none; k: tallies[k - 1]; [1]: a conflict */
+    uint8_t sig[MN_VALIDATORS_MAX][2][MN_ED25519_SIG_BYTES];
     uint32_t tally_count;
     struct {
         bool has_value;
         uint8_t value[MN_BLOCK_ID_BYTES];
         uint64_t power;
-    } tallies[MN_VALIDATORS_MAX];
+    } tallies[2 * MN_VALIDATORS_MAX];
     uint64_t power_any;
 } mn__bft_votes;
 
@@ -167,6 +181,7 @@ typedef enum { MN__VALIDITY_PENDING, MN__VALIDITY_VALID, MN__VALIDITY_INVALID } 
 typedef struct mn__bft_round {
     bool used;
     uint32_t round;
+    uint64_t generation;                    /* distinct for every (re)use of the slot */
     uint32_t proposal_count;
     bool proposal_evidenced;
     mn_proposal proposals[MN_BFT_PROPOSALS_PER_ROUND];
@@ -197,6 +212,7 @@ typedef struct mn_bft {
     mn_block_header locked_value;
     int64_t valid_round;
     mn_block_header valid_value;
+    mn_commit_cert valid_pol;        /* the polka that made valid_value valid */
     bool prevote_timer_started;      /* line 34 "for the first time" in this round */
     bool precommit_timer_started;    /* line 47 */
     bool line36_done;                /* line 36 */
@@ -209,15 +225,17 @@ typedef struct mn_bft {
     mn_block_header decided_header;
     mn_commit_cert decided_cert;
     mn_bft_actions *out;             /* the caller's action list during one event */
+    uint64_t slot_generations;       /* slots taken so far (mn__bft_round.generation) */
     uint64_t stat_signatures_verified; /* counters for benchmarks and the simulator */
     uint64_t stat_rounds_started;
 } mn_bft;
 
 /* Initialises a core for a validator (key, vrf_sk given; key must be in the set) or an
  * observer (key NULL). `persisted` is the last PERSIST the driver made durable, or NULL for a
- * validator that never signed. The core copies what it needs from all arguments except
- * cfg->valset. MN_EINVAL for a key outside the set or a bad chain id, MN_ESTATE for a persisted
- * state ahead of the chain. Call mn_bft_start next. */
+ * validator that never signed. It may be ahead of the chain (the driver persisted the next
+ * height's state, then crashed before storing the decision): the core then signs nothing
+ * until it has caught up past it. The core copies what it needs from all arguments except
+ * cfg->valset. MN_EINVAL for a key outside the set or a bad chain id. Call mn_bft_start next. */
 int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
                 const uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES], const mn_bft_chain *chain,
                 const mn_bft_sign_state *persisted, mn_err *err);
@@ -246,8 +264,10 @@ void mn_bft_on_validated(mn_bft *b, const uint8_t id[static MN_BLOCK_ID_BYTES], 
  * (other heights are ignored). MN_ECRYPTO / MN_ECORRUPT if it does not verify. */
 int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *c,
                      mn_bft_actions *out, mn_err *err);
-/* Broadcasts again our own signed messages of the current round (and our precommit of the
- * previous one): the retransmission that liveness needs over a lossy network. */
+/* Broadcasts again every message held for the current round (proposals, everyone's votes),
+ * the precommits of the previous round and the proof of lock of our valid value: the gossip
+ * retransmission that liveness needs over a lossy network. Call it when the core has made no
+ * progress for a while. Signs nothing. */
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out);
 
 /* Checks a commit certificate for header h against the set: certificate for id(h) at h's

@@ -68,8 +68,10 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
  * that an equivocating proposer is both detected and unable to fill memory. */
 #define MN_BFT_PROPOSALS_PER_ROUND 2u
 /* Actions one event may produce: a cascade (quorum -> precommit -> decide -> next height ->
- * propose -> prevote) emits about a dozen; 64 is far above it and is asserted. */
-#define MN_BFT_ACTIONS_MAX 64u
+ * propose -> prevote) emits about a dozen and a proposal of a valid value carries its proof of
+ * lock (up to two prevotes per validator: double votes count once per value); a
+ * retransmission relays two rounds of votes and that proof: at most 6 per validator. */
+#define MN_BFT_ACTIONS_MAX (6u * MN_VALIDATORS_MAX + 64u)
 MN_STATIC_ASSERT(MN_CMSG_BYTES_MAX > MN_VALIDATORS_MAX * 66u + 1024u);
 
 /* ---- wasm ---------------------------------------------------------------------------- */

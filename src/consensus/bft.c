@@ -4,10 +4,10 @@
  * Buchman, Kwon, Milosevic 2018) over the bookkeeping of tally.c. Comments "line N" name the
  * paper's pseudo-code lines. After every event the core re-checks every "upon" rule until none
  * fires (process()); each rule's guard changes when it fires, so the loop ends. Signing goes
- * through one gate (persist_for) that refuses any (height, round, step) not above the last one
- * persisted and emits the PERSIST action before the message is signed and broadcast: this is
- * the double-sign protection, and it survives restarts because the driver hands the last
- * persisted state back to mn_bft_init. Deliberately absent: the "unlock on a later nil-POL"
+ * through one gate (may_sign) that refuses any (height, round, step) not above the last one
+ * persisted, and every signed message is recorded in the durable state and PERSISTed before
+ * its BROADCAST: this is the double-sign protection, and it survives restarts because the
+ * driver hands the last persisted state back to mn_bft_init. Deliberately absent: the "unlock on a later nil-POL"
  * rule of old Tendermint releases (not in the paper; removed upstream), and timeout_commit
  * (the next height starts at once; a node that wants to wait delays its get_payload).
  */
@@ -97,28 +97,73 @@ static bool already_signed(const mn_bft *b, uint32_t round, uint32_t step)
     return s->step >= step;
 }
 
-/* The only way to a signature: refuses what could conflict with anything signed before, and
- * emits PERSIST (with the current locks) before the caller signs and broadcasts. */
-static bool persist_for(mn_bft *b, uint32_t round, uint32_t step)
+/* The only way to a signature: refuses what could conflict with anything signed before. */
+static bool may_sign(const mn_bft *b, uint32_t round, uint32_t step)
 {
-    if (b->self < 0 || already_signed(b, round, step))
-        return false;
+    return b->self >= 0 && !already_signed(b, round, step);
+}
+
+/* Copies the locks into the durable state and emits PERSIST (a validator's only). */
+static void persist_state(mn_bft *b)
+{
     mn_bft_sign_state *s = &b->signed_state;
-    s->height = b->height;
-    s->round = round;
-    s->step = step;
     s->locked_round = b->locked_round;
     s->locked_value = b->locked_value;
     s->valid_round = b->valid_round;
     s->valid_value = b->valid_value;
-    emit(b, MN_ACT_PERSIST)->u.persist = *s;
-    return true;
+    s->valid_pol = b->valid_pol;
+    emit(b, MN_ACT_PERSIST)->u.persist = s;
+}
+
+/* Entering a round is durable too, so a restart never falls back to an older round (where
+ * the others are no longer). Our messages of the round before are kept for retransmission. */
+static void persist_round(mn_bft *b)
+{
+    mn_bft_sign_state *s = &b->signed_state;
+    if (b->self < 0 || s->height > b->height)
+        return; /* behind our own signatures: catching up, we sign nothing until past them */
+    if (s->height != b->height) {
+        memset(s->own, 0, sizeof(s->own));
+    } else if (s->round != b->round) {
+        MN_ASSERT(s->round < b->round);
+        s->own[1] = s->own[0];
+        memset(&s->own[0], 0, sizeof(s->own[0]));
+    } else {
+        return; /* a restart re-entering its persisted round */
+    }
+    s->height = b->height;
+    s->round = b->round;
+    s->own[0].round = b->round;
+    s->step = 0;
+    persist_state(b);
+}
+
+/* Records a message just signed (in memory only) and emits PERSIST; the caller broadcasts
+ * after it. */
+static void persist_signed(mn_bft *b, uint32_t step, const mn_proposal *p, const mn_vote *v)
+{
+    mn_bft_sign_state *s = &b->signed_state;
+    MN_ASSERT(may_sign(b, b->round, step));
+    MN_ASSERT(s->height == b->height && s->round == b->round && s->own[0].round == b->round);
+    s->step = step;
+    mn_bft_own_round *own = &s->own[0];
+    if (p != NULL) {
+        own->has_proposal = true;
+        own->proposal = *p;
+    } else if (v->type == MN_VOTE_PREVOTE) {
+        own->has_prevote = true;
+        own->prevote = *v;
+    } else {
+        own->has_precommit = true;
+        own->precommit = *v;
+    }
+    persist_state(b);
 }
 
 static void send_vote(mn_bft *b, mn_vote_type type, bool has_value, const uint8_t *id)
 {
     const uint32_t step = type == MN_VOTE_PREVOTE ? MN_STEP_PREVOTE : MN_STEP_PRECOMMIT;
-    if (!persist_for(b, b->round, step))
+    if (!may_sign(b, b->round, step))
         return;
     mn_vote v;
     memset(&v, 0, sizeof(v));
@@ -129,6 +174,7 @@ static void send_vote(mn_bft *b, mn_vote_type type, bool has_value, const uint8_
     if (has_value)
         memcpy(v.value, id, MN_BLOCK_ID_BYTES);
     mn_vote_sign(&v, b->chain_id, &b->key);
+    persist_signed(b, step, NULL, &v);
     mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
     a->u.msg.kind = MN_CMSG_VOTE;
     a->u.msg.vote = v;
@@ -171,6 +217,28 @@ static void new_block(mn_bft *b, mn_block_header *h)
     b->hooks.get_payload(b->hooks.ctx, b->height, h->payload);
 }
 
+/* The proof of lock of our valid value: every prevote we hold for it in its round, signed by
+ * their authors. Sent with a proposal that names validRound (so that line 28 can fire at
+ * nodes that missed that round) and with retransmissions. */
+static void send_pol(mn_bft *b)
+{
+    if (b->valid_round < 0)
+        return;
+    const mn__bft_round *s = mn__round_find(b, (uint32_t)b->valid_round);
+    if (s == NULL) /* protected from eviction, but not kept across a restart */
+        return;
+    uint8_t id[MN_BLOCK_ID_BYTES];
+    mn_block_id(id, &b->valid_value);
+    for (uint32_t i = 0; i < b->vs->set.count; i++)
+        for (uint32_t which = 0; which < 2; which++) {
+            if (!mn__votes_is_for(s, MN_VOTE_PREVOTE, i, which, id))
+                continue;
+            mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
+            a->u.msg.kind = MN_CMSG_VOTE;
+            MN_ASSERT(mn__votes_get(b, s, MN_VOTE_PREVOTE, i, which, &a->u.msg.vote));
+        }
+}
+
 /* Lines 14-19: broadcast <PROPOSAL, h, round, validValue or getValue(), validRound>. */
 static bool propose(mn_bft *b)
 {
@@ -183,9 +251,10 @@ static bool propose(mn_bft *b)
         p.header = b->valid_value;
     else
         new_block(b, &p.header);
-    if (!persist_for(b, b->round, MN_STEP_PROPOSE))
+    if (!may_sign(b, b->round, MN_STEP_PROPOSE))
         return false;
     mn_proposal_sign(&p, b->chain_id, &b->key);
+    persist_signed(b, MN_STEP_PROPOSE, &p, NULL);
     mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
     a->u.msg.kind = MN_CMSG_PROPOSAL;
     a->u.msg.proposal = p;
@@ -196,7 +265,47 @@ static bool propose(mn_bft *b)
     MN_ASSERT(s != NULL);
     MN_ASSERT(s->proposal_count == 0);
     store_proposal(b, s, &p, id, beta, MN__VALIDITY_VALID);
+    send_pol(b);
     return true;
+}
+
+/* After a restart: our signed messages of the last two rounds and the proof of lock of our
+ * valid value go back into their slots, so they count and can be retransmitted. */
+static void restore_round(mn_bft *b, const mn_bft_own_round *own)
+{
+    if (!own->has_proposal && !own->has_prevote && !own->has_precommit)
+        return;
+    mn__bft_round *s = mn__round_get(b, own->round);
+    if (s == NULL)
+        return;
+    if (own->has_proposal) {
+        uint8_t id[MN_BLOCK_ID_BYTES], beta[MN_VRF_OUTPUT_BYTES];
+        mn_block_id(id, &own->proposal.header);
+        MN_ASSERT(mn_vrf_proof_to_hash(beta, own->proposal.header.vrf_proof,
+                                       MN_VRF_SUITE_TAI) == 0);
+        store_proposal(b, s, &own->proposal, id, beta, MN__VALIDITY_VALID);
+    }
+    if (own->has_prevote)
+        (void)mn__votes_add(b, s, &own->prevote, (uint32_t)b->self);
+    if (own->has_precommit)
+        (void)mn__votes_add(b, s, &own->precommit, (uint32_t)b->self);
+}
+
+static void restore_pol(mn_bft *b, const mn_commit_cert *pol)
+{
+    mn__bft_round *s = mn__round_get(b, pol->round);
+    if (s == NULL || b->valid_round < 0)
+        return;
+    mn_vote v = {.type = MN_VOTE_PREVOTE, .height = b->height, .round = pol->round,
+                 .has_value = true};
+    memcpy(v.value, pol->value, MN_BLOCK_ID_BYTES);
+    for (uint32_t i = 0, k = 0; i < b->vs->set.count && k < pol->sig_count; i++) {
+        if (!((pol->signers[i / 8] >> (i % 8)) & 1u))
+            continue;
+        memcpy(v.signer, b->vs->set.members[i].id, MN_ID_BYTES);
+        memcpy(v.signature, pol->signatures[k++], MN_ED25519_SIG_BYTES);
+        (void)mn__votes_add(b, s, &v, i);
+    }
 }
 
 /* Lines 11-21: StartRound(round). A proposer that may not sign again (restarted after it had
@@ -209,6 +318,7 @@ static void start_round(mn_bft *b, uint32_t round)
     b->precommit_timer_started = false;
     b->line36_done = false;
     b->stat_rounds_started++;
+    persist_round(b);
     if (b->self >= 0 && proposer_of(b, round) == (uint32_t)b->self && propose(b))
         return;
     schedule(b, MN_STEP_PROPOSE,
@@ -228,6 +338,7 @@ static void decide_and_advance(mn_bft *b, const uint8_t id[32], const uint8_t be
     b->valid_round = -1;
     memset(&b->locked_value, 0, sizeof(b->locked_value));
     memset(&b->valid_value, 0, sizeof(b->valid_value));
+    memset(&b->valid_pol, 0, sizeof(b->valid_pol));
     b->have_own_proof = false;
     mn__rounds_reset(b);
     start_round(b, 0);
@@ -289,15 +400,17 @@ static bool rule_polka(mn_bft *b)
             mn__votes_power(s, MN_VOTE_PREVOTE, true, id) < b->vs->quorum)
             continue;
         const mn_block_header v = s->proposals[k].header;
+        const bool precommit = b->step == MN_STEP_PREVOTE;
         b->line36_done = true;
-        if (b->step == MN_STEP_PREVOTE) { /* lines 37-41; the lock is persisted with the vote */
+        b->valid_value = v; /* lines 42-43, first: the precommit persists them with the lock */
+        b->valid_round = b->round;
+        mn__cert_build(b, s, MN_VOTE_PREVOTE, id, &b->valid_pol);
+        if (precommit) { /* lines 37-41 */
             b->locked_value = v;
             b->locked_round = b->round;
             send_vote(b, MN_VOTE_PRECOMMIT, true, id);
             b->step = MN_STEP_PRECOMMIT;
         }
-        b->valid_value = v; /* lines 42-43 */
-        b->valid_round = b->round;
         return true;
     }
     return false;
@@ -343,7 +456,7 @@ static bool rule_decide(mn_bft *b)
             memcpy(did, id, sizeof(did));
             memcpy(beta, s->beta[k], sizeof(beta));
             b->decided_header = s->proposals[k].header;
-            mn__cert_build(b, s, did, &b->decided_cert);
+            mn__cert_build(b, s, MN_VOTE_PRECOMMIT, did, &b->decided_cert);
             MN_ASSERT(b->decided_cert.height == b->decided_header.height);
             decide_and_advance(b, did, beta);
             return true;
@@ -407,6 +520,13 @@ static void restore(mn_bft *b, const mn_bft_sign_state *ps)
     b->locked_value = ps->locked_value;
     b->valid_round = ps->valid_round;
     b->valid_value = ps->valid_value;
+    b->valid_pol = ps->valid_pol;
+    if (b->self < 0)
+        return;
+    restore_round(b, &ps->own[0]);
+    restore_round(b, &ps->own[1]);
+    if (ps->valid_round >= 0)
+        restore_pol(b, &ps->valid_pol);
 }
 
 int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
@@ -418,10 +538,6 @@ int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
         return mn_err_set(err, MN_EINVAL, 0, "chain id of %zu bytes", len);
     if (chain->height == 0)
         return mn_err_set(err, MN_EINVAL, 0, "height 0");
-    if (persisted != NULL && persisted->height > chain->height)
-        return mn_err_set(err, MN_ESTATE, 0, "signed at height %llu, chain at %llu",
-                          (unsigned long long)persisted->height,
-                          (unsigned long long)chain->height);
     memset(b, 0, sizeof(*b));
     memcpy(b->chain_id, cfg->chain_id, len);
     b->vs = cfg->valset;
@@ -548,7 +664,7 @@ int mn_bft_on_vote(mn_bft *b, const mn_vote *v, mn_bft_actions *out, mn_err *err
     mn__bft_round *s = mn__round_get(b, v->round);
     if (s != NULL && mn__votes_add(b, s, v, (uint32_t)idx) == MN__VOTE_CONFLICT) {
         mn_vote first;
-        mn__votes_get(b, s, v->type, (uint32_t)idx, &first);
+        MN_ASSERT(mn__votes_get(b, s, v->type, (uint32_t)idx, 0, &first));
         mn_evidence_from_votes(&emit(b, MN_ACT_EVIDENCE)->u.evidence, &first, v);
     }
     return end(b, 0);
@@ -607,36 +723,37 @@ int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *
     return end(b, 0);
 }
 
-static void rebroadcast_round(mn_bft *b, uint32_t round, bool proposal_and_prevote)
+/* Every message of a round we hold (proposals, and the votes of every validator, each under
+ * its author's signature), the way Tendermint's gossip relays votes: a validator stuck in a
+ * round needs the others' votes of that round, or f+1 of a later one, not just ours. */
+static void relay_round(mn_bft *b, uint32_t round, bool proposals)
 {
     const mn__bft_round *s = mn__round_find(b, round);
     if (s == NULL)
         return;
-    const uint8_t *me = b->vs->set.members[b->self].id;
-    for (uint32_t k = 0; proposal_and_prevote && k < s->proposal_count; k++) {
-        if (memcmp(s->proposals[k].signer, me, MN_ID_BYTES) != 0)
-            continue;
+    for (uint32_t k = 0; proposals && k < s->proposal_count; k++) {
         mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
         a->u.msg.kind = MN_CMSG_PROPOSAL;
         a->u.msg.proposal = s->proposals[k];
     }
-    for (int t = proposal_and_prevote ? MN_VOTE_PREVOTE : MN_VOTE_PRECOMMIT;
-         t <= MN_VOTE_PRECOMMIT; t++) {
-        if (s->votes[t - 1].choice[b->self] == 0)
-            continue;
-        mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
-        a->u.msg.kind = MN_CMSG_VOTE;
-        mn__votes_get(b, s, (mn_vote_type)t, (uint32_t)b->self, &a->u.msg.vote);
-    }
+    mn_vote v;
+    for (int t = MN_VOTE_PREVOTE; t <= MN_VOTE_PRECOMMIT; t++)
+        for (uint32_t i = 0; i < b->vs->set.count; i++) {
+            if (!mn__votes_get(b, s, (mn_vote_type)t, i, 0, &v))
+                continue; /* first votes only: second ones travel as evidence and POLs */
+            mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
+            a->u.msg.kind = MN_CMSG_VOTE;
+            a->u.msg.vote = v;
+        }
 }
 
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out)
 {
     begin(b, out);
-    if (b->self >= 0) {
-        rebroadcast_round(b, b->round, true);
-        if (b->round > 0)
-            rebroadcast_round(b, b->round - 1, false);
-    }
+    relay_round(b, b->round, true);
+    if (b->round > 0)
+        relay_round(b, b->round - 1, false);
+    if (b->self >= 0)
+        send_pol(b);
     b->out = NULL;
 }

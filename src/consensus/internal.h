@@ -24,19 +24,24 @@ void mn__rounds_reset(mn_bft *b);
 void mn__round_mark_sender(mn_bft *b, mn__bft_round *s, uint32_t idx);
 
 enum { MN__VOTE_COUNTED, MN__VOTE_DUPLICATE, MN__VOTE_CONFLICT };
-/* Counts v (already verified, from member idx) in slot s: MN__VOTE_COUNTED, _DUPLICATE (same
- * vote again, or a further conflict already reported), or _CONFLICT (first different vote of
- * that validator: not counted, the caller reports evidence). */
+/* Counts v (already verified, from member idx) in slot s: MN__VOTE_COUNTED (a first vote),
+ * _DUPLICATE (a vote already held, or a third value: ignored), or _CONFLICT (a second value:
+ * counted toward that value only; the caller reports evidence). */
 int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx);
 /* Power of the votes of this type for value (has_value false: nil) in slot s (NULL: 0). */
 uint64_t mn__votes_power(const mn__bft_round *s, mn_vote_type type, bool has_value,
                          const uint8_t *value);
-/* The vote member idx cast (it must have one) rebuilt with its signature. */
-void mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, uint32_t idx,
-                   mn_vote *v);
-/* The certificate of the precommits for id in slot s. */
-void mn__cert_build(const mn_bft *b, const mn__bft_round *s, const uint8_t id[32],
-                    mn_commit_cert *c);
+/* The which-th (0: first, 1: conflicting) vote member idx cast, rebuilt with its signature;
+ * false when there is none. */
+bool mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, uint32_t idx,
+                   uint32_t which, mn_vote *v);
+/* True when the which-th vote of member idx in s is for value id. */
+bool mn__votes_is_for(const mn__bft_round *s, mn_vote_type type, uint32_t idx, uint32_t which,
+                      const uint8_t id[32]);
+/* The certificate of the votes of this type for id in slot s (precommits: a commit
+ * certificate; prevotes: a proof of lock). */
+void mn__cert_build(const mn_bft *b, const mn__bft_round *s, mn_vote_type type,
+                    const uint8_t id[32], mn_commit_cert *c);
 /* hooks->verify when set, else mn_verify: 0 valid, -1 not. */
 int mn__verify_sig(const mn_bft_hooks *hooks, const uint8_t sig[64], uint8_t tag,
                    const mn_buf *msg, const uint8_t pk[32]);

@@ -57,12 +57,32 @@ int mn_bft_valset_find(const mn_bft_valset *vs, const uint8_t id[static MN_ID_BY
 
 /* ---- round slots ------------------------------------------------------------------------ */
 
-/* How far a round is from the current one: r+1 -> 1, r-1 -> 2, r+2 -> 3, ... so that when the
- * window is full the farthest rounds (far-future spam first) give way. */
-static uint64_t farness(uint32_t round, uint32_t current)
+/* Rounds whose votes the rules still need: the current one, those of our lock and valid
+ * value, and the valid round named by the current round's proposal (line 28). */
+static bool is_protected(const mn_bft *b, uint32_t round)
 {
+    if (round == b->round || (int64_t)round == b->locked_round ||
+        (int64_t)round == b->valid_round)
+        return true;
+    for (uint32_t i = 0; i < MN_BFT_ROUND_SLOTS; i++) {
+        const mn__bft_round *s = &b->rounds[i];
+        if (s->used && s->round == b->round && s->proposal_count > 0 &&
+            s->proposals[0].pol_round == (int64_t)round)
+            return true;
+    }
+    return false;
+}
+
+/* How far a round is from the current one: r+1 -> 1, r-1 -> 2, r+2 -> 3, ... so that when the
+ * window is full the farthest rounds (far-future spam first) give way; protected rounds are
+ * at distance 0 and never give way. */
+static uint64_t farness(const mn_bft *b, uint32_t round)
+{
+    const uint32_t current = b->round;
+    if (is_protected(b, round))
+        return 0;
     if (round >= current)
-        return round == current ? 0 : 2 * (uint64_t)(round - current) - 1;
+        return 2 * (uint64_t)(round - current) - 1;
     return 2 * (uint64_t)(current - round);
 }
 
@@ -84,9 +104,9 @@ mn__bft_round *mn__round_get(mn_bft *b, uint32_t round)
         if (!b->rounds[i].used)
             victim = &b->rounds[i];
     if (victim == NULL) {
-        uint64_t worst = farness(round, b->round);
+        uint64_t worst = farness(b, round);
         for (uint32_t i = 0; i < MN_BFT_ROUND_SLOTS; i++) {
-            uint64_t f = farness(b->rounds[i].round, b->round);
+            uint64_t f = farness(b, b->rounds[i].round);
             if (f > worst) {
                 worst = f;
                 victim = &b->rounds[i];
@@ -98,12 +118,16 @@ mn__bft_round *mn__round_get(mn_bft *b, uint32_t round)
     memset(victim, 0, sizeof(*victim));
     victim->used = true;
     victim->round = round;
+    victim->generation = ++b->slot_generations;
     return victim;
 }
 
 void mn__rounds_reset(mn_bft *b)
 {
-    memset(b->rounds, 0, sizeof(b->rounds));
+    /* Only the flags: a slot is cleared whole when it is taken again (mn__round_get), which
+     * keeps a new height from touching the whole window (about 0.5 MB). */
+    for (uint32_t i = 0; i < MN_BFT_ROUND_SLOTS; i++)
+        b->rounds[i].used = false;
 }
 
 static bool bit_get(const uint8_t *bits, uint32_t i)
@@ -146,13 +170,14 @@ uint64_t mn__votes_power(const mn__bft_round *s, mn_vote_type type, bool has_val
     return k == UINT32_MAX ? 0 : vs->tallies[k].power;
 }
 
-/* Rebuilds the vote a validator cast from the slot (for evidence and rebroadcast). */
-void mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, uint32_t idx,
-                   mn_vote *v)
+bool mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, uint32_t idx,
+                   uint32_t which, mn_vote *v)
 {
     const mn__bft_votes *vs = &s->votes[type - 1];
-    MN_ASSERT(vs->choice[idx] != 0);
-    const uint32_t k = vs->choice[idx] - 1u;
+    MN_ASSERT(which < 2);
+    if (vs->choice[idx][which] == 0)
+        return false;
+    const uint32_t k = vs->choice[idx][which] - 1u;
     memset(v, 0, sizeof(*v));
     v->type = type;
     v->height = b->height;
@@ -161,32 +186,43 @@ void mn__votes_get(const mn_bft *b, const mn__bft_round *s, mn_vote_type type, u
     if (v->has_value)
         memcpy(v->value, vs->tallies[k].value, MN_BLOCK_ID_BYTES);
     memcpy(v->signer, b->vs->set.members[idx].id, MN_ID_BYTES);
-    memcpy(v->signature, vs->sig[idx], MN_ED25519_SIG_BYTES);
+    memcpy(v->signature, vs->sig[idx][which], MN_ED25519_SIG_BYTES);
+    return true;
+}
+
+bool mn__votes_is_for(const mn__bft_round *s, mn_vote_type type, uint32_t idx, uint32_t which,
+                      const uint8_t id[32])
+{
+    const mn__bft_votes *vs = &s->votes[type - 1];
+    if (vs->choice[idx][which] == 0)
+        return false;
+    const uint32_t k = vs->choice[idx][which] - 1u;
+    return vs->tallies[k].has_value && memcmp(vs->tallies[k].value, id, 32) == 0;
 }
 
 int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx)
 {
     mn__bft_votes *vs = &s->votes[v->type - 1];
     uint32_t k = tally_index(vs, v->has_value, v->value);
-    if (vs->choice[idx] != 0) {
-        if (vs->choice[idx] - 1u == k)
-            return MN__VOTE_DUPLICATE;
-        if (bit_get(vs->evidenced, idx))
-            return MN__VOTE_DUPLICATE;
-        bit_set(vs->evidenced, idx);
-        return MN__VOTE_CONFLICT;
-    }
+    uint16_t *choice = vs->choice[idx];
+    if (choice[1] != 0 || (choice[0] != 0 && choice[0] - 1u == k))
+        return MN__VOTE_DUPLICATE; /* the same vote again, or a third value */
+    const uint32_t which = choice[0] == 0 ? 0 : 1;
     if (k == UINT32_MAX) {
-        MN_ASSERT(vs->tally_count < MN_VALIDATORS_MAX); /* one new value per first vote */
+        /* each validator adds at most two values */
+        MN_ASSERT(vs->tally_count < 2 * MN_VALIDATORS_MAX);
         k = vs->tally_count++;
         vs->tallies[k].has_value = v->has_value;
         memcpy(vs->tallies[k].value, v->value, MN_BLOCK_ID_BYTES);
         vs->tallies[k].power = 0;
     }
     const uint64_t stake = b->vs->set.members[idx].stake;
-    vs->choice[idx] = (uint8_t)(k + 1);
-    memcpy(vs->sig[idx], v->signature, MN_ED25519_SIG_BYTES);
+    choice[which] = (uint16_t)(k + 1);
+    memcpy(vs->sig[idx][which], v->signature, MN_ED25519_SIG_BYTES);
     vs->tallies[k].power += stake;
+    MN_ASSERT(vs->tallies[k].power <= b->vs->set.total_stake);
+    if (which == 1)
+        return MN__VOTE_CONFLICT;
     vs->power_any += stake;
     MN_ASSERT(vs->power_any <= b->vs->set.total_stake);
     mn__round_mark_sender(b, s, idx);
@@ -195,25 +231,24 @@ int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx)
 
 /* ---- commit certificates ------------------------------------------------------------------ */
 
-void mn__cert_build(const mn_bft *b, const mn__bft_round *s, const uint8_t id[32],
-                    mn_commit_cert *c)
+void mn__cert_build(const mn_bft *b, const mn__bft_round *s, mn_vote_type type,
+                    const uint8_t id[32], mn_commit_cert *c)
 {
-    const mn__bft_votes *vs = &s->votes[1];
+    const mn__bft_votes *vs = &s->votes[type - 1];
     const uint32_t count = b->vs->set.count;
     memset(c, 0, sizeof(*c));
     c->height = b->height;
     c->round = s->round;
     memcpy(c->value, id, MN_BLOCK_ID_BYTES);
     c->signer_bytes = (count + 7) / 8;
-    for (uint32_t i = 0; i < count; i++) {
-        if (vs->choice[i] == 0)
-            continue;
-        const uint32_t k = vs->choice[i] - 1u;
-        if (!vs->tallies[k].has_value || memcmp(vs->tallies[k].value, id, 32) != 0)
-            continue;
-        bit_set(c->signers, i);
-        memcpy(c->signatures[c->sig_count++], vs->sig[i], MN_ED25519_SIG_BYTES);
-    }
+    for (uint32_t i = 0; i < count; i++)
+        for (uint32_t which = 0; which < 2; which++) {
+            if (!mn__votes_is_for(s, type, i, which, id))
+                continue;
+            bit_set(c->signers, i);
+            memcpy(c->signatures[c->sig_count++], vs->sig[i][which], MN_ED25519_SIG_BYTES);
+            break;
+        }
 }
 
 int mn__verify_sig(const mn_bft_hooks *hooks, const uint8_t sig[64], uint8_t tag,

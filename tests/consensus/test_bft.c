@@ -184,9 +184,12 @@ static void test_decide_with_certificate(void)
     const int me = pick_subject(f), pr = proposer_key(f, 1, 0);
     ASSERT_TRUE(me >= 0);
     mn_bft *b = node_new(f, me, NULL, &out);
-    ASSERT_EQ(out.count, 1); /* not the proposer: only the propose timeout */
-    ASSERT_EQ(out.items[0].kind, MN_ACT_TIMEOUT);
-    ASSERT_U64_EQ(out.items[0].u.timeout.delay_ns, 40);
+    ASSERT_EQ(out.count, 2); /* not the proposer: the round is persisted, a propose timeout */
+    ASSERT_EQ(out.items[0].kind, MN_ACT_PERSIST);
+    ASSERT_EQ(out.items[0].u.persist->round, 0);
+    ASSERT_EQ(out.items[0].u.persist->step, 0);
+    ASSERT_EQ(out.items[1].kind, MN_ACT_TIMEOUT);
+    ASSERT_U64_EQ(out.items[1].u.timeout.delay_ns, 40);
 
     mn_block_header h = block_by(f, pr, 0xaa, true);
     mn_proposal p = proposal_of(f, 0, -1, &h);
@@ -213,7 +216,7 @@ static void test_decide_with_certificate(void)
     ASSERT_EQ(pc.type, MN_VOTE_PRECOMMIT);
     ASSERT_EQ(b->locked_round, 0);
     int pi = find_action(&out, MN_ACT_PERSIST, 0);
-    ASSERT_EQ(out.items[pi].u.persist.locked_round, 0); /* the lock is persisted with the vote */
+    ASSERT_EQ(out.items[pi].u.persist->locked_round, 0); /* the lock is persisted with the vote */
     ASSERT_TRUE(find_action(&out, MN_ACT_TIMEOUT, 0) >= 0); /* line 34 */
 
     mn_vote c1 = vote_of(f, o[0], MN_VOTE_PRECOMMIT, 0, &h);
@@ -405,7 +408,7 @@ static void test_vote_accounting_and_evidence(void)
     mn_buf_deinit(&enc);
     feed_vote(b, &conflicting, &out); /* reported once */
     ASSERT_EQ(out.count, 0);
-    ASSERT_EQ(b->step, MN_STEP_PREVOTE); /* the conflicting vote was not counted */
+    ASSERT_EQ(b->step, MN_STEP_PREVOTE); /* it counts toward its own value only, not nil */
 
     mn_keypair outsider;
     uint8_t seed[32] = {0x99};
@@ -477,7 +480,7 @@ static void test_restart_never_double_signs(void)
     }
     int pi = find_action(&out, MN_ACT_PERSIST, 0);
     ASSERT_TRUE(pi >= 0);
-    mn_bft_sign_state saved = out.items[pi].u.persist;
+    mn_bft_sign_state saved = *out.items[pi].u.persist;
     ASSERT_EQ(saved.step, MN_STEP_PRECOMMIT);
     ASSERT_EQ(saved.locked_round, 0);
     free(b);
@@ -508,11 +511,14 @@ static void test_restart_never_double_signs(void)
     mn_bft_on_validated(b, wid, true, &out);
     mn_vote nil = sent_vote(&out);
     ASSERT_FALSE(nil.has_value);
-    mn_err err;
-    mn_bft c;
+    free(b);
+    /* A persisted state ahead of the chain (decision lost in a crash): sign nothing below it. */
     saved.height = 2;
-    ASSERT_EQ(mn_bft_init(&c, &f->cfg, &f->key[me], f->vrf_sk[me], &f->chain, &saved, &err),
-              -MN_ESTATE);
+    b = node_new(f, me, &saved, &out);
+    ASSERT_EQ(find_action(&out, MN_ACT_PERSIST, 0), -1);
+    mn_bft_on_timeout(b, MN_STEP_PROPOSE, 1, 0, &out);
+    ASSERT_EQ(find_action(&out, MN_ACT_BROADCAST, 0), -1);
+    ASSERT_EQ(b->step, MN_STEP_PREVOTE);
     free(b);
     free(f);
 }
