@@ -228,7 +228,8 @@ static void split(uint32_t n)
     const uint64_t total = bench_now_ns() - t0;
     const uint64_t rest = total - c->verify_ns - c->vrf_ns;
     printf("consensus %2u validators: per height %8llu us total = ed25519 verify %8llu us "
-           "(%llu calls) + vrf verify %6llu us (%llu calls) + rest %7llu us; ed25519 share %llu%%\n",
+           "(%llu calls) + vrf verify %6llu us (%llu calls) + rest %7llu us; "
+           "ed25519 share %llu%%\n",
            n, (unsigned long long)(total / heights / 1000),
            (unsigned long long)(c->verify_ns / heights / 1000),
            (unsigned long long)(c->verify_calls / heights),

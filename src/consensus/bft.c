@@ -7,9 +7,10 @@
  * through one gate (may_sign) that refuses any (height, round, step) not above the last one
  * persisted, and every signed message is recorded in the durable state and PERSISTed before
  * its BROADCAST: this is the double-sign protection, and it survives restarts because the
- * driver hands the last persisted state back to mn_bft_init. Deliberately absent: the "unlock on a later nil-POL"
- * rule of old Tendermint releases (not in the paper; removed upstream), and timeout_commit
- * (the next height starts at once; a node that wants to wait delays its get_payload).
+ * driver hands the last persisted state back to mn_bft_init. Deliberately absent: the "unlock
+ * on a later nil-POL" rule of old Tendermint releases (not in the paper; removed upstream),
+ * and timeout_commit (the next height starts at once; a node that wants to wait delays its
+ * get_payload).
  */
 #include <string.h>
 

@@ -523,6 +523,65 @@ static void test_restart_never_double_signs(void)
     free(f);
 }
 
+/* After a restart the validator still holds and retransmits what it signed and the proof of
+ * lock of its valid value (others may need those votes), and it did not fall back a round. */
+static void test_restart_keeps_messages_and_proof_of_lock(void)
+{
+    fixture *f = fixture_new(NULL);
+    const int me = pick_subject(f);
+    int o[N - 1];
+    others(me, o);
+    mn_bft *b = node_new(f, me, NULL, &out);
+    mn_block_header v = block_by(f, proposer_key(f, 1, 0), 0x07, true);
+    mn_proposal p = proposal_of(f, 0, -1, &v);
+    feed_proposal(b, &p, &out);
+    uint8_t vid[32];
+    mn_block_id(vid, &v);
+    mn_bft_on_validated(b, vid, true, &out);
+    for (int k = 0; k < 2; k++) {
+        mn_vote pv = vote_of(f, o[k], MN_VOTE_PREVOTE, 0, &v);
+        feed_vote(b, &pv, &out);
+    }
+    ASSERT_EQ(b->valid_round, 0);
+    /* Round 1 entered by the others' round-1 messages (f+1): persisted without a signature. */
+    for (int k = 0; k < 2; k++) {
+        mn_vote r1 = vote_of(f, o[k], MN_VOTE_PREVOTE, 1, NULL);
+        feed_vote(b, &r1, &out);
+    }
+    ASSERT_EQ(b->round, 1);
+    int pi = find_action(&out, MN_ACT_PERSIST, 0);
+    ASSERT_TRUE(pi >= 0);
+    mn_bft_sign_state saved = *out.items[pi].u.persist;
+    ASSERT_EQ(saved.round, 1);
+    ASSERT_EQ(saved.step, 0);
+    ASSERT_EQ(saved.own[1].round, 0);
+    ASSERT_TRUE(saved.own[1].has_prevote && saved.own[1].has_precommit);
+    ASSERT_EQ(saved.valid_pol.sig_count, 3);
+    free(b);
+
+    b = node_new(f, me, &saved, &out);
+    ASSERT_EQ(b->round, 1); /* not back to round 0 */
+    mn_bft_rebroadcast(b, &out);
+    int own = 0, pol = 0;
+    for (uint32_t i = 0; i < out.count; i++) {
+        const mn_bft_action *a = &out.items[i];
+        ASSERT_NE(a->kind, MN_ACT_PERSIST); /* retransmission signs nothing */
+        if (a->kind != MN_ACT_BROADCAST || a->u.msg.kind != MN_CMSG_VOTE)
+            continue;
+        const mn_vote *x = &a->u.msg.vote;
+        mn_err err;
+        int signer = mn_bft_valset_find(&f->vs, x->signer);
+        ASSERT_OK(mn_vote_verify(x, chain, f->key[f->key_of[signer]].pk, &err), &err);
+        own += f->key_of[signer] == me && x->round == 0;
+        pol += x->type == MN_VOTE_PREVOTE && x->round == 0 && x->has_value &&
+               memcmp(x->value, vid, 32) == 0;
+    }
+    ASSERT_TRUE(own >= 2); /* its prevote and precommit of round 0 */
+    ASSERT_TRUE(pol >= 3); /* the proof of lock: three prevotes for v */
+    free(b);
+    free(f);
+}
+
 /* A late node decides from a commit certificate; a tampered one is refused. */
 static void test_commit_catch_up(void)
 {
@@ -600,4 +659,5 @@ MN_TEST_MAIN("consensus.bft", MN_TEST(test_decide_with_certificate),
              MN_TEST(test_nil_round_and_timeouts), MN_TEST(test_lock_and_valid_round),
              MN_TEST(test_round_skip), MN_TEST(test_vote_accounting_and_evidence),
              MN_TEST(test_proposal_evidence_and_bad_vrf), MN_TEST(test_restart_never_double_signs),
+             MN_TEST(test_restart_keeps_messages_and_proof_of_lock),
              MN_TEST(test_commit_catch_up), MN_TEST(test_proposer_builds_block))
