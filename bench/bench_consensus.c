@@ -19,8 +19,10 @@
 
 #define NODES_MAX 31
 
+#define KIND_COMMIT_TIMEOUT 0xff
+
 typedef struct entry {
-    uint8_t kind; /* MN_CMSG_PROPOSAL, MN_CMSG_VOTE, or 0: "validated" */
+    uint8_t kind; /* MN_CMSG_PROPOSAL, MN_CMSG_VOTE, 0: "validated", or KIND_COMMIT_TIMEOUT */
     uint64_t height;
     mn_proposal proposal;
     mn_vote vote;
@@ -96,6 +98,10 @@ static void run_actions(cluster *c, uint32_t from)
         if (a->kind == MN_ACT_VALIDATE) {
             mn_block_id(e.id, &a->u.validate);
             push(&c->in[from], &e);
+        } else if (a->kind == MN_ACT_TIMEOUT && a->u.timeout.step == MN_STEP_COMMIT) {
+            e.kind = KIND_COMMIT_TIMEOUT; /* the next height starts at once (commit_ns 0) */
+            e.height = a->u.timeout.height;
+            push(&c->in[from], &e);
         } else if (a->kind == MN_ACT_BROADCAST) {
             e.kind = (uint8_t)a->u.msg.kind;
             e.proposal = a->u.msg.proposal;
@@ -114,7 +120,8 @@ static bool step(cluster *c, uint32_t i)
     inbox *q = &c->in[i];
     mn_bft *b = c->cores[i];
     for (size_t k = 0; k < q->len; k++) {
-        if (q->items[k].kind != 0 && q->items[k].height > b->height)
+        if (q->items[k].kind != 0 && q->items[k].kind != KIND_COMMIT_TIMEOUT &&
+            q->items[k].height > b->height)
             continue;
         entry e = q->items[k];
         memmove(&q->items[k], &q->items[k + 1], (q->len - k - 1) * sizeof(entry));
@@ -123,6 +130,8 @@ static bool step(cluster *c, uint32_t i)
         int rc = 0;
         if (e.kind == 0)
             mn_bft_on_validated(b, e.id, true, c->out);
+        else if (e.kind == KIND_COMMIT_TIMEOUT)
+            mn_bft_on_timeout(b, MN_STEP_COMMIT, e.height, 0, c->out);
         else if (e.kind == MN_CMSG_PROPOSAL)
             rc = mn_bft_on_proposal(b, &e.proposal, c->out, &err);
         else

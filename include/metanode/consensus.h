@@ -60,6 +60,7 @@ typedef struct mn_bft_timeouts {
     uint64_t propose_ns, propose_delta_ns;
     uint64_t prevote_ns, prevote_delta_ns;
     uint64_t precommit_ns, precommit_delta_ns;
+    uint64_t commit_ns; /* after a decision, before the next height starts (0 allowed) */
 } mn_bft_timeouts;
 
 /* Callbacks the core makes synchronously. All must be deterministic. */
@@ -89,7 +90,14 @@ typedef struct mn_bft_chain {
     uint8_t parent[MN_BLOCK_ID_BYTES]; /* id of the block at height - 1, zero at height 1 */
 } mn_bft_chain;
 
-typedef enum mn_bft_step { MN_STEP_PROPOSE = 1, MN_STEP_PREVOTE, MN_STEP_PRECOMMIT } mn_bft_step;
+/* The steps of a round; MN_STEP_COMMIT only names the timeout between a decision and the
+ * next height (one decision per event, and time for the application to store the block). */
+typedef enum mn_bft_step {
+    MN_STEP_PROPOSE = 1,
+    MN_STEP_PREVOTE,
+    MN_STEP_PRECOMMIT,
+    MN_STEP_COMMIT,
+} mn_bft_step;
 
 /* Our signed messages of one round. */
 typedef struct mn_bft_own_round {
@@ -216,6 +224,7 @@ typedef struct mn_bft {
     bool prevote_timer_started;      /* line 34 "for the first time" in this round */
     bool precommit_timer_started;    /* line 47 */
     bool line36_done;                /* line 36 */
+    bool awaiting_height;            /* decided; the next height starts on MN_STEP_COMMIT */
     /* double-sign guard: what was last persisted */
     mn_bft_sign_state signed_state;
     bool have_own_proof;
@@ -254,7 +263,8 @@ int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_
  * MN_ECRYPTO for a bad signature. A second different vote of a validator for the same
  * (height, round, type) is not counted and yields MN_ACT_EVIDENCE (once). */
 int mn_bft_on_vote(mn_bft *b, const mn_vote *v, mn_bft_actions *out, mn_err *err);
-/* OnTimeoutPropose/Prevote/Precommit(height, round) (lines 57-67). */
+/* OnTimeoutPropose/Prevote/Precommit(height, round) (lines 57-67); MN_STEP_COMMIT starts the
+ * height that the last decision opened (StartRound(0) of line 54). */
 void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t round,
                        mn_bft_actions *out);
 /* The application's answer to MN_ACT_VALIDATE for the block with this id. */

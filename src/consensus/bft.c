@@ -8,9 +8,8 @@
  * persisted, and every signed message is recorded in the durable state and PERSISTed before
  * its BROADCAST: this is the double-sign protection, and it survives restarts because the
  * driver hands the last persisted state back to mn_bft_init. Deliberately absent: the "unlock
- * on a later nil-POL" rule of old Tendermint releases (not in the paper; removed upstream),
- * and timeout_commit (the next height starts at once; a node that wants to wait delays its
- * get_payload).
+ * on a later nil-POL" rule of old Tendermint releases (not in the paper; removed upstream).
+ * Added to the paper: a commit timeout between a decision and the next height (line 54).
  */
 #include <string.h>
 
@@ -342,7 +341,13 @@ static void decide_and_advance(mn_bft *b, const uint8_t id[32], const uint8_t be
     memset(&b->valid_pol, 0, sizeof(b->valid_pol));
     b->have_own_proof = false;
     mn__rounds_reset(b);
-    start_round(b, 0);
+    /* StartRound(0) (line 54) waits for the commit timeout: one decision per event (DECIDE
+     * points into the core), and a validator with more than 2/3 of the power alone cannot
+     * decide height after height inside one call. Messages of the new height are kept. */
+    b->round = 0;
+    b->step = MN_STEP_PROPOSE;
+    b->awaiting_height = true;
+    schedule(b, MN_STEP_COMMIT, b->timeouts.commit_ns);
 }
 
 /* ---- the upon rules ----------------------------------------------------------------------- */
@@ -486,7 +491,7 @@ static bool rule_skip(mn_bft *b)
 
 static void process(mn_bft *b)
 {
-    for (uint32_t guard = 0;; guard++) {
+    for (uint32_t guard = 0; !b->awaiting_height; guard++) {
         MN_ASSERT(guard < 1000u); /* every rule changes its own guard when it fires */
         if (rule_proposal(b) || rule_prevote_any(b) || rule_polka(b) || rule_nil_polka(b) ||
             rule_precommit_any(b) || rule_decide(b) || rule_skip(b))
@@ -676,7 +681,10 @@ void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t ro
                        mn_bft_actions *out)
 {
     begin(b, out);
-    if (height == b->height && round == b->round) {
+    if (step == MN_STEP_COMMIT && height == b->height && b->awaiting_height) {
+        b->awaiting_height = false;
+        start_round(b, 0);
+    } else if (height == b->height && round == b->round && !b->awaiting_height) {
         if (step == MN_STEP_PROPOSE && b->step == MN_STEP_PROPOSE) { /* line 57 */
             send_vote(b, MN_VOTE_PREVOTE, false, NULL);
             b->step = MN_STEP_PREVOTE;

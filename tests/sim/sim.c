@@ -894,7 +894,7 @@ static void setup(world *w, const sim_config *cfg, sim_result *res)
     make_validators(w);
     w->bcfg = (mn_bft_config){
         .chain_id = w->chain_id, .valset = &w->vs,
-        .timeouts = {40 * MS, 5 * MS, 10 * MS, 5 * MS, 10 * MS, 5 * MS},
+        .timeouts = {40 * MS, 5 * MS, 10 * MS, 5 * MS, 10 * MS, 5 * MS, 1 * MS},
         .hooks = {.get_payload = get_payload, .verify = cached_verify, .vrf_verify = cached_vrf}};
     make_byzantine(w);
     w->chain_cap = 64;
