@@ -582,6 +582,37 @@ static void test_restart_keeps_messages_and_proof_of_lock(void)
     free(f);
 }
 
+/* A validator with more than 2/3 of the stake decides alone, but one height per call: the
+ * next height starts on the commit timeout (found by the simulator with unequal stakes). */
+static void test_dominant_validator_one_decision_per_event(void)
+{
+    const uint64_t stakes[N] = {100, 1, 1, 1};
+    fixture *f = fixture_new(stakes);
+    mn_bft *b = node_new(f, 0, NULL, &out);
+    int decisions = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        int decides = 0, t = -1;
+        for (uint32_t i = 0; i < out.count; i++) {
+            decides += out.items[i].kind == MN_ACT_DECIDE;
+            if (out.items[i].kind == MN_ACT_TIMEOUT)
+                t = (int)i; /* the last timeout scheduled is the one that matters */
+        }
+        ASSERT_TRUE(decides <= 1);
+        decisions += decides;
+        if (b->height == 6)
+            break;
+        ASSERT_TRUE(t >= 0); /* alone, it always has something to wait for */
+        const mn_bft_action a = out.items[t];
+        if (decides == 1)
+            ASSERT_EQ(a.u.timeout.step, MN_STEP_COMMIT);
+        mn_bft_on_timeout(b, a.u.timeout.step, a.u.timeout.height, a.u.timeout.round, &out);
+    }
+    ASSERT_EQ(decisions, 5);
+    ASSERT_U64_EQ(b->height, 6);
+    free(b);
+    free(f);
+}
+
 /* A late node decides from a commit certificate; a tampered one is refused. */
 static void test_commit_catch_up(void)
 {
@@ -660,4 +691,5 @@ MN_TEST_MAIN("consensus.bft", MN_TEST(test_decide_with_certificate),
              MN_TEST(test_round_skip), MN_TEST(test_vote_accounting_and_evidence),
              MN_TEST(test_proposal_evidence_and_bad_vrf), MN_TEST(test_restart_never_double_signs),
              MN_TEST(test_restart_keeps_messages_and_proof_of_lock),
+             MN_TEST(test_dominant_validator_one_decision_per_event),
              MN_TEST(test_commit_catch_up), MN_TEST(test_proposer_builds_block))
