@@ -168,7 +168,7 @@ static cluster *cluster_new(uint32_t n)
         abort();
     c->cfg = (mn_bft_config){.chain_id = "bench", .valset = &c->vs,
                              .timeouts = {40000000, 1000000, 10000000, 1000000, 10000000,
-                                          1000000},
+                                          1000000, 0},
                              .hooks = {.get_payload = payload, .verify = timed_verify,
                                        .vrf_verify = timed_vrf}};
     c->out = malloc(sizeof(*c->out));

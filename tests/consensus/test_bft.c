@@ -54,7 +54,7 @@ static fixture *fixture_new(const uint64_t *stakes)
         f->key_of[f->member_of[i]] = i;
     }
     f->cfg = (mn_bft_config){.chain_id = chain, .valset = &f->vs,
-                             .timeouts = {40, 1, 10, 1, 10, 1},
+                             .timeouts = {40, 1, 10, 1, 10, 1, 0},
                              .hooks = {.get_payload = payload}};
     f->chain.height = 1;
     mn_leader_genesis_seed(f->chain.seed, chain);

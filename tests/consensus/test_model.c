@@ -403,7 +403,7 @@ static void world_init(world *w, uint64_t seed, int self)
         memcpy(w->vrf_sk[m], vsk[i], 64);
     }
     w->cfg = (mn_bft_config){.chain_id = chain, .valset = &w->vs,
-                             .timeouts = {40, 1, 10, 1, 10, 1},
+                             .timeouts = {40, 1, 10, 1, 10, 1, 0},
                              .hooks = {.get_payload = own_payload}};
     w->chain.height = 1;
     mn_leader_genesis_seed(w->chain.seed, chain);
