@@ -260,7 +260,8 @@ void mn_bft_start(mn_bft *b, mn_bft_actions *out);
  * MN_ECRYPTO for a bad signature. */
 int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_err *err);
 /* A vote from the network. 0 when handled; MN_EPERM from outside the validator set,
- * MN_ECRYPTO for a bad signature. A second different vote of a validator for the same
+ * MN_ECRYPTO for a bad signature. A vote whose content the core already holds (a relayed
+ * copy) is ignored before its signature is checked. A second different vote of a validator for the same
  * (height, round, type) is not counted and yields MN_ACT_EVIDENCE (once). */
 int mn_bft_on_vote(mn_bft *b, const mn_vote *v, mn_bft_actions *out, mn_err *err);
 /* OnTimeoutPropose/Prevote/Precommit(height, round) (lines 57-67); MN_STEP_COMMIT starts the

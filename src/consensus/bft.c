@@ -662,6 +662,9 @@ int mn_bft_on_vote(mn_bft *b, const mn_vote *v, mn_bft_actions *out, mn_err *err
     const int idx = mn_bft_valset_find(b->vs, v->signer);
     if (idx < 0)
         return end(b, mn_err_set(err, MN_EPERM, 0, "vote from outside the validator set"));
+    const mn__bft_round *held = mn__round_find(b, v->round);
+    if (held != NULL && mn__votes_holds(held, v, (uint32_t)idx))
+        return end(b, 0); /* relayed again: we verified this content once, it adds nothing */
     uint8_t raw[256];
     mn_buf buf = {.data = raw, .len = 0, .cap = sizeof(raw), .max = sizeof(raw)};
     MN_ASSERT(mn_vote_sign_bytes(v, b->chain_id, &buf, err) == 0);

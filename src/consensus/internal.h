@@ -28,6 +28,9 @@ enum { MN__VOTE_COUNTED, MN__VOTE_DUPLICATE, MN__VOTE_CONFLICT };
  * _DUPLICATE (a vote already held, or a third value: ignored), or _CONFLICT (a second value:
  * counted toward that value only; the caller reports evidence). */
 int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx);
+/* True when member idx's vote of v's type in s already has v's value (v carries nothing new,
+ * whatever its signature). */
+bool mn__votes_holds(const mn__bft_round *s, const mn_vote *v, uint32_t idx);
 /* Power of the votes of this type for value (has_value false: nil) in slot s (NULL: 0). */
 uint64_t mn__votes_power(const mn__bft_round *s, mn_vote_type type, bool has_value,
                          const uint8_t *value);

@@ -200,6 +200,13 @@ bool mn__votes_is_for(const mn__bft_round *s, mn_vote_type type, uint32_t idx, u
     return vs->tallies[k].has_value && memcmp(vs->tallies[k].value, id, 32) == 0;
 }
 
+bool mn__votes_holds(const mn__bft_round *s, const mn_vote *v, uint32_t idx)
+{
+    const mn__bft_votes *vs = &s->votes[v->type - 1];
+    const uint32_t k = tally_index((mn__bft_votes *)vs, v->has_value, v->value);
+    return k != UINT32_MAX && (vs->choice[idx][0] == k + 1 || vs->choice[idx][1] == k + 1);
+}
+
 int mn__votes_add(mn_bft *b, mn__bft_round *s, const mn_vote *v, uint32_t idx)
 {
     mn__bft_votes *vs = &s->votes[v->type - 1];

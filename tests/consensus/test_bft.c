@@ -386,8 +386,14 @@ static void test_vote_accounting_and_evidence(void)
     mn_bft_on_timeout(b, MN_STEP_PROPOSE, 1, 0, &out); /* we prevote nil */
     mn_vote v = vote_of(f, o[0], MN_VOTE_PREVOTE, 0, NULL);
     feed_vote(b, &v, &out);
+    const uint64_t verified = b->stat_signatures_verified;
     feed_vote(b, &v, &out); /* duplicate */
     ASSERT_EQ(out.count, 0);
+    mn_vote copy = v; /* a relayed copy is not verified again, whatever its signature */
+    copy.signature[0] ^= 1;
+    feed_vote(b, &copy, &out);
+    ASSERT_EQ(out.count, 0);
+    ASSERT_U64_EQ(b->stat_signatures_verified, verified);
     ASSERT_EQ(b->step, MN_STEP_PREVOTE); /* 2 of 4 */
 
     mn_block_header h = block_by(f, o[0], 0x33, true);
