@@ -66,6 +66,26 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 /* (service, peer) entries of restricted services: validators times restricted services. */
 #define MN_BPCI_SERVICE_KEYS_MAX (4u * MN_VALIDATORS_MAX)
 MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
+/* ---- consensus ----------------------------------------------------------------------- */
+
+/* Longest chain id (text, inside every sign-bytes): a name such as "metanode-devnet-7". */
+#define MN_CHAIN_ID_BYTES_MAX 64u
+/* Largest encoded consensus message: a commit certificate of MN_VALIDATORS_MAX signatures
+ * (128 x 66 bytes) plus a header (~200 bytes) fits in 9 KiB; 16 KiB leaves room. */
+#define MN_CMSG_BYTES_MAX (16u * 1024u)
+/* Rounds of one height whose votes the core keeps at a time. Safety never depends on keeping
+ * a message (every rule of Algorithm 1 only fires on messages it has), so a bounded window
+ * costs at most liveness in runs with more than this many live rounds at once. */
+#define MN_BFT_ROUND_SLOTS 16u
+/* Proposals kept per round: the first from the round's proposer, plus one conflicting one so
+ * that an equivocating proposer is both detected and unable to fill memory. */
+#define MN_BFT_PROPOSALS_PER_ROUND 2u
+/* Actions one event may produce: a cascade (quorum -> precommit -> decide -> next height ->
+ * propose -> prevote) emits about a dozen and a proposal of a valid value carries its proof of
+ * lock (up to two prevotes per validator: double votes count once per value); a
+ * retransmission relays two rounds of votes and that proof: at most 6 per validator. */
+#define MN_BFT_ACTIONS_MAX (6u * MN_VALIDATORS_MAX + 64u)
+MN_STATIC_ASSERT(MN_CMSG_BYTES_MAX > MN_VALIDATORS_MAX * 66u + 1024u);
 
 /* ---- wasm ---------------------------------------------------------------------------- */
 
