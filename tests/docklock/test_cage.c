@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * The nondeterminism suite: each program reads one source of nondeterminism. The test first
+ * runs it natively and shows that its output varies between runs (or, for sources that are
+ * fixed per host such as uname, that the native output differs from the cage's), so that the
+ * second half means something: five runs in the cage with the same seed must give the same
+ * stdout, exit status, witness log and receipt core, and the witness must check (its root and
+ * leaf count match the run's). A different seed must change the witness.
+ * argv[1] is the directory holding the nd_* programs. Needs root (namespaces, ptrace, FIFO):
+ * exits 77 with the reason otherwise.
+ */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "metanode/docklock.h"
+#include "metanode/hash.h"
+#include "metanode/receipt.h"
+#include "mn_test.h"
+
+#define NATIVE_TRIES 6
+#define CAGE_RUNS 5
+
+static const char *nd_dir;
+
+typedef struct nd_case {
+    const char *name;
+    const char *argv[6];
+    bool host_fixed; /* the source is constant per host: compare native with the cage */
+} nd_case;
+
+static const nd_case cases[] = {
+    {"clock_vdso", {"nd_clock_vdso"}, false},
+    {"clock_raw", {"nd_clock_raw"}, false},
+    {"gettimeofday", {"nd_gettimeofday"}, false},
+    {"rdtsc", {"nd_rdtsc"}, false},
+    {"getrandom", {"nd_getrandom"}, false},
+    {"urandom", {"nd_urandom"}, false},
+    {"at_random", {"nd_at_random"}, false},
+    {"aslr", {"nd_aslr"}, false},
+    {"pid", {"nd_pid"}, false},
+    {"threads", {"nd_threads"}, false},
+    {"fork_order", {"nd_fork_order"}, false},
+    {"sleep", {"nd_sleep"}, false},
+    {"uname", {"nd_uname"}, true},
+    {"getcpu", {"nd_getcpu"}, true},
+    {"shell_pipeline",
+     {"/bin/sh", "-c",
+      "echo $$; date +%s.%N; head -c 8 /dev/urandom | od -An -tx1 | tr -d ' '; "
+      "for i in 1 2 3; do (echo sub $i) & done; wait"},
+     false},
+    {"python",
+     {"/usr/bin/python3", "-c",
+      "import random, time, uuid, os\n"
+      "print(random.random(), time.time(), uuid.uuid4(), os.urandom(4).hex(), hash('x'))"},
+     false},
+};
+
+static const char *prog_path(const nd_case *c, char *buf, size_t len)
+{
+    if (c->argv[0][0] == '/')
+        return c->argv[0];
+    snprintf(buf, len, "%s/%s", nd_dir, c->argv[0]);
+    return buf;
+}
+
+/* Runs the program natively and returns its stdout (malloc'd, NUL-terminated). */
+static char *run_native(const nd_case *c)
+{
+    char path[4096];
+    const char *argv[6] = {prog_path(c, path, sizeof(path))};
+    for (int i = 1; i < 6 && c->argv[i] != NULL; i++)
+        argv[i] = c->argv[i];
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t cap = 65536, len = 0;
+    char *out = malloc(cap);
+    ssize_t n;
+    while ((n = read(p[0], out + len, cap - 1 - len)) > 0)
+        len += (size_t)n;
+    out[len] = 0;
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return out;
+}
+
+static void cage(const nd_case *c, uint8_t seed_byte, mn_docklock_result *res)
+{
+    char path[4096];
+    const char *argv[6] = {prog_path(c, path, sizeof(path))};
+    uint32_t argc = 1;
+    for (; argc < 6 && c->argv[argc] != NULL; argc++)
+        argv[argc] = c->argv[argc];
+    static const char *const env[] = {"PATH=/usr/bin:/bin", "TZ=UTC", "LC_ALL=C"};
+    mn_docklock_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.argv = argv;
+    cfg.argc = argc;
+    cfg.env = env;
+    cfg.envc = 3;
+    memset(cfg.seed, seed_byte, 32);
+    cfg.epoch_ns = MN_DOCKLOCK_EPOCH_NS;
+    cfg.time_ms = 20000;
+    mn_err err;
+    ASSERT_OK(mn_docklock_run(&cfg, res, &err), &err);
+}
+
+static void core_hash(const mn_docklock_result *res, uint8_t out[32])
+{
+    uint8_t node[32] = {1};
+    mn_receipt r;
+    mn_docklock_fill_receipt(res, node, &r);
+    mn_err err;
+    ASSERT_OK(mn_receipt_core_hash(&r, out, &err), &err);
+}
+
+/* Keeps both witnesses of a failed comparison for `docklock inspect` (MN_ND_DUMP=DIR). */
+static void dump_witnesses(const nd_case *c, const mn_docklock_result *a,
+                           const mn_docklock_result *b)
+{
+    const char *dir = getenv("MN_ND_DUMP");
+    if (dir == NULL)
+        return;
+    char path[4096];
+    mn_err err;
+    snprintf(path, sizeof(path), "%s/%s.ref.witness", dir, c->name);
+    (void)mn_file_write(path, a->witness.data, a->witness.len, 0644, true, &err);
+    snprintf(path, sizeof(path), "%s/%s.bad.witness", dir, c->name);
+    (void)mn_file_write(path, b->witness.data, b->witness.len, 0644, true, &err);
+}
+
+static void check_native_varies(const nd_case *c, const char *cage_out)
+{
+    char *first = run_native(c);
+    bool varies = false;
+    if (c->host_fixed) {
+        varies = strcmp(first, cage_out) != 0;
+    } else {
+        for (int i = 1; i < NATIVE_TRIES && !varies; i++) {
+            char *again = run_native(c);
+            varies = strcmp(first, again) != 0;
+            free(again);
+        }
+    }
+    if (!varies)
+        mn_test_fail(__FILE__, __LINE__, "%s: native output does not vary:\n%s", c->name, first);
+    free(first);
+}
+
+static void check_case(const nd_case *c)
+{
+    mn_docklock_result ref, res;
+    cage(c, 0, &ref);
+    uint8_t ref_core[32], core[32];
+    core_hash(&ref, ref_core);
+    mn_buf_append_byte(&ref.out, 0, NULL);
+    check_native_varies(c, (const char *)ref.out.data);
+    ASSERT_EQ(ref.exit_kind, MN_EXIT_CODE);
+    ASSERT_EQ(ref.exit_code, 0);
+    for (int i = 1; i < CAGE_RUNS; i++) {
+        cage(c, 0, &res);
+        mn_buf_append_byte(&res.out, 0, NULL);
+        if (strcmp((const char *)ref.out.data, (const char *)res.out.data) != 0)
+            mn_test_fail(__FILE__, __LINE__, "%s: cage run %d differs:\n%s---\n%s", c->name, i,
+                         (const char *)ref.out.data, (const char *)res.out.data);
+        ASSERT_EQ(res.exit_kind, ref.exit_kind);
+        ASSERT_EQ(res.exit_code, ref.exit_code);
+        if (res.witness.len != ref.witness.len ||
+            memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0)
+            dump_witnesses(c, &ref, &res);
+        ASSERT_EQ(res.witness.len, ref.witness.len);
+        ASSERT_MEM_EQ(res.witness.data, ref.witness.data, ref.witness.len);
+        core_hash(&res, core);
+        ASSERT_MEM_EQ(core, ref_core, 32);
+        mn_docklock_result_deinit(&res);
+    }
+    mn_witness_header h;
+    mn_witness_trailer t;
+    uint8_t root[32];
+    uint64_t count;
+    mn_err err;
+    ASSERT_OK(mn_witness_check(ref.witness.data, ref.witness.len, &h, &t, root, &count, &err),
+              &err);
+    ASSERT_MEM_EQ(root, ref.witness_root, 32);
+    ASSERT_U64_EQ(count, ref.witness_count);
+    cage(c, 1, &res); /* another seed: another witness (the seed is in the header) */
+    ASSERT_TRUE(res.witness.len != ref.witness.len ||
+                memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0);
+    mn_docklock_result_deinit(&res);
+    mn_docklock_result_deinit(&ref);
+    printf("  %-16s ok\n", c->name);
+}
+
+static void nondeterminism_suite(void)
+{
+    const char *only = getenv("MN_ND_ONLY");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (only == NULL || strcmp(only, cases[i].name) == 0)
+            check_case(&cases[i]);
+}
+
+static void time_limit_stops_a_spin(void)
+{
+    nd_case spin = {"spin", {"/bin/sh", "-c", "while :; do :; done"}, false};
+    char path[64];
+    (void)path;
+    mn_docklock_result res;
+    const char *argv[] = {spin.argv[0], spin.argv[1], spin.argv[2]};
+    mn_docklock_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.argv = argv;
+    cfg.argc = 3;
+    cfg.time_ms = 300;
+    mn_err err;
+    ASSERT_OK(mn_docklock_run(&cfg, &res, &err), &err);
+    ASSERT_EQ(res.exit_kind, MN_EXIT_LIMIT);
+    ASSERT_EQ(res.exit_code, MN_LIMIT_TIME);
+    mn_docklock_result_deinit(&res);
+}
+
+int main(int argc, char **argv)
+{
+    if (geteuid() != 0) {
+        printf("skip: the cage needs root (namespaces, ptrace, SCHED_FIFO)\n");
+        return 77;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s ND_DIR\n", argv[0]);
+        return 2;
+    }
+    nd_dir = argv[1];
+    static const mn_test_case tests[] = {MN_TEST(nondeterminism_suite),
+                                         MN_TEST(time_limit_stops_a_spin)};
+    return mn_test_run("cage", tests, 2, 1, argv);
+}
