@@ -15,8 +15,9 @@
  *              8: [kernel release, machine, cpu vendor] (byte strings)}
  *   record  = {1: seq, 2: vtid, 3: ltime_ns, 4: kind, 5: nr, 6: [6 args], 7: result,
  *              8: digest (empty or 32 bytes), 9: inline bytes}
- *   trailer = {1: records, 2: [exit_kind, exit_code], 3: stdout digest, 4: stderr digest,
+ *   trailer = {1: records, 2: [exit_kind, exit_code], 3: stdout root, 4: stderr root,
  *              5: logical end ns, 6: syscalls, 7: taints}
+ * (output roots as in the receipt: RFC 9162 roots over 64 KiB chunks of the output)
  * Every field is required, in this order; seq counts from 0 without gaps; unknown keys, wrong
  * types and sizes, values out of range and trailing bytes are MN_ECORRUPT (MN_ELIMIT beyond
  * the bounds in limits.h). Inline bytes are results injected by the cage (time, random bytes,

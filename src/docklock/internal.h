@@ -46,6 +46,7 @@ typedef struct mn__dl_sup {
     int rc;               /* first fatal error (sticky) */
     mn_err err;
     bool limit_hit;
+    bool started;         /* the guest program has been exec'd */
     mn_limit_kind limit;
     char unmodelled[64];
     int init_status;      /* wait status of the guest's pid 1 */

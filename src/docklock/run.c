@@ -309,8 +309,10 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     set_exit(s, res);
     mn_witness_trailer t;
     memset(&t, 0, sizeof(t));
-    mn_sha256(t.stdout_digest, res->out.data, res->out.len);
-    mn_sha256(t.stderr_digest, res->errout.data, res->errout.len);
+    mn_docklock_output_root(res->out.data, res->out.len, res->stdout_root);
+    mn_docklock_output_root(res->errout.data, res->errout.len, res->stderr_root);
+    memcpy(t.stdout_digest, res->stdout_root, 32);
+    memcpy(t.stderr_digest, res->stderr_root, 32);
     uint64_t a1[6] = {1, 0, 0, 0, 0, 0}, a2[6] = {2, 0, 0, 0, 0, 0};
     rc = mn__dl_record(s, NULL, MN_WK_OUTPUT, 1, a1, (int64_t)res->out.len, t.stdout_digest,
                        NULL, 0, err);
@@ -333,8 +335,6 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     rc = mn_witness_check(res->witness.data, res->witness.len, &h, &t2, res->witness_root,
                           &res->witness_count, err);
     MN_ASSERT(rc == 0); /* we just wrote it: refusing it is a bug, not bad input */
-    mn_docklock_output_root(res->out.data, res->out.len, res->stdout_root);
-    mn_docklock_output_root(res->errout.data, res->errout.len, res->stderr_root);
     res->logical_time_ns = s->ltime_ns;
     res->syscalls = s->events;
     return 0;

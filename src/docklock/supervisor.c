@@ -131,9 +131,13 @@ static int on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
 static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
 {
     int sig = WSTOPSIG(status), event = status >> 16, deliver = 0, rc = 0;
-    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
+    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP && !s->started) {
+        rc = 0; /* our own child code between the filter and execve (allocator, sanitizer
+                 * runtime): not the guest's, so neither answered nor recorded */
+    } else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
         rc = mn__dl_on_syscall(s, t, err);
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
+        s->started = true;
         rc = on_exec(s, t, err);
     } else if (sig == SIGTRAP && (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
                                   event == PTRACE_EVENT_VFORK)) {

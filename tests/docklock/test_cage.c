@@ -15,7 +15,9 @@
 
 #include "metanode/docklock.h"
 #include "metanode/hash.h"
+#include "metanode/merkle.h"
 #include "metanode/receipt.h"
+#include "metanode/replay.h"
 #include "mn_test.h"
 
 #define NATIVE_TRIES 6
@@ -170,14 +172,14 @@ static void check_case(const nd_case *c)
     for (int i = 1; i < CAGE_RUNS; i++) {
         cage(c, 0, &res);
         mn_buf_append_byte(&res.out, 0, NULL);
+        if (res.witness.len != ref.witness.len ||
+            memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0)
+            dump_witnesses(c, &ref, &res);
         if (strcmp((const char *)ref.out.data, (const char *)res.out.data) != 0)
             mn_test_fail(__FILE__, __LINE__, "%s: cage run %d differs:\n%s---\n%s", c->name, i,
                          (const char *)ref.out.data, (const char *)res.out.data);
         ASSERT_EQ(res.exit_kind, ref.exit_kind);
         ASSERT_EQ(res.exit_code, ref.exit_code);
-        if (res.witness.len != ref.witness.len ||
-            memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0)
-            dump_witnesses(c, &ref, &res);
         ASSERT_EQ(res.witness.len, ref.witness.len);
         ASSERT_MEM_EQ(res.witness.data, ref.witness.data, ref.witness.len);
         core_hash(&res, core);
@@ -228,6 +230,131 @@ static void time_limit_stops_a_spin(void)
     mn_docklock_result_deinit(&res);
 }
 
+static void run_argv(const char *const *argv, uint32_t argc, mn_docklock_result *res)
+{
+    mn_docklock_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.argv = argv;
+    cfg.argc = argc;
+    cfg.epoch_ns = MN_DOCKLOCK_EPOCH_NS;
+    cfg.time_ms = 20000;
+    mn_err err;
+    ASSERT_OK(mn_docklock_run(&cfg, res, &err), &err);
+}
+
+static mn_buf signed_receipt(const mn_docklock_result *res, mn_keypair *kp)
+{
+    uint8_t seed[32] = {7}, node[32];
+    mn_keypair_from_seed(kp, seed);
+    mn_node_id(node, kp->pk);
+    mn_receipt r;
+    mn_docklock_fill_receipt(res, node, &r);
+    mn_err err;
+    mn_buf buf;
+    mn_buf_init(&buf, 0);
+    ASSERT_OK(mn_receipt_sign(&r, kp, &err), &err);
+    ASSERT_OK(mn_receipt_encode(&r, &buf, &err), &err);
+    return buf;
+}
+
+/* A receipt checks against its own witness; one changed byte of the witness, a receipt with
+ * a changed root or signature, and the witness of another run are all refused. */
+static void verify_refuses_tampering(void)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/nd_getrandom", nd_dir);
+    const char *argv[] = {path};
+    mn_docklock_result a, b;
+    run_argv(argv, 1, &a);
+    mn_keypair kp;
+    mn_buf rb = signed_receipt(&a, &kp);
+    mn_receipt r;
+    mn_err err;
+    ASSERT_OK(mn_receipt_decode(rb.data, rb.len, kp.pk, &r, &err), &err);
+    ASSERT_OK(mn_receipt_check_witness(&r, a.witness.data, a.witness.len, &err), &err);
+    size_t refused = 0;
+    for (size_t i = 0; i < a.witness.len; i += 7) {
+        a.witness.data[i] ^= 0x20;
+        refused += mn_receipt_check_witness(&r, a.witness.data, a.witness.len, &err) != 0;
+        a.witness.data[i] ^= 0x20;
+    }
+    ASSERT_EQ(refused, (a.witness.len + 6) / 7);
+    /* the root inside the signed receipt: the signature no longer holds */
+    uint8_t *root = memmem(rb.data, rb.len, a.witness_root, 32);
+    ASSERT_TRUE(root != NULL);
+    root[0] ^= 1;
+    ASSERT_EQ(mn_receipt_decode(rb.data, rb.len, kp.pk, &r, &err), -MN_ECRYPTO);
+    root[0] ^= 1;
+    rb.data[rb.len - 1] ^= 1; /* the signature itself */
+    ASSERT_EQ(mn_receipt_decode(rb.data, rb.len, kp.pk, &r, &err), -MN_ECRYPTO);
+    rb.data[rb.len - 1] ^= 1;
+    const char *other[] = {path, "another-run"};
+    run_argv(other, 2, &b);
+    ASSERT_EQ(mn_receipt_check_witness(&r, b.witness.data, b.witness.len, &err), -MN_ECRYPTO);
+    mn_buf_deinit(&rb);
+    mn_docklock_result_deinit(&a);
+    mn_docklock_result_deinit(&b);
+}
+
+static void replay_witness(const mn_docklock_result *rec, mn_docklock_result *res)
+{
+    mn_replay_config c;
+    mn_err err;
+    ASSERT_OK(mn_replay_config_init(&c, rec->witness.data, rec->witness.len, &err), &err);
+    ASSERT_OK(mn_docklock_run(&c.cfg, res, &err), &err);
+    mn_replay_config_deinit(&c);
+}
+
+/* Replay from the witness alone is identical, stdin included; a run whose outside world changed
+ * diverges, and the first divergent record has a valid inclusion proof. */
+static void replay_identical_then_diverges(void)
+{
+    char flag[4096], script[8192];
+    snprintf(flag, sizeof(flag), "%s/replay-flag", nd_dir);
+    unlink(flag);
+    snprintf(script, sizeof(script), "read line; echo \"got $line\"; "
+             "if [ -e %s ]; then date +%%s; fi; head -c 4 /dev/urandom | od -An -tx1", flag);
+    const char *argv[] = {"/bin/sh", "-c", script};
+    mn_docklock_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.argv = argv;
+    cfg.argc = 3;
+    cfg.epoch_ns = MN_DOCKLOCK_EPOCH_NS;
+    cfg.stdin_data = (const uint8_t *)"hello\n";
+    cfg.stdin_len = 6;
+    mn_docklock_result rec, res;
+    mn_err err;
+    ASSERT_OK(mn_docklock_run(&cfg, &rec, &err), &err);
+    ASSERT_TRUE(memmem(rec.out.data, rec.out.len, "got hello", 9) != NULL);
+    replay_witness(&rec, &res);
+    ASSERT_EQ(res.witness.len, rec.witness.len);
+    ASSERT_MEM_EQ(res.witness.data, rec.witness.data, rec.witness.len);
+    mn_docklock_result_deinit(&res);
+    ASSERT_OK(mn_file_write(flag, "x", 1, 0644, true, &err), &err);
+    replay_witness(&rec, &res);
+    unlink(flag);
+    mn_witness_leaf *a, *b;
+    uint64_t na, nb, leaf;
+    ASSERT_OK(mn_witness_leaves(rec.witness.data, rec.witness.len, &a, &na, &err), &err);
+    ASSERT_OK(mn_witness_leaves(res.witness.data, res.witness.len, &b, &nb, &err), &err);
+    ASSERT_TRUE(mn_witness_first_divergence(a, na, b, nb, &leaf));
+    ASSERT_TRUE(leaf > 1 && leaf < na); /* the header and stdin input agree */
+    uint8_t(*hashes)[32] = malloc(na * 32);
+    for (uint64_t i = 0; i < na; i++)
+        memcpy(hashes[i], a[i].hash, 32);
+    uint8_t proof[MN_MERKLE_PROOF_HASHES_MAX][32];
+    size_t count;
+    ASSERT_OK(mn_merkle_inclusion_proof((const uint8_t(*)[32])hashes, leaf, na, proof, &count,
+                                        &err), &err);
+    ASSERT_OK(mn_merkle_verify_inclusion(hashes[leaf], leaf, na, (const uint8_t(*)[32])proof,
+                                         count, rec.witness_root, &err), &err);
+    free(hashes);
+    free(a);
+    free(b);
+    mn_docklock_result_deinit(&res);
+    mn_docklock_result_deinit(&rec);
+}
+
 int main(int argc, char **argv)
 {
     if (geteuid() != 0) {
@@ -238,8 +365,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s ND_DIR\n", argv[0]);
         return 2;
     }
-    nd_dir = argv[1];
-    static const mn_test_case tests[] = {MN_TEST(nondeterminism_suite),
-                                         MN_TEST(time_limit_stops_a_spin)};
-    return mn_test_run("cage", tests, 2, 1, argv);
+    static char dir[4096];
+    if (realpath(argv[1], dir) == NULL) {
+        fprintf(stderr, "%s: no such directory\n", argv[1]);
+        return 1;
+    }
+    nd_dir = dir; /* absolute: the cage's working directory is / */
+    static const mn_test_case tests[] = {
+        MN_TEST(nondeterminism_suite), MN_TEST(time_limit_stops_a_spin),
+        MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges)};
+    return mn_test_run("cage", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
 }

@@ -8,7 +8,7 @@
 int main(void)
 {
     unsigned seen = 0;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 2000; i++) {
         int c = sched_getcpu();
         if (c >= 0 && c < 32)
             seen |= 1u << c;
