@@ -71,7 +71,9 @@ typedef struct mn_docklock_result {
     char unmodelled[80];     /* name of the unmodelled syscall that stopped the run, if any */
 } mn_docklock_result;
 
-/* Runs cfg->argv in the cage until the whole tree has exited or a limit is hit. On success
+/* Runs cfg->argv in the cage until the whole tree has exited or a limit is hit. The calling
+ * process must have no other children during the run (the supervisor reaps with waitpid(-1)),
+ * and only one run at a time per process. On success
  * (the guest ran, whatever its exit status) fills *res, which the caller releases with
  * mn_docklock_result_deinit. Errors: MN_EINVAL (bad config), MN_ENOTFOUND (program not found),
  * MN_EPERM (not privileged enough), MN_ESYS (set-up failed). */

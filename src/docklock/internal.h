@@ -25,6 +25,12 @@
 /* Most tasks (threads + processes) alive at once; a fork bomb stops here as a pids limit. */
 #define MN__DL_TASKS_MAX 512u
 
+/* cgroup.c: a memory cgroup for the run (v1, else v2); nothing when mem_bytes is 0. */
+typedef struct mn__dl_cgroup {
+    char dir[128];
+    bool active;
+    bool v1;
+} mn__dl_cgroup;
 typedef struct mn__dl_task {
     pid_t pid;            /* host tid */
     uint32_t vtid;        /* tid inside the pid namespace */
@@ -47,6 +53,8 @@ typedef struct mn__dl_sup {
     mn_err err;
     bool limit_hit;
     bool started;         /* the guest program has been exec'd */
+    bool all_gone;        /* waitpid reported ECHILD: nothing left to supervise */
+    mn__dl_cgroup cgroup;
     mn_limit_kind limit;
     char unmodelled[64];
     int init_status;      /* wait status of the guest's pid 1 */
@@ -77,6 +85,11 @@ _Noreturn void mn__dl_child(const mn__dl_spawn *sp);
 /* ns.c: runs in the child, after clone into new namespaces, building the root on the empty
  * directory stage; never returns on failure but writes a message to errfd and _exits 125. */
 void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd);
+
+/* cgroup.c */
+int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, mn_err *err);
+bool mn__dl_cgroup_oom(const mn__dl_cgroup *cg);
+void mn__dl_cgroup_leave(mn__dl_cgroup *cg);
 
 /* seccomp.c */
 int mn__dl_seccomp_install(int errfd);

@@ -146,7 +146,8 @@ void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd
     if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") != 0)
         die(errfd, "mount tmpfs on /tmp");
     path_join(p, sizeof(p), stage, "/proc");
-    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    /* read-only: no writes to /proc/self/mem or to sysctls, even for uid 0 */
+    if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         die(errfd, "mount /proc");
     make_dev(stage, cfg->seed, errfd);
     if (sethostname("docklock", 8) != 0 || setdomainname("(none)", 6) != 0)

@@ -221,9 +221,15 @@ static int start_child(mn__dl_sup *s, const mn__dl_spawn *sp, mn_err *err)
         s->init_done = true;
         return 0; /* set-up failed: the reason is on the error pipe */
     }
+    int rc = mn__dl_cgroup_enter(&s->cgroup, (pid_t)pid, s->cfg->mem_bytes, err);
+    if (rc != 0) {
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, &status, __WALL);
+        return rc;
+    }
     long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
                 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
-                PTRACE_O_TRACESYSGOOD;
+                PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
     if (ptrace(PTRACE_SETOPTIONS, (pid_t)pid, NULL, (void *)opts) != 0 ||
         ptrace(PTRACE_CONT, (pid_t)pid, NULL, NULL) != 0) {
         kill((pid_t)pid, SIGKILL);
@@ -355,6 +361,11 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
         rc = mn__dl_supervise(s, err);
     res->wall_ns = now_ns() - t0;
     supervisor_sched_restore(&saved);
+    if (mn__dl_cgroup_oom(&s->cgroup) && !s->limit_hit) {
+        s->limit_hit = true;
+        s->limit = MN_LIMIT_MEMORY;
+    }
+    mn__dl_cgroup_leave(&s->cgroup);
     if (rc == 0)
         rc = child_error(s, pipefd[0], err);
     close(pipefd[0]);

@@ -102,11 +102,11 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, int errfd
 /* prctl is allowed except PR_SET_TSC, which would let rdtsc read the real counter again. */
 static int add_prctl(scmp_filter_ctx ctx, int errfd)
 {
-    int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1,
-                              SCMP_A0(SCMP_CMP_EQ, PR_SET_TSC));
+    const struct scmp_arg_cmp is_tsc = {0, SCMP_CMP_EQ, PR_SET_TSC, 0};
+    const struct scmp_arg_cmp not_tsc = {0, SCMP_CMP_NE, PR_SET_TSC, 0};
+    int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1, &is_tsc);
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                              SCMP_A0(SCMP_CMP_NE, PR_SET_TSC));
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1, &not_tsc);
     if (rc != 0)
         dprintf(errfd, "seccomp rule for prctl: %s\n", strerror(-rc));
     return rc;

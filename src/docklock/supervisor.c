@@ -69,6 +69,8 @@ static mn__dl_task *task_add(mn__dl_sup *s, pid_t pid)
     mn__dl_task *t = task_find(s, pid);
     if (t != NULL)
         return t;
+    if (s->cfg->pids != 0 && s->live >= s->cfg->pids)
+        return NULL; /* the pids limit: the caller stops the run */
     for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
         if (s->tasks[i].live || s->tasks[i].pid != 0)
             continue; /* slots are never reused, so a late event of a dead task finds nothing */
@@ -142,6 +144,12 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
     } else if (sig == SIGTRAP && (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
                                   event == PTRACE_EVENT_VFORK)) {
         rc = on_clone(s, t, err);
+    } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXIT) {
+        /* Recorded here, synchronously, while the task still holds its files: the later
+         * zombie notification reaches us at a time that depends on the host. */
+        unsigned long st = 0;
+        ptrace(PTRACE_GETEVENTMSG, t->pid, NULL, &st);
+        rc = mn__dl_record(s, t, MN_WK_EXIT, 0, NULL, (int64_t)st, NULL, NULL, 0, err);
     } else if (sig == SIGTRAP && event != 0) {
         rc = 0; /* vfork-done and other events: nothing to record */
     } else if (sig == SIGSTOP && t->fresh) {
@@ -168,11 +176,12 @@ static int on_exit_status(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err
 {
     t->live = false;
     s->live--;
+    (void)err;
     if (t->pid == s->init_pid) {
         s->init_status = status;
         s->init_done = true;
     }
-    return mn__dl_record(s, t, MN_WK_EXIT, 0, NULL, status, NULL, NULL, 0, err);
+    return 0;
 }
 
 static int wait_one(mn__dl_sup *s, mn_err *err)
@@ -184,13 +193,18 @@ static int wait_one(mn__dl_sup *s, mn_err *err)
             return 0;
         if (errno == ECHILD) {
             s->live = 0;
+            s->all_gone = true;
             return 0;
         }
         return mn_err_set(err, MN_ESYS, errno, "waitpid");
     }
     mn__dl_task *t = task_add(s, pid);
     if (t == NULL) {
+        /* Over the pids limit: the task is not tracked, but it must be let go so it can die
+         * of the SIGKILL (a tracee stopped at its exit event waits for us otherwise). */
         stop_run(s, MN_LIMIT_PIDS);
+        if (WIFSTOPPED(status))
+            ptrace(PTRACE_CONT, pid, NULL, NULL);
         return 0;
     }
     if (WIFEXITED(status) || WIFSIGNALED(status))
@@ -215,7 +229,8 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         setitimer(ITIMER_REAL, &it, NULL);
     }
     int rc = 0;
-    while (s->live > 0 && rc == 0) {
+    /* Until every task, tracked or not, has been reaped (waitpid says ECHILD). */
+    while (!s->all_gone && rc == 0) {
         if (alarm_fired) {
             alarm_fired = 0;
             stop_run(s, MN_LIMIT_TIME);

@@ -141,12 +141,14 @@ static void dump_witnesses(const nd_case *c, const mn_docklock_result *a,
     (void)mn_file_write(path, b->witness.data, b->witness.len, 0644, true, &err);
 }
 
+/* Native runs come first: they show the source varies, and they also bring the programs into
+ * the page cache (a read that blocks on the disk is a host-timed switch point, docs §3). */
 static void check_native_varies(const nd_case *c, const char *cage_out)
 {
     char *first = run_native(c);
     bool varies = false;
     if (c->host_fixed) {
-        varies = strcmp(first, cage_out) != 0;
+        varies = cage_out != NULL && strcmp(first, cage_out) != 0;
     } else {
         for (int i = 1; i < NATIVE_TRIES && !varies; i++) {
             char *again = run_native(c);
@@ -162,11 +164,14 @@ static void check_native_varies(const nd_case *c, const char *cage_out)
 static void check_case(const nd_case *c)
 {
     mn_docklock_result ref, res;
+    if (!c->host_fixed)
+        check_native_varies(c, NULL);
     cage(c, 0, &ref);
     uint8_t ref_core[32], core[32];
     core_hash(&ref, ref_core);
     mn_buf_append_byte(&ref.out, 0, NULL);
-    check_native_varies(c, (const char *)ref.out.data);
+    if (c->host_fixed)
+        check_native_varies(c, (const char *)ref.out.data);
     ASSERT_EQ(ref.exit_kind, MN_EXIT_CODE);
     ASSERT_EQ(ref.exit_code, 0);
     for (int i = 1; i < CAGE_RUNS; i++) {
