@@ -58,6 +58,7 @@ typedef struct mn__dl_sup {
     mn_limit_kind limit;
     char unmodelled[64];
     int init_status;      /* wait status of the guest's pid 1 */
+    int init_signal;      /* a signal the cage made pid 1 die of (see supervisor.c) */
     bool init_done;
 } mn__dl_sup;
 

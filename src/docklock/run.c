@@ -292,6 +292,9 @@ static void set_exit(const mn__dl_sup *s, mn_docklock_result *res)
     if (s->limit_hit) {
         res->exit_kind = MN_EXIT_LIMIT;
         res->exit_code = s->limit;
+    } else if (s->init_signal != 0) {
+        res->exit_kind = s->init_signal == SIGXFSZ ? MN_EXIT_LIMIT : MN_EXIT_SIGNAL;
+        res->exit_code = s->init_signal == SIGXFSZ ? MN_LIMIT_OUTPUT : s->init_signal;
     } else if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXFSZ) {
         res->exit_kind = MN_EXIT_LIMIT;
         res->exit_code = MN_LIMIT_OUTPUT;

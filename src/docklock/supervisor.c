@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/time.h>
@@ -130,6 +132,43 @@ static int on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
     return mn__dl_record(s, t, MN_WK_EXEC, 0, NULL, 0, digest, name, len, err);
 }
 
+/* True if pid has a handler installed for sig (SigCgt in /proc/PID/status). */
+static bool has_handler(pid_t pid, int sig)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    bool caught = false;
+    if (f == NULL)
+        return false;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "SigCgt:", 7) == 0) {
+            unsigned long long mask = strtoull(line + 7, NULL, 16);
+            caught = sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1u) != 0;
+            break;
+        }
+    fclose(f);
+    return caught;
+}
+
+static bool default_kills(int sig)
+{
+    return sig != SIGCHLD && sig != SIGCONT && sig != SIGSTOP && sig != SIGTSTP &&
+           sig != SIGTTIN && sig != SIGTTOU && sig != SIGURG && sig != SIGWINCH;
+}
+
+/* The guest's first process is pid 1 of its namespace, and the kernel drops a signal to an
+ * init that has no handler for it, even a crash's SIGSEGV (which would then loop forever).
+ * The cage gives it an ordinary process's fate instead: it dies of the signal. */
+static bool init_dies_of(mn__dl_sup *s, mn__dl_task *t, int sig)
+{
+    if (t->pid != s->init_pid || !default_kills(sig) || has_handler(t->pid, sig))
+        return false;
+    s->init_signal = sig;
+    kill(t->pid, SIGKILL);
+    return true;
+}
+
 static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
 {
     int sig = WSTOPSIG(status), event = status >> 16, deliver = 0, rc = 0;
@@ -165,6 +204,8 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
     t->fresh = false;
     if (rc != 0)
         return rc;
+    if (deliver != 0 && init_dies_of(s, t, deliver))
+        deliver = 0;
     if (s->limit_hit)
         stop_run(s, s->limit);
     if (ptrace(PTRACE_CONT, t->pid, NULL, (void *)(uintptr_t)deliver) != 0 && errno != ESRCH)

@@ -10,6 +10,7 @@ int main(void)
     volatile unsigned long x = 0;
     for (unsigned long i = 0; i < 1000000ul; i++)
         x += i;
+    (void)x;
     struct timespec p, t;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p);
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);

@@ -11,6 +11,7 @@ int main(void)
     volatile unsigned long x = 0;
     for (unsigned long i = 0; i < 20000000ul; i++)
         x += i;
+    (void)x;
     clock_t now = times(&t);
     printf("ticks %ld user %ld sys %ld\n", (long)now, (long)t.tms_utime, (long)t.tms_stime);
     return 0;
