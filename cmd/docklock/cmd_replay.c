@@ -17,7 +17,7 @@
 #include "metanode/replay.h"
 
 static const char help[] =
-    "usage: docklock replay --witness FILE [--receipt FILE] [--rootfs DIR]\n"
+    "usage: docklock replay --witness FILE [--receipt FILE] [--rootfs DIR] [--output-dir DIR]\n"
     "Re-runs the recorded run and compares every record. Exit 0 identical, 1 diverged\n"
     "(the first divergent record is shown with its Merkle inclusion proof).\n";
 
@@ -120,7 +120,8 @@ static int check_receipt(const char *path, const uint8_t *w, size_t len)
     return -1;
 }
 
-static int replay(const char *witness, const char *receipt, const char *rootfs)
+static int replay(const char *witness, const char *receipt, const char *rootfs,
+                  const char *output_dir)
 {
     uint8_t *w;
     size_t len;
@@ -135,6 +136,7 @@ static int replay(const char *witness, const char *receipt, const char *rootfs)
     }
     if (rc < 0) {
         c.cfg.rootfs = rootfs;
+        c.cfg.output_dir = output_dir;
         mn_docklock_result res;
         if (mn_docklock_run(&c.cfg, &res, &err) != 0) {
             rc = dl_fail("replay", &err);
@@ -151,9 +153,9 @@ static int replay(const char *witness, const char *receipt, const char *rootfs)
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {{"witness", 1, 0, 'w'}, {"receipt", 1, 0, 'r'},
-                                         {"rootfs", 1, 0, 'R'},  {"help", 0, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *witness = NULL, *receipt = NULL, *rootfs = NULL;
+                                         {"rootfs", 1, 0, 'R'},  {"output-dir", 1, 0, 'o'},
+                                         {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    const char *witness = NULL, *receipt = NULL, *rootfs = NULL, *output_dir = NULL;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -167,10 +169,12 @@ int cmd_replay(int argc, char **argv)
             receipt = optarg;
         else if (c == 'R')
             rootfs = optarg;
+        else if (c == 'o')
+            output_dir = optarg;
         else
             return dl_usage("replay", help);
     }
     if (witness == NULL || optind != argc)
         return dl_usage("replay", help);
-    return replay(witness, receipt, rootfs);
+    return replay(witness, receipt, rootfs, output_dir);
 }

@@ -23,13 +23,16 @@
 
 static const char help[] =
     "usage: docklock run [--seed HEX] [--key FILE] [--witness FILE] [--receipt FILE]\n"
-    "                    [--rootfs DIR] [--env K=V]... [--stdin FILE] [--mem-limit BYTES]\n"
+    "                    [--rootfs DIR] [--output-dir DIR] [--env K=V]... [--stdin FILE]\n"
+    "                    [--mem-limit BYTES]\n"
     "                    [--pids-limit N] [--cpu-limit MILLICPUS] [--time-limit MS]\n"
     "                    [--net none] [--epoch NS] -- PROGRAM [ARGS...]\n"
     "Runs PROGRAM deterministically in the cage. Its stdout, stderr and exit status pass\n"
     "through; a run stopped at a limit exits 124; Docklock's own failures exit 125 (126: not\n"
     "executable, 127: not found). --witness and --receipt write the witness log and the\n"
-    "signed receipt; without --key a new key file is created and its path printed.\n";
+    "signed receipt; without --key a new key file is created and its path printed.\n"
+    "--output-dir (an empty directory, absolute path) is the one writable place, at the same\n"
+    "path in the cage; its tree hash is the receipt's fsdiff root.\n";
 
 static const char *const base_env[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp",
                                        "TZ=UTC", "LC_ALL=C"};
@@ -71,6 +74,7 @@ static int parse_opt(dl_run_args *a, int c, const char *arg)
     case 'w': a->witness = arg; return 0;
     case 'r': a->receipt = arg; return 0;
     case 'R': a->cfg.rootfs = arg; return 0;
+    case 'o': a->cfg.output_dir = arg; return 0;
     case 'e': return add_env(a, arg);
     case 'i': a->stdin_path = arg; return 0;
     case 'm': return parse_u64_opt(arg, &a->cfg.mem_bytes);
@@ -90,7 +94,8 @@ static int parse(int argc, char **argv, dl_run_args *a)
         {"receipt", 1, 0, 'r'},    {"rootfs", 1, 0, 'R'},     {"env", 1, 0, 'e'},
         {"stdin", 1, 0, 'i'},      {"mem-limit", 1, 0, 'm'},  {"pids-limit", 1, 0, 'p'},
         {"cpu-limit", 1, 0, 'c'},  {"time-limit", 1, 0, 't'}, {"net", 1, 0, 'n'},
-        {"epoch", 1, 0, 'E'},      {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"epoch", 1, 0, 'E'},      {"output-dir", 1, 0, 'o'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof(*a));
     a->cfg.epoch_ns = MN_DOCKLOCK_EPOCH_NS;
     for (size_t i = 0; i < sizeof(base_env) / sizeof(base_env[0]); i++)

@@ -44,6 +44,9 @@ typedef struct mn_docklock_config {
     uint8_t seed[32];
     uint64_t epoch_ns;
     const char *rootfs;      /* NULL: the host root, read-only */
+    /* NULL, or an existing empty directory (absolute path): mounted read-write at the same
+     * path inside the cage, its tree hash is the receipt's fsdiff root. */
+    const char *output_dir;
     const uint8_t *stdin_data; /* borrowed; NULL = empty */
     size_t stdin_len;
     uint64_t mem_bytes, pids, cpu_millis, time_ms; /* 0 = no limit */
@@ -64,6 +67,7 @@ typedef struct mn_docklock_result {
     uint8_t seed_commitment[32];
     uint8_t stdout_root[32];
     uint8_t stderr_root[32];
+    uint8_t fsdiff_root[32];   /* tree root of output_dir (the empty tree without one) */
     uint64_t logical_time_ns;
     uint64_t syscalls;       /* trapped events answered by the supervisor */
     uint64_t taints;

@@ -16,7 +16,7 @@
  *   record  = {1: seq, 2: vtid, 3: ltime_ns, 4: kind, 5: nr, 6: [6 args], 7: result,
  *              8: digest (empty or 32 bytes), 9: inline bytes}
  *   trailer = {1: records, 2: [exit_kind, exit_code], 3: stdout root, 4: stderr root,
- *              5: logical end ns, 6: syscalls, 7: taints}
+ *              5: logical end ns, 6: syscalls, 7: taints, 8: output-dir tree root}
  * (output roots as in the receipt: RFC 9162 roots over 64 KiB chunks of the output)
  * Every field is required, in this order; seq counts from 0 without gaps; unknown keys, wrong
  * types and sizes, values out of range and trailing bytes are MN_ECORRUPT (MN_ELIMIT beyond
@@ -101,6 +101,7 @@ typedef struct mn_witness_trailer {
     uint64_t logical_end_ns;
     uint64_t syscalls;
     uint64_t taints;
+    uint8_t fsdiff_root[32]; /* tree root of --output-dir (empty tree when none) */
 } mn_witness_trailer;
 
 /* ---- encoding ----------------------------------------------------------------------- */

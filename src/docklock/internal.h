@@ -87,6 +87,9 @@ _Noreturn void mn__dl_child(const mn__dl_spawn *sp);
  * directory stage; never returns on failure but writes a message to errfd and _exits 125. */
 void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd);
 
+/* tree.c: the tree hash of a directory (the receipt's fsdiff root). */
+int mn__dl_tree_root(const char *root, uint8_t out[32], mn_err *err);
+
 /* cgroup.c */
 int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, mn_err *err);
 bool mn__dl_cgroup_oom(const mn__dl_cgroup *cg);

@@ -150,6 +150,11 @@ void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd
     if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
         die(errfd, "mount /proc");
     make_dev(stage, cfg->seed, errfd);
+    if (cfg->output_dir != NULL) {
+        path_join(p, sizeof(p), stage, cfg->output_dir);
+        if (mount(cfg->output_dir, p, NULL, MS_BIND, NULL) != 0)
+            die(errfd, "bind the output directory %s", cfg->output_dir);
+    }
     if (sethostname("docklock", 8) != 0 || setdomainname("(none)", 6) != 0)
         die(errfd, "sethostname");
     loopback_up(errfd);

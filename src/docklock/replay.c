@@ -193,6 +193,8 @@ int mn_receipt_check_witness(const mn_receipt *r, const uint8_t *witness, size_t
     if (memcmp(t.stdout_digest, c->stdout_root, 32) != 0 ||
         memcmp(t.stderr_digest, c->stderr_root, 32) != 0)
         return mismatch("output roots", err);
+    if (memcmp(t.fsdiff_root, c->fsdiff_root, 32) != 0)
+        return mismatch("output directory root", err);
     if (t.exit_kind != (uint32_t)c->exit_kind || t.exit_code != c->exit_code)
         return mismatch("exit status", err);
     if (t.logical_end_ns != c->logical_time_ns || t.syscalls != c->syscalls ||

@@ -10,6 +10,7 @@
  * Not here: receipts and files (the CLI), cgroups.
  */
 #include <cpuid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -92,6 +93,18 @@ static int check_config(const mn_docklock_config *cfg, mn_err *err)
             return mn_err_set(err, MN_EINVAL, 0, "environment entry %u is not K=V", i);
     if (cfg->stdin_len > MN_WITNESS_FILE_BYTES_MAX / 2)
         return mn_err_set(err, MN_ELIMIT, 0, "stdin of %zu bytes", cfg->stdin_len);
+    if (cfg->output_dir != NULL) {
+        DIR *d = cfg->output_dir[0] == '/' ? opendir(cfg->output_dir) : NULL;
+        struct dirent *e;
+        int entries = 0;
+        while (d != NULL && (e = readdir(d)) != NULL)
+            entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+        if (d != NULL)
+            closedir(d);
+        if (d == NULL || entries != 0)
+            return mn_err_set(err, MN_EINVAL, 0, "--output-dir %s must be an existing empty "
+                              "directory given by its absolute path", cfg->output_dir);
+    }
     if (geteuid() != 0)
         return mn_err_set(err, MN_EPERM, 0, "the cage needs root (namespaces, ptrace, FIFO)");
     return 0;
@@ -322,6 +335,14 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     mn_docklock_output_root(res->errout.data, res->errout.len, res->stderr_root);
     memcpy(t.stdout_digest, res->stdout_root, 32);
     memcpy(t.stderr_digest, res->stderr_root, 32);
+    if (s->cfg->output_dir != NULL) {
+        rc = mn__dl_tree_root(s->cfg->output_dir, res->fsdiff_root, err);
+        if (rc != 0)
+            return rc;
+    } else {
+        mn_docklock_output_root(NULL, 0, res->fsdiff_root);
+    }
+    memcpy(t.fsdiff_root, res->fsdiff_root, 32);
     uint64_t a1[6] = {1, 0, 0, 0, 0, 0}, a2[6] = {2, 0, 0, 0, 0, 0};
     rc = mn__dl_record(s, NULL, MN_WK_OUTPUT, 1, a1, (int64_t)res->out.len, t.stdout_digest,
                        NULL, 0, err);
@@ -470,7 +491,7 @@ void mn_docklock_fill_receipt(const mn_docklock_result *res, const uint8_t node_
     c->witness_count = res->witness_count;
     memcpy(c->stdout_root, res->stdout_root, 32);
     memcpy(c->stderr_root, res->stderr_root, 32);
-    mn_docklock_output_root(NULL, 0, c->fsdiff_root);
+    memcpy(c->fsdiff_root, res->fsdiff_root, 32);
     c->exit_kind = res->exit_kind;
     c->exit_code = res->exit_code;
     c->logical_time_ns = res->logical_time_ns;

@@ -162,7 +162,7 @@ int mn_witness_trailer_encode(const mn_witness_trailer *t, mn_buf *out, mn_err *
     int rc = frame_begin(&e, out, &start, err);
     if (rc != 0)
         return rc;
-    mn_cbor_put_map(&e, 7);
+    mn_cbor_put_map(&e, 8);
     mn_cbor_put_key(&e, 1);
     mn_cbor_put_uint(&e, t->records);
     mn_cbor_put_key(&e, 2);
@@ -179,6 +179,8 @@ int mn_witness_trailer_encode(const mn_witness_trailer *t, mn_buf *out, mn_err *
     mn_cbor_put_uint(&e, t->syscalls);
     mn_cbor_put_key(&e, 7);
     mn_cbor_put_uint(&e, t->taints);
+    mn_cbor_put_key(&e, 8);
+    mn_cbor_put_bytes(&e, t->fsdiff_root, 32);
     return frame_end(&e, out, start, err);
 }
 

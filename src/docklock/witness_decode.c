@@ -187,7 +187,7 @@ static int get_exit(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
 static int decode_trailer(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
 {
     const char *w = "witness trailer";
-    TRY(want_map(d, 7, w, err));
+    TRY(want_map(d, 8, w, err));
     FIELD(1, mn_cbor_get_uint(d, &t->records, err));
     FIELD(2, get_exit(d, t, err));
     FIELD(3, mn_cbor_get_bytes_n(d, t->stdout_digest, 32, err));
@@ -197,6 +197,7 @@ static int decode_trailer(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
     FIELD(7, mn_cbor_get_uint(d, &t->taints, err));
     if ((t->taints & ~(uint64_t)MN_TAINT_ALL) != 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "unknown taint bits");
+    FIELD(8, mn_cbor_get_bytes_n(d, t->fsdiff_root, 32, err));
     return 0;
 }
 
@@ -249,16 +250,16 @@ int mn_witness_reader_init(mn_witness_reader *rd, const uint8_t *data, size_t le
 }
 
 /* The first key of a record is 1 (seq) with a uint value; of the trailer, 1 (records) too, so
- * the two are told apart by their field count: 9 for a record, 7 for the trailer. */
+ * the two are told apart by their field count: 9 for a record, 8 for the trailer. */
 static int frame_is_trailer(const mn_cbor_dec *d, bool *trailer, mn_err *err)
 {
     mn_cbor_dec probe = *d;
     uint64_t count;
     TRY(mn_cbor_get_map(&probe, &count, err));
-    if (count != 9 && count != 7)
+    if (count != 9 && count != 8)
         return mn_err_set(err, MN_ECORRUPT, 0, "witness frame with %llu fields",
                           (unsigned long long)count);
-    *trailer = count == 7;
+    *trailer = count == 8;
     return 0;
 }
 

@@ -369,6 +369,39 @@ static void replay_identical_then_diverges(void)
     mn_docklock_result_deinit(&rec);
 }
 
+/* The output directory is writable in the cage; its tree root is deterministic, covers the
+ * contents and is checked by verification. */
+static void output_dir_tree_root(void)
+{
+    uint8_t roots[2][32];
+    for (int i = 0; i < 2; i++) {
+        char dir[] = "/var/tmp/docklock-out.XXXXXX", script[512];
+        ASSERT_TRUE(mkdtemp(dir) != NULL);
+        snprintf(script, sizeof(script), "mkdir %s/sub && date > %s/sub/when && "
+                 "head -c 16 /dev/urandom > %s/r && ln -s r %s/link", dir, dir, dir, dir);
+        const char *argv[] = {"/bin/sh", "-c", script};
+        mn_docklock_config cfg;
+        memset(&cfg, 0, sizeof(cfg));
+        cfg.argv = argv;
+        cfg.argc = 3;
+        cfg.output_dir = dir;
+        mn_docklock_result res;
+        mn_err err;
+        ASSERT_OK(mn_docklock_run(&cfg, &res, &err), &err);
+        ASSERT_EQ(res.exit_code, 0);
+        memcpy(roots[i], res.fsdiff_root, 32);
+        uint8_t empty[32];
+        mn_docklock_output_root(NULL, 0, empty);
+        ASSERT_TRUE(memcmp(res.fsdiff_root, empty, 32) != 0);
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        ASSERT_EQ(system(cmd), 0);
+        mn_docklock_result_deinit(&res);
+    }
+    /* the directory names differ between the runs; the root covers only what is inside */
+    ASSERT_MEM_EQ(roots[0], roots[1], 32);
+}
+
 int main(int argc, char **argv)
 {
     if (geteuid() != 0) {
@@ -387,6 +420,7 @@ int main(int argc, char **argv)
     nd_dir = dir; /* absolute: the cage's working directory is / */
     static const mn_test_case tests[] = {
         MN_TEST(nondeterminism_suite), MN_TEST(time_limit_stops_a_spin),
-        MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges)};
+        MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges),
+        MN_TEST(output_dir_tree_root)};
     return mn_test_run("cage", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
 }

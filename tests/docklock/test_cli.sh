@@ -50,6 +50,12 @@ check verify_tampered_witness 1 "$bin" verify --receipt "$tmp/r1" --witness "$tm
 cp "$tmp/r1" "$tmp/rbad"
 printf '\x41' | dd of="$tmp/rbad" bs=1 seek=100 conv=notrunc 2>/dev/null
 check verify_tampered_receipt 1 "$bin" verify --receipt "$tmp/rbad"
+mkdir "$tmp/out_dir"
+check output_dir 0 "$bin" run --output-dir "$tmp/out_dir" --witness "$tmp/wo" --receipt "$tmp/ro" \
+  --key "$tmp/r1.key" -- /bin/sh -c "echo data > $tmp/out_dir/f"
+check output_dir_written 0 grep -q data "$tmp/out_dir/f"
+check output_dir_verify 0 "$bin" verify --receipt "$tmp/ro" --witness "$tmp/wo"
+check output_dir_not_empty 125 "$bin" run --output-dir "$tmp/out_dir" -- /bin/true
 check replay 0 "$bin" replay --witness "$tmp/w1" --receipt "$tmp/r1"
 expect replay_identical "$tmp/out" "replay: identical"
 check inspect_witness 0 "$bin" inspect "$tmp/w1"

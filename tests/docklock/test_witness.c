@@ -66,6 +66,7 @@ static void fill_trailer(mn_witness_trailer *t, uint64_t records)
     t->logical_end_ns = 123456;
     t->syscalls = 42;
     t->taints = MN_TAINT_RDRAND;
+    mn_sha256(t->fsdiff_root, "tree", 4);
 }
 
 /* A witness with n records; also returns the root computed independently of the reader. */
