@@ -449,7 +449,10 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     mn__dl_spawn sp = {cfg, stage, cage_path, argv, envp, {fds[0], fds[1], fds[2]}, -1,
                        first_cpu()};
     rc = run_cage(s, &sp, res, err);
-    rmdir(stage);
+    /* The cage's mount namespace may outlive its last task by a moment and keep the staging
+     * directory busy. */
+    for (int tries = 0; tries < 200 && rmdir(stage) != 0 && errno == EBUSY; tries++)
+        usleep(1000);
     if (rc == 0)
         rc = finish(s, res, fds, err);
     snprintf(res->unmodelled, sizeof(res->unmodelled), "%s", s->unmodelled);
