@@ -54,6 +54,7 @@ typedef struct mn__dl_sup {
     bool limit_hit;
     bool started;         /* the guest program has been exec'd */
     bool all_gone;        /* waitpid reported ECHILD: nothing left to supervise */
+    bool no_more_records; /* the witness is at its cap */
     mn__dl_cgroup cgroup;
     mn_limit_kind limit;
     char unmodelled[64];

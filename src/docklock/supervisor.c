@@ -33,6 +33,18 @@ int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uin
                   const uint64_t args[6], int64_t result, const uint8_t *digest,
                   const void *inline_data, size_t inline_len, mn_err *err)
 {
+    /* Past the cap (less room for the output records and the trailer) the run stops as an
+     * output limit; what was recorded so far still makes a complete, checkable witness. */
+    if (kind != MN_WK_OUTPUT &&
+        (s->no_more_records ||
+         s->witness->len + inline_len + 1024u > MN_WITNESS_FILE_BYTES_MAX - 4096u)) {
+        s->no_more_records = true;
+        if (!s->limit_hit) {
+            s->limit_hit = true;
+            s->limit = MN_LIMIT_OUTPUT;
+        }
+        return 0;
+    }
     mn_witness_record r;
     memset(&r, 0, sizeof(r));
     r.seq = s->seq;
@@ -48,11 +60,6 @@ int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uin
         memcpy(r.digest, digest, 32);
     r.inline_data = (mn_witness_str){inline_data, inline_len};
     int rc = mn_witness_record_encode(&r, s->witness, err);
-    if (rc == -MN_ELIMIT) {
-        s->limit_hit = true; /* the witness cap: stop the run as an output limit */
-        s->limit = MN_LIMIT_OUTPUT;
-        return 0;
-    }
     if (rc == 0)
         s->seq++;
     return rc;
