@@ -37,6 +37,7 @@ typedef struct answer {
     size_t out_len;
     uint64_t out_addr;
     const uint8_t *big; /* larger outputs (getrandom) */
+    bool drop_timeout;  /* let the call run with the registers as changed (futex) */
 } answer;
 
 void mn__dl_stream_key(const uint8_t seed[32], const char *label, uint32_t vtid,
@@ -247,6 +248,45 @@ static void do_getrandom(mn__dl_sup *s, mn__dl_task *t, const uint64_t *a, answe
     r->result = (int64_t)len;
 }
 
+/* A futex wait with a timeout. Alone, the task can only be ended by the timeout: if the word
+ * still holds the expected value, logical time jumps to the deadline and the wait times out.
+ * With other tasks alive, the wait runs without its timeout: it ends when another task wakes
+ * it, at a point fixed by the serialised execution, never by the host's clock. */
+static void do_futex(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
+                     const uint64_t *a, answer *r)
+{
+    unsigned cmd = (unsigned)a[1] & 0x7f;
+    if (s->live > 1 || (cmd != 0 && cmd != 9)) { /* FUTEX_WAIT, FUTEX_WAIT_BITSET */
+        regs->r10 = 0;
+        r->skip = false;
+        r->result = 0; /* passed through untimed; the result is not observed */
+        r->drop_timeout = true;
+        return;
+    }
+    uint32_t word;
+    int64_t ts[2];
+    if (mn__dl_read_mem(t->pid, a[0], &word, 4) != 0 ||
+        mn__dl_read_mem(t->pid, a[3], ts, sizeof(ts)) != 0) {
+        r->result = -EFAULT;
+        return;
+    }
+    if (word != (uint32_t)a[2]) {
+        r->result = -EAGAIN;
+        return;
+    }
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) {
+        r->result = -EINVAL;
+        return;
+    }
+    uint64_t when = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1], now;
+    if (cmd == 9) { /* absolute, on MONOTONIC or (with FUTEX_CLOCK_REALTIME) REALTIME */
+        now = (a[1] & 256) != 0 ? real_ns(s) : mono_ns(s);
+        when = when > now ? when - now : 0;
+    }
+    s->ltime_ns += when;
+    r->result = -ETIMEDOUT;
+}
+
 /* Only AF_UNIX sockets: the cage has no network (--net none), and an inet socket would let
  * ephemeral port numbers and timing in. */
 static void do_socket(const uint64_t *a, answer *r)
@@ -260,10 +300,11 @@ static void do_socket(const uint64_t *a, answer *r)
 }
 
 /* Fills *r for a modelled call; returns false for a call the cage does not model. */
-static bool dispatch(mn__dl_sup *s, mn__dl_task *t, long nr, const uint64_t *a, answer *r,
-                     uint8_t *big)
+static bool dispatch(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs, long nr,
+                     const uint64_t *a, answer *r, uint8_t *big)
 {
     switch (nr) {
+    case SYS_futex: do_futex(s, t, regs, a, r); break;
     case SYS_clock_gettime: do_clock_gettime(s, a, r); break;
     case SYS_clock_getres: do_clock_getres(s, a, r); break;
     case SYS_gettimeofday: do_gettimeofday(s, a, r); break;
@@ -294,7 +335,7 @@ static int apply(mn__dl_task *t, struct user_regs_struct *regs, answer *r)
         r->out_len = 0;
     }
     if (!r->skip)
-        return 0;
+        return r->drop_timeout ? mn__dl_set_regs(t->pid, regs) : 0;
     regs->orig_rax = (uint64_t)-1;
     regs->rax = (uint64_t)r->result;
     return mn__dl_set_regs(t->pid, regs);
@@ -313,7 +354,7 @@ int mn__dl_on_syscall(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
     r.skip = true;
     s->ltime_ns += MN__DL_TICK_NS;
     s->events++;
-    if (!dispatch(s, t, nr, a, &r, big)) {
+    if (!dispatch(s, t, &regs, nr, a, &r, big)) {
         mn__dl_syscall_name(nr, s->unmodelled, sizeof(s->unmodelled));
         s->limit_hit = true;
         s->limit = MN_LIMIT_UNMODELLED;

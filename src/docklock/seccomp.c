@@ -44,7 +44,7 @@ static const char *const allow_list[] = {
     "getgroups", "getresuid", "getresgid", "setuid", "setgid", "setreuid", "setregid",
     "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capget", "capset",
     "getrlimit", "setrlimit", "prlimit64", "getpriority", "set_tid_address", "set_robust_list",
-    "get_robust_list", "arch_prctl", "futex", "futex_waitv", "sched_yield", "sched_getparam",
+    "get_robust_list", "arch_prctl", "futex_waitv", "sched_yield", "sched_getparam",
     "sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min",
     "sched_rr_get_interval", "membarrier", "exit", "exit_group", "wait4", "waitid", "clone",
     "clone3", "fork", "vfork", "execve", "execveat", "restart_syscall", "seccomp",
@@ -112,6 +112,22 @@ static int add_prctl(scmp_filter_ctx ctx, int errfd)
     return rc;
 }
 
+/* futex runs natively unless it is a wait with a timeout: the kernel would measure the timeout
+ * in host time. Those trap (the default action) and emulate.c gives them logical time. */
+static int add_futex(scmp_filter_ctx ctx, int errfd)
+{
+    static const unsigned untimed_ops[] = {1, 2, 3, 4, 5, 7, 8, 10, 12}; /* wake, requeue, ... */
+    const struct scmp_arg_cmp no_timeout = {3, SCMP_CMP_EQ, 0, 0};
+    int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1, &no_timeout);
+    for (size_t i = 0; rc == 0 && i < sizeof(untimed_ops) / sizeof(untimed_ops[0]); i++) {
+        const struct scmp_arg_cmp op = {1, SCMP_CMP_MASKED_EQ, 0x7f, untimed_ops[i]};
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(futex), 1, &op);
+    }
+    if (rc != 0)
+        dprintf(errfd, "seccomp rule for futex: %s\n", strerror(-rc));
+    return rc;
+}
+
 int mn__dl_seccomp_install(int errfd)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRACE(0));
@@ -126,6 +142,8 @@ int mn__dl_seccomp_install(int errfd)
         rc = add(ctx, SCMP_ACT_ERRNO((uint32_t)errno_list[i].errnum), errno_list[i].name, errfd);
     if (rc == 0)
         rc = add_prctl(ctx, errfd);
+    if (rc == 0)
+        rc = add_futex(ctx, errfd);
     if (rc == 0 && (rc = seccomp_load(ctx)) != 0)
         dprintf(errfd, "seccomp_load: %s\n", strerror(-rc));
     seccomp_release(ctx);

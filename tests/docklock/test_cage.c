@@ -60,6 +60,18 @@ static const nd_case cases[] = {
       "echo $$; date +%s.%N; head -c 8 /dev/urandom | od -An -tx1 | tr -d ' '; "
       "for i in 1 2 3; do (echo sub $i) & done; wait"},
      false},
+    {"python_threads",
+     {"/usr/bin/python3", "-c",
+      "import threading, time\n"
+      "log = []\n"
+      "def w(n):\n"
+      "    for i in range(200000):\n"
+      "        if i % 2000 == 0: log.append(n)\n"
+      "ts = [threading.Thread(target=w, args=(n,)) for n in range(3)]\n"
+      "[t.start() for t in ts]; [t.join() for t in ts]\n"
+      "t0 = time.monotonic(); threading.Event().wait(0.05)\n"
+      "print(hash(tuple(log)), ''.join(map(str, log[:60])), round(time.monotonic() - t0, 6))"},
+     false},
     {"python",
      {"/usr/bin/python3", "-c",
       "import random, time, uuid, os\n"
