@@ -6,15 +6,21 @@
  * vDSO's clock_gettime, gettimeofday, time, clock_getres and getcpu entries (the __vdso_ names
  * and their aliases) into `mov $nr,%eax; syscall; ret` so the libc takes the trapped syscall,
  * patch getrandom into `mov $-ENOSYS,%rax; ret`, and turn AT_SYSINFO_EHDR into AT_IGNORE so a
- * libc that looks for the vDSO does not find it. The vDSO image and the stack are read from the
- * tracee and bounds-checked like any untrusted input. Not here: protecting [vvar] (code that
- * finds the vDSO through /proc/self/maps and calls an unpatched symbol is not stopped).
+ * libc that looks for the vDSO does not find it, and finally make the tracee mprotect its
+ * [vvar] pages PROT_NONE (one injected syscall), so code that finds them through
+ * /proc/self/maps faults instead of reading the host's clock. The vDSO image, the stack and the
+ * maps are read from the tracee and bounds-checked like any untrusted input.
  */
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 
@@ -85,7 +91,8 @@ static int link_base(const uint8_t *img, size_t size, const Elf64_Ehdr *eh, uint
 }
 
 static int patch_symbols(pid_t pid, uint64_t vdso, const uint8_t *img, size_t size,
-                         const Elf64_Shdr *sym, const Elf64_Shdr *str, uint64_t base)
+                         const Elf64_Shdr *sym, const Elf64_Shdr *str, uint64_t base,
+                         uint64_t *syscall_insn)
 {
     if (!in_image(sym->sh_offset, sym->sh_size, size) ||
         !in_image(str->sh_offset, str->sh_size, size) || str->sh_size == 0)
@@ -102,12 +109,14 @@ static int patch_symbols(pid_t pid, uint64_t vdso, const uint8_t *img, size_t si
             continue;
         if (write_stub(pid, vdso + (s.st_value - base), nr) != 0)
             return -1;
+        if (nr > 0)
+            *syscall_insn = vdso + (s.st_value - base) + 5; /* the stub's `syscall` */
         patched_count++;
     }
     return patched_count > 0 ? 0 : -1;
 }
 
-static int patch_vdso(pid_t pid, uint64_t vdso)
+static int patch_vdso(pid_t pid, uint64_t vdso, uint64_t *syscall_insn)
 {
     Elf64_Ehdr eh;
     if (mn__dl_read_mem(pid, vdso, &eh, sizeof(eh)) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
@@ -129,12 +138,66 @@ static int patch_vdso(pid_t pid, uint64_t vdso)
         if (sh.sh_type != SHT_DYNSYM || sh.sh_link >= eh.e_shnum)
             continue;
         memcpy(&str, img + eh.e_shoff + (size_t)sh.sh_link * sizeof(str), sizeof(str));
-        rc = patch_symbols(pid, vdso, img, size, &sh, &str, base);
+        rc = patch_symbols(pid, vdso, img, size, &sh, &str, base, syscall_insn);
         break;
     }
 out:
     free(img);
     return rc;
+}
+
+/* Makes the tracee run mprotect(start, len, PROT_NONE) on the `syscall` instruction of a
+ * patched stub (one single step), then restores its registers. */
+static int inject_mprotect_none(pid_t pid, uint64_t insn, uint64_t start, uint64_t len)
+{
+    struct user_regs_struct saved, r;
+    if (mn__dl_get_regs(pid, &saved) != 0)
+        return -1;
+    r = saved;
+    r.rax = SYS_mprotect;
+    r.rdi = start;
+    r.rsi = len;
+    r.rdx = PROT_NONE;
+    r.rip = insn;
+    /* At the exec stop the task is still inside execve: the first step may stop at that
+     * syscall's exit (with rax overwritten) before our instruction ran, so step until the
+     * instruction after `syscall` is reached. */
+    struct user_regs_struct after;
+    for (int step = 0; step < 3; step++) {
+        int status = 0;
+        if (mn__dl_set_regs(pid, &r) != 0 || ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 ||
+            waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status) ||
+            WSTOPSIG(status) != SIGTRAP || mn__dl_get_regs(pid, &after) != 0)
+            return -1;
+        if (after.rip == insn + 2)
+            return mn__dl_set_regs(pid, &saved) == 0 && after.rax == 0 ? 0 : -1;
+    }
+    return -1;
+}
+
+/* Protects [vvar] and [vvar_vclock]: code that finds the vDSO's data through /proc/self/maps
+ * and reads the host's clock from it faults instead. */
+static int protect_vvar(pid_t pid, uint64_t insn)
+{
+    char path[64], line[512];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    uint64_t ranges[4][2];
+    int n = 0;
+    while (n < 4 && fgets(line, sizeof(line), f) != NULL) {
+        unsigned long long a, b;
+        if (strstr(line, "[vvar") != NULL && sscanf(line, "%llx-%llx", &a, &b) == 2) {
+            ranges[n][0] = a;
+            ranges[n++][1] = b - a;
+        }
+    }
+    fclose(f);
+    for (int i = 0; i < n; i++)
+        if (inject_mprotect_none(pid, insn, ranges[i][0], ranges[i][1]) != 0)
+            return -1;
+    return 0;
 }
 
 static int word_at(pid_t pid, uint64_t addr, uint64_t *w)
@@ -181,9 +244,10 @@ int mn__dl_on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
                 return mn_err_set(err, MN_ESYS, errno, "exec: cannot write AT_RANDOM");
             random_done = true;
         } else if (pair[0] == AT_SYSINFO_EHDR) {
-            uint64_t ignore = AT_IGNORE;
-            if (patch_vdso(t->pid, pair[1]) != 0 ||
-                mn__dl_write_mem(t->pid, av, &ignore, sizeof(ignore)) != 0)
+            uint64_t ignore = AT_IGNORE, insn = 0;
+            if (patch_vdso(t->pid, pair[1], &insn) != 0 || insn == 0 ||
+                mn__dl_write_mem(t->pid, av, &ignore, sizeof(ignore)) != 0 ||
+                protect_vvar(t->pid, insn) != 0)
                 return mn_err_set(err, MN_ESYS, errno, "exec: cannot neutralise the vDSO");
             vdso_done = true;
         }

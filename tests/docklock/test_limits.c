@@ -82,6 +82,7 @@ static void escapes_are_blocked(void)
         mn_test_fail(__FILE__, __LINE__, "escape attempts (exit %d/%lld):\n%s",
                      (int)res.exit_kind, (long long)res.exit_code, (const char *)res.out.data);
     ASSERT_TRUE(strstr((const char *)res.out.data, "see_other_processes: blocked") != NULL);
+    ASSERT_TRUE(strstr((const char *)res.out.data, "read_vvar: blocked") != NULL);
     ASSERT_TRUE(strstr((const char *)res.out.data, "ESCAPED") == NULL);
     mn_docklock_result_deinit(&res);
 }

@@ -3,8 +3,8 @@
  * esc_attempts.c: tries the cage's known escape hatches one by one and prints, for each,
  * "name: blocked (reason)" or "name: ESCAPED": ptrace, mount, io_uring, bpf, perf_event_open,
  * userfaultfd, writing /proc/self/mem, raw and inet sockets, writing a sysctl, re-enabling
- * rdtsc, turning ASLR back on, unshare, and signalling processes outside the cage (only pid 1
- * may be visible). Exits 1 if anything escaped. Run natively as root, most of these succeed.
+ * rdtsc, turning ASLR back on, unshare, signalling processes outside the cage (only pid 1 may
+ * be visible), and reading the host clock's [vvar] page. Exits 1 if anything escaped. Run natively as root, most of these succeed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int escaped;
@@ -44,6 +45,30 @@ static int write_self_mem(void)
     int ok = pwrite(fd, &b, 1, (off_t)(unsigned long)&target) == 1;
     close(fd);
     return ok;
+}
+
+/* Reads the host clock's data page ([vvar]) in a child: escaped if the child survives. */
+static int read_vvar(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long start = 0;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, "[vvar]") != NULL)
+            sscanf(line, "%lx-", &start);
+    if (f != NULL)
+        fclose(f);
+    if (start == 0) {
+        errno = ENOENT;
+        return 0;
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(*(volatile unsigned char *)start == 0xff ? 3 : 0);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    errno = EFAULT;
+    return !(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV);
 }
 
 static int other_process_visible(void)
@@ -79,5 +104,6 @@ int main(void)
     report("aslr_on", personality(0) != -1 && personality(0) == 0);
     report("unshare", unshare(CLONE_NEWNS) == 0);
     report("see_other_processes", other_process_visible());
+    report("read_vvar", read_vvar());
     return escaped;
 }
