@@ -13,6 +13,7 @@ PACKAGES=(
   libsodium-dev     # Ed25519, SHA-2, ChaCha20, X25519 (>= 1.0.18-1+deb12u1, see crypto self-test)
   libjansson-dev    # JSON for people (CLI --json, key files) and for test vectors
   libuv1-dev        # the event loop of the BPCI transport runtime (src/net/transport_uv.c)
+  libseccomp-dev    # Docklock: the cage's seccomp filter (allow / errno / trace tiers)
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

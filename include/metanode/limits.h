@@ -86,6 +86,26 @@ MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
  * retransmission relays two rounds of votes and that proof: at most 6 per validator. */
 #define MN_BFT_ACTIONS_MAX (6u * MN_VALIDATORS_MAX + 64u)
 MN_STATIC_ASSERT(MN_CMSG_BYTES_MAX > MN_VALIDATORS_MAX * 66u + 1024u);
+/* ---- docklock: the deterministic cage ------------------------------------------------ */
+/* Arguments and environment entries of one run; a witness header holds them in fixed arrays,
+ * so decoding never allocates. 256 covers shells and build tools invoked by hand. */
+#define MN_WITNESS_ARGV_MAX 256u
+#define MN_WITNESS_ENV_MAX 256u
+/* Longest argument or environment entry (Linux's MAX_ARG_STRLEN is 128 KiB; ours is smaller
+ * so one header frame stays far below a frame's bound). */
+#define MN_WITNESS_STRING_BYTES_MAX 4096u
+/* Longest host-class string (kernel release, machine, CPU vendor). */
+#define MN_WITNESS_HOST_BYTES_MAX 128u
+/* Most bytes stored inline in one record: injected results (getrandom asks for at most 256
+ * per call in practice, uname 390) and stdin chunks. Bigger inputs span several records. */
+#define MN_WITNESS_INLINE_BYTES_MAX (64u * 1024u)
+/* Largest frame: a full header (2 x 256 x 4 KiB) plus CBOR overhead. */
+#define MN_WITNESS_FRAME_BYTES_MAX (3u * 1024u * 1024u)
+MN_STATIC_ASSERT(MN_WITNESS_FRAME_BYTES_MAX >
+                 (MN_WITNESS_ARGV_MAX + MN_WITNESS_ENV_MAX) * (MN_WITNESS_STRING_BYTES_MAX + 8u));
+MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
+/* Largest witness file read back whole (verify, replay, inspect); also the cap on writing. */
+#define MN_WITNESS_FILE_BYTES_MAX MN_FILE_BYTES_MAX
 
 /* ---- wasm ---------------------------------------------------------------------------- */
 

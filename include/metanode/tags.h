@@ -49,7 +49,13 @@
     /* The stake-weighted leader draw (seed, height, round, candidate). */                         \
     X(LEADER_DRAW, 0x1d)                                                                           \
     /* A Merkle tree head (size as 8 bytes big-endian || root), signed as a pair. */               \
-    X(MERKLE_TREE_HEAD, 0x1e)
+    X(MERKLE_TREE_HEAD, 0x1e)                                                                      \
+    /* Docklock run configuration (argv, env, epoch, limits), the receipt's config digest. */      \
+    X(DOCKLOCK_CONFIG, 0x30)                                                                       \
+    /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \
+    X(DOCKLOCK_SEED, 0x31)                                                                         \
+    /* Docklock random stream key: SHA-256(tag || seed || label || vtid as u32 LE). */             \
+    X(DOCKLOCK_STREAM, 0x32)
 
 #define MN_TAG_ENUM_(name, value) MN_TAG_##name = value,
 enum mn_tag { MN_TAG_LIST(MN_TAG_ENUM_) };

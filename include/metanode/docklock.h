@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * docklock.h: run a program in the deterministic cage and get its outputs, its witness log and
+ * the facts a receipt needs. A run forks a child into new pid, mount, uts, ipc and net
+ * namespaces with its own root (the host root or --rootfs, read-only, with a fresh /tmp, /proc
+ * and a minimal /dev), installs a three-tier seccomp filter (allow / errno / trace), and
+ * supervises the whole process tree with ptrace from this (single-threaded) process: time,
+ * randomness, rdtsc, uname and the other modelled calls are answered from the seed and a
+ * logical clock, and every answer is recorded in the witness. A call the cage does not model
+ * ends the run (fail closed) with a message naming it.
+ *
+ * Must run as root (or with CAP_SYS_ADMIN + CAP_SYS_PTRACE): the cage uses namespaces, mounts,
+ * ptrace and SCHED_FIFO. Not here: cgroup limits, OCI bundles, the CLI (cmd/docklock).
+ */
+#ifndef METANODE_DOCKLOCK_H
+#define METANODE_DOCKLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metanode/bytes.h"
+#include "metanode/error.h"
+#include "metanode/receipt.h"
+#include "metanode/witness.h"
+
+/* Why a run stopped at a limit (receipt exit code when exit kind is MN_EXIT_LIMIT). */
+typedef enum mn_limit_kind {
+    MN_LIMIT_TIME = 1,       /* wall-time limit (--time-limit) */
+    MN_LIMIT_OUTPUT = 2,     /* stdout/stderr or witness size cap */
+    MN_LIMIT_UNMODELLED = 3, /* a syscall the cage does not model (fail closed) */
+    MN_LIMIT_MEMORY = 4,     /* memory limit */
+    MN_LIMIT_PIDS = 5,       /* process limit */
+} mn_limit_kind;
+
+/* 1 January 2000 00:00:00 UTC, the default logical epoch. */
+#define MN_DOCKLOCK_EPOCH_NS (946684800ull * 1000000000ull)
+
+typedef struct mn_docklock_config {
+    const char *const *argv; /* program and arguments; argv[0] is looked up in PATH */
+    uint32_t argc;
+    const char *const *env;  /* the complete environment ("K=V") */
+    uint32_t envc;
+    uint8_t seed[32];
+    uint64_t epoch_ns;
+    const char *rootfs;      /* NULL: the host root, read-only */
+    /* NULL, or an existing empty directory (absolute path): mounted read-write at the same
+     * path inside the cage, its tree hash is the receipt's fsdiff root. */
+    const char *output_dir;
+    const uint8_t *stdin_data; /* borrowed; NULL = empty */
+    size_t stdin_len;
+    uint64_t mem_bytes, pids, cpu_millis, time_ms; /* 0 = no limit */
+    /* Replay: when set, the run is checked against this witness (borrowed). */
+    const uint8_t *expect_witness;
+    size_t expect_witness_len;
+} mn_docklock_config;
+
+typedef struct mn_docklock_result {
+    mn_buf witness;          /* the whole witness file */
+    mn_buf out, errout;      /* the guest's stdout and stderr */
+    mn_exit_kind exit_kind;
+    int64_t exit_code;
+    uint8_t witness_root[32];
+    uint64_t witness_count;
+    uint8_t program_digest[32];
+    uint8_t config_digest[32];
+    uint8_t seed_commitment[32];
+    uint8_t stdout_root[32];
+    uint8_t stderr_root[32];
+    uint8_t fsdiff_root[32];   /* tree root of output_dir (the empty tree without one) */
+    uint64_t logical_time_ns;
+    uint64_t syscalls;       /* trapped events answered by the supervisor */
+    uint64_t taints;
+    uint64_t wall_ns, cpu_ns, peak_memory_bytes;
+    char unmodelled[80];     /* name of the unmodelled syscall that stopped the run, if any */
+} mn_docklock_result;
+
+/* Runs cfg->argv in the cage until the whole tree has exited or a limit is hit. The calling
+ * process must have no other children during the run (the supervisor reaps with waitpid(-1)),
+ * and only one run at a time per process. On success
+ * (the guest ran, whatever its exit status) fills *res, which the caller releases with
+ * mn_docklock_result_deinit. Errors: MN_EINVAL (bad config), MN_ENOTFOUND (program not found),
+ * MN_EPERM (not privileged enough), MN_ESYS (set-up failed). */
+int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_err *err);
+void mn_docklock_result_deinit(mn_docklock_result *res);
+
+/* The Merkle root of data cut into 64 KiB chunks (each chunk one leaf): the receipt's stdout
+ * and stderr roots. Empty data gives the empty-tree root. */
+void mn_docklock_output_root(const uint8_t *data, size_t len, uint8_t out[static 32]);
+
+/* Fills the deterministic core and measured stats of a receipt from a result (job id zero,
+ * replica 0, no agreement or policies, start height 0, fsdiff root of the empty tree). */
+void mn_docklock_fill_receipt(const mn_docklock_result *res, const uint8_t node_id[static 32],
+                              mn_receipt *r);
+
+#endif

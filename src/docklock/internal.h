@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * internal.h: what the files of the cage share. One mechanism per file: ns.c (namespaces and
+ * root file system, run in the child), seccomp.c (the filter and the syscall tier table),
+ * ptrace.c (tracee registers and memory), vdso.c (auxv and vDSO neutralisation at exec),
+ * emulate.c (answers to modelled syscalls and rdtsc), supervisor.c (the event loop and the
+ * task table), run.c (the public entry point). Nothing here is exported beyond libmetanode.
+ */
+#ifndef METANODE_DOCKLOCK_INTERNAL_H
+#define METANODE_DOCKLOCK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "metanode/docklock.h"
+#include "metanode/merkle.h"
+#include "metanode/witness.h"
+
+/* Logical time advanced by every trapped event (1 µs), so repeated clock reads differ. */
+#define MN__DL_TICK_NS 1000u
+/* Logical CLOCK_MONOTONIC at the start of a run (1 s, as if the machine had just booted). */
+#define MN__DL_MONO_START_NS 1000000000ull
+/* Most tasks (threads + processes) alive at once; a fork bomb stops here as a pids limit. */
+#define MN__DL_TASKS_MAX 512u
+
+/* cgroup.c: a memory cgroup for the run (v1, else v2); nothing when mem_bytes is 0. */
+typedef struct mn__dl_cgroup {
+    char dir[128];
+    bool active;
+    bool v1;
+} mn__dl_cgroup;
+typedef struct mn__dl_task {
+    pid_t pid;            /* host tid */
+    uint32_t vtid;        /* tid inside the pid namespace */
+    uint64_t rng_counter; /* 64-byte blocks of this task's random stream consumed */
+    uint32_t execs;       /* successful execs (keys AT_RANDOM) */
+    bool live;
+    bool fresh;           /* no stop seen yet: its first SIGSTOP is the attach stop */
+} mn__dl_task;
+
+typedef struct mn__dl_sup {
+    const mn_docklock_config *cfg;
+    pid_t init_pid;       /* host pid of the guest's pid 1 */
+    mn__dl_task tasks[MN__DL_TASKS_MAX];
+    uint32_t live;
+    uint64_t ltime_ns;    /* logical time elapsed since the start of the run */
+    uint64_t events;      /* trapped events answered */
+    uint64_t seq;         /* next witness record */
+    mn_buf *witness;
+    int rc;               /* first fatal error (sticky) */
+    mn_err err;
+    bool limit_hit;
+    bool started;         /* the guest program has been exec'd */
+    bool all_gone;        /* waitpid reported ECHILD: nothing left to supervise */
+    bool no_more_records; /* the witness is at its cap */
+    mn__dl_cgroup cgroup;
+    mn_limit_kind limit;
+    char unmodelled[64];
+    int init_status;      /* wait status of the guest's pid 1 */
+    int init_signal;      /* a signal the cage made pid 1 die of (see supervisor.c) */
+    bool init_done;
+} mn__dl_sup;
+
+/* Real-time priorities: the guest's tasks run SCHED_FIFO at one level (run until they block or
+ * trap), the supervisor one above, so it answers a stop as soon as the stop happens. */
+#define MN__DL_GUEST_PRIO 1
+#define MN__DL_SUPERVISOR_PRIO 2
+
+/* What the child needs between clone and execve (all prepared by the parent: the child only
+ * makes system calls). */
+typedef struct mn__dl_spawn {
+    const mn_docklock_config *cfg;
+    const char *stage;        /* empty directory for the new root */
+    const char *path;         /* the program, as a path inside the cage */
+    const char *const *argv;  /* NULL-terminated */
+    const char *const *envp;  /* NULL-terminated */
+    int fds[3];               /* stdin, stdout, stderr of the guest */
+    int errfd;                /* set-up and exec errors, one line */
+    int cpu;                  /* the one CPU the guest and supervisor share */
+} mn__dl_spawn;
+
+/* spawn.c: the child from clone to execve; never returns. */
+_Noreturn void mn__dl_child(const mn__dl_spawn *sp);
+
+/* ns.c: runs in the child, after clone into new namespaces, building the root on the empty
+ * directory stage; never returns on failure but writes a message to errfd and _exits 125. */
+void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd);
+
+/* tree.c: the tree hash of a directory (the receipt's fsdiff root). */
+int mn__dl_tree_root(const char *root, uint8_t out[32], mn_err *err);
+
+/* cgroup.c */
+int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, mn_err *err);
+bool mn__dl_cgroup_oom(const mn__dl_cgroup *cg);
+void mn__dl_cgroup_leave(mn__dl_cgroup *cg);
+
+/* seccomp.c */
+int mn__dl_seccomp_install(int errfd);
+typedef enum mn__dl_tier { MN__DL_ALLOW, MN__DL_ERRNO, MN__DL_TRACE } mn__dl_tier;
+const char *mn__dl_syscall_name(long nr, char *buf, size_t len);
+
+/* ptrace.c */
+int mn__dl_read_mem(pid_t pid, uint64_t addr, void *out, size_t len);
+int mn__dl_write_mem(pid_t pid, uint64_t addr, const void *data, size_t len);
+int mn__dl_get_regs(pid_t pid, struct user_regs_struct *regs);
+int mn__dl_set_regs(pid_t pid, const struct user_regs_struct *regs);
+/* The tid of host thread pid inside its innermost pid namespace (from /proc/PID/status). */
+int mn__dl_ns_tid(pid_t pid, uint32_t *vtid);
+
+/* vdso.c: at the exec stop of task t: overwrite AT_RANDOM from the seed, drop
+ * AT_SYSINFO_EHDR from the auxv and patch the vDSO's time/getcpu/getrandom entries. */
+int mn__dl_on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
+
+/* emulate.c: answers a seccomp-trace stop of task t (the syscall in regs). Returns 0 when
+ * answered or let through, -code on a fatal error; sets s->limit_hit for an unmodelled call. */
+int mn__dl_on_syscall(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
+/* Answers rdtsc/rdtscp at a SIGSEGV stop; *handled is false when the fault is a real one. */
+int mn__dl_on_segv(mn__dl_sup *s, mn__dl_task *t, bool *handled, mn_err *err);
+/* key = SHA-256(MN_TAG_DOCKLOCK_STREAM || seed || label || vtid as u32 little-endian). */
+void mn__dl_stream_key(const uint8_t seed[32], const char *label, uint32_t vtid,
+                       uint8_t key[32]);
+/* Fills len bytes from task t's random stream (ChaCha20 keyed by seed, label and vtid). */
+void mn__dl_random(const mn__dl_sup *s, uint32_t vtid, const char *label, uint64_t *counter,
+                   uint8_t *out, size_t len);
+
+/* supervisor.c: appends one witness record (inline data borrowed for the call). */
+int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uint32_t nr,
+                  const uint64_t args[6], int64_t result, const uint8_t *digest,
+                  const void *inline_data, size_t inline_len, mn_err *err);
+/* Runs the event loop until every task has exited or the run must stop. */
+int mn__dl_supervise(mn__dl_sup *s, mn_err *err);
+
+#endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * spawn.c: the child side of a run, from clone to execve. The child is cloned into new pid,
+ * mount, uts, ipc and net namespaces (it becomes pid 1 of its pid namespace and the guest's
+ * first process), builds its root (ns.c), takes its standard streams, asks to be traced and
+ * stops so the supervisor can set the ptrace options, then fixes everything the program could
+ * otherwise observe or change: one CPU and SCHED_FIFO (serialised execution), no ASLR, rdtsc
+ * faulting, umask, a core-dump and output size limit, no capabilities and no_new_privs, and
+ * finally the seccomp filter. Errors before exec go to errfd as one line; the exit code is
+ * 125 for set-up failures, 126 for a program that cannot be executed, 127 for one not found.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Largest stdout or stderr (and any file) the guest may write: RLIMIT_FSIZE. */
+#define OUTPUT_BYTES_MAX (64ull << 20)
+
+_Noreturn static void fail(int errfd, int code, const char *what)
+{
+    dprintf(errfd, "%s: %s\n", what, strerror(errno));
+    _exit(code);
+}
+
+static void drop_capabilities(int errfd)
+{
+    for (int cap = 0; cap <= 63; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
+            fail(errfd, 125, "drop capability bounding set");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
+        fail(errfd, 125, "clear ambient capabilities");
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    if (syscall(SYS_capset, &hdr, data) != 0)
+        fail(errfd, 125, "capset");
+}
+
+static void fix_process(int cpu, int errfd)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0)
+        fail(errfd, 125, "pin to one CPU");
+    struct sched_param sp = {.sched_priority = MN__DL_GUEST_PRIO};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+        fail(errfd, 125, "SCHED_FIFO for the guest");
+    if (personality(ADDR_NO_RANDOMIZE) == -1)
+        fail(errfd, 125, "personality(ADDR_NO_RANDOMIZE)");
+    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
+        fail(errfd, 125, "PR_SET_TSC");
+    umask(022);
+    struct rlimit core = {0, 0}, fsize = {OUTPUT_BYTES_MAX, OUTPUT_BYTES_MAX};
+    if (setrlimit(RLIMIT_CORE, &core) != 0 || setrlimit(RLIMIT_FSIZE, &fsize) != 0)
+        fail(errfd, 125, "setrlimit");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        fail(errfd, 125, "no_new_privs");
+}
+
+void mn__dl_child(const mn__dl_spawn *sp)
+{
+    int errfd = sp->errfd;
+    mn__dl_ns_setup(sp->cfg, sp->stage, errfd);
+    if (dup2(sp->fds[0], 0) < 0 || dup2(sp->fds[1], 1) < 0 || dup2(sp->fds[2], 2) < 0)
+        fail(errfd, 125, "standard streams");
+    if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+        fail(errfd, 125, "close_range");
+    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+        fail(errfd, 125, "PTRACE_TRACEME");
+    raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
+    fix_process(sp->cpu, errfd);
+    drop_capabilities(errfd);
+    if (mn__dl_seccomp_install(errfd) != 0)
+        _exit(125);
+    execve(sp->path, (char *const *)sp->argv, (char *const *)sp->envp);
+    fail(errfd, errno == ENOENT ? 127 : 126, sp->path);
+}
