@@ -149,6 +149,19 @@ bool mn_cbor_dec_at_top(const mn_cbor_dec *dec);
  * (trailing bytes are MN_ECORRUPT). */
 int mn_cbor_dec_finish(mn_cbor_dec *dec, mn_err *err);
 
+/* ---- schema helpers ------------------------------------------------------------------ */
+/* For formats built on the codec, which read fixed fields in their one canonical order. `what`
+ * names the structure in the error message. All return 0 or MN_ECORRUPT (or the getter's
+ * error). */
+
+/* A map of exactly n entries / an array of exactly n items. */
+int mn_cbor_want_map(mn_cbor_dec *dec, uint64_t n, const char *what, mn_err *err);
+int mn_cbor_want_array(mn_cbor_dec *dec, uint64_t n, const char *what, mn_err *err);
+/* The next map key, which must be `key`: catches missing, unknown and reordered fields. */
+int mn_cbor_want_key(mn_cbor_dec *dec, int64_t key, const char *what, mn_err *err);
+/* An unsigned integer that fits 32 bits. */
+int mn_cbor_get_u32(mn_cbor_dec *dec, uint32_t *v, const char *what, mn_err *err);
+
 /* ---- generic copy ---------------------------------------------------------------------- */
 
 /* Decodes one whole document (checking it exactly as the getters do, then mn_cbor_dec_finish)

@@ -38,6 +38,14 @@ typedef struct mn_err {
     char msg[MN_ERR_MSG_MAX];
 } mn_err;
 
+/* Returns from the enclosing function with the result of call when it is not 0. */
+#define MN_TRY(call)                                                                           \
+    do {                                                                                       \
+        int mn_try_rc_ = (call);                                                               \
+        if (mn_try_rc_ != 0)                                                                   \
+            return mn_try_rc_;                                                                 \
+    } while (0)
+
 /* Fills *err (err may be NULL) and returns -code. The message is truncated to fit. */
 int mn_err_set(mn_err *err, mn_code code, int sys_errno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -12,53 +12,15 @@
 #include "metanode/cbor.h"
 #include "metanode/consensus_msg.h"
 
-#define TRY(call)                                                                              \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != 0)                                                                          \
-            return rc_;                                                                        \
-    } while (0)
-
 #define FIELD(key, call)                                                                       \
     do {                                                                                       \
-        TRY(want_key(d, key, err));                                                            \
-        TRY(call);                                                                             \
+        MN_TRY(mn_cbor_want_key(d, key, "consensus message", err));                                                            \
+        MN_TRY(call);                                                                             \
     } while (0)
-
-static int want_map(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
-{
-    uint64_t count;
-    TRY(mn_cbor_get_map(d, &count, err));
-    if (count != n)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s has %llu fields, expected %llu", what,
-                          (unsigned long long)count, (unsigned long long)n);
-    return 0;
-}
-
-static int want_key(mn_cbor_dec *d, int64_t key, mn_err *err)
-{
-    int64_t got;
-    TRY(mn_cbor_get_key(d, &got, err));
-    if (got != key)
-        return mn_err_set(err, MN_ECORRUPT, 0, "expected field %lld, found %lld",
-                          (long long)key, (long long)got);
-    return 0;
-}
-
-static int get_u32(mn_cbor_dec *d, uint32_t *out, mn_err *err)
-{
-    uint64_t v;
-    TRY(mn_cbor_get_uint(d, &v, err));
-    if (v > UINT32_MAX)
-        return mn_err_set(err, MN_ECORRUPT, 0, "round %llu does not fit 32 bits",
-                          (unsigned long long)v);
-    *out = (uint32_t)v;
-    return 0;
-}
 
 static int get_header(mn_cbor_dec *d, mn_block_header *h, mn_err *err)
 {
-    TRY(want_map(d, 5, "block header", err));
+    MN_TRY(mn_cbor_want_map(d, 5, "block header", err));
     FIELD(1, mn_cbor_get_uint(d, &h->height, err));
     FIELD(2, mn_cbor_get_bytes_n(d, h->parent, MN_BLOCK_ID_BYTES, err));
     FIELD(3, mn_cbor_get_bytes_n(d, h->proposer, MN_ID_BYTES, err));
@@ -71,7 +33,7 @@ static int get_value(mn_cbor_dec *d, bool *has_value, uint8_t value[MN_BLOCK_ID_
                      mn_err *err)
 {
     mn_cbor_type t;
-    TRY(mn_cbor_peek(d, &t, err));
+    MN_TRY(mn_cbor_peek(d, &t, err));
     *has_value = t != MN_CBOR_NULL;
     return *has_value ? mn_cbor_get_bytes_n(d, value, MN_BLOCK_ID_BYTES, err)
                       : mn_cbor_get_null(d, err);
@@ -79,9 +41,9 @@ static int get_value(mn_cbor_dec *d, bool *has_value, uint8_t value[MN_BLOCK_ID_
 
 static int get_proposal(mn_cbor_dec *d, mn_proposal *p, mn_err *err)
 {
-    TRY(want_map(d, 6, "proposal", err));
+    MN_TRY(mn_cbor_want_map(d, 6, "proposal", err));
     FIELD(1, mn_cbor_get_uint(d, &p->height, err));
-    FIELD(2, get_u32(d, &p->round, err));
+    FIELD(2, mn_cbor_get_u32(d, &p->round, "round", err));
     FIELD(3, mn_cbor_get_int(d, &p->pol_round, err));
     FIELD(4, get_header(d, &p->header, err));
     FIELD(5, mn_cbor_get_bytes_n(d, p->signer, MN_ID_BYTES, err));
@@ -92,13 +54,13 @@ static int get_proposal(mn_cbor_dec *d, mn_proposal *p, mn_err *err)
 static int get_vote(mn_cbor_dec *d, mn_vote *v, mn_err *err)
 {
     uint64_t type;
-    TRY(want_map(d, 6, "vote", err));
+    MN_TRY(mn_cbor_want_map(d, 6, "vote", err));
     FIELD(1, mn_cbor_get_uint(d, &type, err));
     if (type != MN_VOTE_PREVOTE && type != MN_VOTE_PRECOMMIT)
         return mn_err_set(err, MN_ECORRUPT, 0, "vote type %llu", (unsigned long long)type);
     v->type = (mn_vote_type)type;
     FIELD(2, mn_cbor_get_uint(d, &v->height, err));
-    FIELD(3, get_u32(d, &v->round, err));
+    FIELD(3, mn_cbor_get_u32(d, &v->round, "round", err));
     FIELD(4, get_value(d, &v->has_value, v->value, err));
     FIELD(5, mn_cbor_get_bytes_n(d, v->signer, MN_ID_BYTES, err));
     FIELD(6, mn_cbor_get_bytes_n(d, v->signature, MN_ED25519_SIG_BYTES, err));
@@ -109,7 +71,7 @@ static int get_signers(mn_cbor_dec *d, mn_commit_cert *c, mn_err *err)
 {
     const uint8_t *bits;
     size_t len;
-    TRY(mn_cbor_get_bytes(d, &bits, &len, err));
+    MN_TRY(mn_cbor_get_bytes(d, &bits, &len, err));
     if (len == 0 || len > MN_VALIDATORS_MAX / 8)
         return mn_err_set(err, MN_ECORRUPT, 0, "signer bitset of %zu bytes", len);
     memcpy(c->signers, bits, len);
@@ -128,9 +90,9 @@ static uint32_t popcount_bytes(const uint8_t *b, uint32_t n)
 static int get_cert(mn_cbor_dec *d, mn_commit_cert *c, mn_err *err)
 {
     uint64_t n;
-    TRY(want_map(d, 5, "commit certificate", err));
+    MN_TRY(mn_cbor_want_map(d, 5, "commit certificate", err));
     FIELD(1, mn_cbor_get_uint(d, &c->height, err));
-    FIELD(2, get_u32(d, &c->round, err));
+    FIELD(2, mn_cbor_get_u32(d, &c->round, "round", err));
     FIELD(3, mn_cbor_get_bytes_n(d, c->value, MN_BLOCK_ID_BYTES, err));
     FIELD(4, get_signers(d, c, err));
     FIELD(5, mn_cbor_get_array(d, &n, err));
@@ -139,7 +101,7 @@ static int get_cert(mn_cbor_dec *d, mn_commit_cert *c, mn_err *err)
                           (unsigned long long)n, popcount_bytes(c->signers, c->signer_bytes));
     c->sig_count = (uint32_t)n;
     for (uint32_t i = 0; i < c->sig_count; i++)
-        TRY(mn_cbor_get_bytes_n(d, c->signatures[i], MN_ED25519_SIG_BYTES, err));
+        MN_TRY(mn_cbor_get_bytes_n(d, c->signatures[i], MN_ED25519_SIG_BYTES, err));
     if (c->height == 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "commit height 0");
     return 0;
@@ -148,7 +110,7 @@ static int get_cert(mn_cbor_dec *d, mn_commit_cert *c, mn_err *err)
 static int get_evidence(mn_cbor_dec *d, mn_evidence *ev, mn_err *err)
 {
     uint64_t kind;
-    TRY(want_map(d, 3, "evidence", err));
+    MN_TRY(mn_cbor_want_map(d, 3, "evidence", err));
     FIELD(1, mn_cbor_get_uint(d, &kind, err));
     if (kind != MN_EVIDENCE_DUPLICATE_VOTE && kind != MN_EVIDENCE_DUPLICATE_PROPOSAL)
         return mn_err_set(err, MN_ECORRUPT, 0, "evidence kind %llu", (unsigned long long)kind);
@@ -172,10 +134,10 @@ static int get_evidence(mn_cbor_dec *d, mn_evidence *ev, mn_err *err)
 static int get_cmsg(mn_cbor_dec *d, mn_cmsg *m, mn_err *err)
 {
     uint64_t n, kind;
-    TRY(mn_cbor_get_array(d, &n, err));
+    MN_TRY(mn_cbor_get_array(d, &n, err));
     if (n != 2)
         return mn_err_set(err, MN_ECORRUPT, 0, "envelope of %llu items", (unsigned long long)n);
-    TRY(mn_cbor_get_uint(d, &kind, err));
+    MN_TRY(mn_cbor_get_uint(d, &kind, err));
     m->kind = (mn_cmsg_kind)kind;
     switch (kind) {
     case MN_CMSG_PROPOSAL:
@@ -183,7 +145,7 @@ static int get_cmsg(mn_cbor_dec *d, mn_cmsg *m, mn_err *err)
     case MN_CMSG_VOTE:
         return get_vote(d, &m->u.vote, err);
     case MN_CMSG_COMMIT:
-        TRY(want_map(d, 2, "commit", err));
+        MN_TRY(mn_cbor_want_map(d, 2, "commit", err));
         FIELD(1, get_header(d, &m->u.commit.header, err));
         FIELD(2, get_cert(d, &m->u.commit.cert, err));
         if (m->u.commit.cert.height != m->u.commit.header.height)

@@ -13,65 +13,17 @@
 #include "metanode/receipt.h"
 #include "metanode/witness.h"
 
-#define TRY(call)                                                                              \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != 0)                                                                          \
-            return rc_;                                                                        \
-    } while (0)
-
 #define FIELD(key, call)                                                                       \
     do {                                                                                       \
-        TRY(want_key(d, key, w, err));                                                         \
-        TRY(call);                                                                             \
+        MN_TRY(mn_cbor_want_key(d, key, w, err));                                                         \
+        MN_TRY(call);                                                                             \
     } while (0)
-
-static int want_map(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
-{
-    uint64_t count;
-    TRY(mn_cbor_get_map(d, &count, err));
-    if (count != n)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s has %llu fields, expected %llu", what,
-                          (unsigned long long)count, (unsigned long long)n);
-    return 0;
-}
-
-static int want_key(mn_cbor_dec *d, int64_t key, const char *what, mn_err *err)
-{
-    int64_t got;
-    TRY(mn_cbor_get_key(d, &got, err));
-    if (got != key)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s: expected field %lld, found %lld", what,
-                          (long long)key, (long long)got);
-    return 0;
-}
-
-static int want_array(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
-{
-    uint64_t count;
-    TRY(mn_cbor_get_array(d, &count, err));
-    if (count != n)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s has %llu items, expected %llu", what,
-                          (unsigned long long)count, (unsigned long long)n);
-    return 0;
-}
-
-static int get_u32(mn_cbor_dec *d, uint32_t *out, const char *what, mn_err *err)
-{
-    uint64_t v;
-    TRY(mn_cbor_get_uint(d, &v, err));
-    if (v > UINT32_MAX)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s %llu does not fit 32 bits", what,
-                          (unsigned long long)v);
-    *out = (uint32_t)v;
-    return 0;
-}
 
 static int get_str(mn_cbor_dec *d, mn_witness_str *s, size_t max, const char *what, mn_err *err)
 {
     const uint8_t *p;
     size_t n;
-    TRY(mn_cbor_get_bytes(d, &p, &n, err));
+    MN_TRY(mn_cbor_get_bytes(d, &p, &n, err));
     if (n > max)
         return mn_err_set(err, MN_ELIMIT, 0, "%s of %zu bytes, at most %zu", what, n, max);
     s->data = p;
@@ -84,38 +36,38 @@ static int get_strs(mn_cbor_dec *d, mn_witness_str *s, uint32_t *count, uint32_t
                     const char *what, mn_err *err)
 {
     uint64_t n;
-    TRY(mn_cbor_get_array(d, &n, err));
+    MN_TRY(mn_cbor_get_array(d, &n, err));
     if (n > max)
         return mn_err_set(err, MN_ELIMIT, 0, "%llu %s entries, at most %u",
                           (unsigned long long)n, what, max);
     for (uint64_t i = 0; i < n; i++)
-        TRY(get_str(d, &s[i], MN_WITNESS_STRING_BYTES_MAX, what, err));
+        MN_TRY(get_str(d, &s[i], MN_WITNESS_STRING_BYTES_MAX, what, err));
     *count = (uint32_t)n;
     return 0;
 }
 
 static int get_limits(mn_cbor_dec *d, mn_witness_header *h, mn_err *err)
 {
-    TRY(want_array(d, 4, "limits", err));
-    TRY(mn_cbor_get_uint(d, &h->mem_bytes, err));
-    TRY(mn_cbor_get_uint(d, &h->pids, err));
-    TRY(mn_cbor_get_uint(d, &h->cpu_millis, err));
+    MN_TRY(mn_cbor_want_array(d, 4, "limits", err));
+    MN_TRY(mn_cbor_get_uint(d, &h->mem_bytes, err));
+    MN_TRY(mn_cbor_get_uint(d, &h->pids, err));
+    MN_TRY(mn_cbor_get_uint(d, &h->cpu_millis, err));
     return mn_cbor_get_uint(d, &h->time_ms, err);
 }
 
 static int get_host(mn_cbor_dec *d, mn_witness_header *h, mn_err *err)
 {
-    TRY(want_array(d, 3, "host class", err));
+    MN_TRY(mn_cbor_want_array(d, 3, "host class", err));
     for (int i = 0; i < 3; i++)
-        TRY(get_str(d, &h->host[i], MN_WITNESS_HOST_BYTES_MAX, "host string", err));
+        MN_TRY(get_str(d, &h->host[i], MN_WITNESS_HOST_BYTES_MAX, "host string", err));
     return 0;
 }
 
 static int decode_header(mn_cbor_dec *d, mn_witness_header *h, mn_err *err)
 {
     const char *w = "witness header";
-    TRY(want_map(d, 8, w, err));
-    FIELD(1, get_u32(d, &h->version, "version", err));
+    MN_TRY(mn_cbor_want_map(d, 8, w, err));
+    FIELD(1, mn_cbor_get_u32(d, &h->version, "version", err));
     if (h->version != MN_WITNESS_VERSION)
         return mn_err_set(err, MN_EUNSUPPORTED, 0, "witness version %u (this build reads %u)",
                           h->version, MN_WITNESS_VERSION);
@@ -135,7 +87,7 @@ static int get_digest(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 {
     const uint8_t *p;
     size_t n;
-    TRY(mn_cbor_get_bytes(d, &p, &n, err));
+    MN_TRY(mn_cbor_get_bytes(d, &p, &n, err));
     if (n != 0 && n != 32)
         return mn_err_set(err, MN_ECORRUPT, 0, "record digest of %zu bytes", n);
     r->has_digest = n == 32;
@@ -147,7 +99,7 @@ static int get_digest(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 static int get_kind(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 {
     uint64_t k;
-    TRY(mn_cbor_get_uint(d, &k, err));
+    MN_TRY(mn_cbor_get_uint(d, &k, err));
     if (k < MN_WK_SYSCALL || k >= MN_WK_COUNT)
         return mn_err_set(err, MN_ECORRUPT, 0, "unknown record kind %llu", (unsigned long long)k);
     r->kind = (mn_witness_kind)k;
@@ -157,15 +109,15 @@ static int get_kind(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 static int decode_record(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 {
     const char *w = "witness record";
-    TRY(want_map(d, 9, w, err));
+    MN_TRY(mn_cbor_want_map(d, 9, w, err));
     FIELD(1, mn_cbor_get_uint(d, &r->seq, err));
-    FIELD(2, get_u32(d, &r->vtid, "vtid", err));
+    FIELD(2, mn_cbor_get_u32(d, &r->vtid, "vtid", err));
     FIELD(3, mn_cbor_get_uint(d, &r->ltime_ns, err));
     FIELD(4, get_kind(d, r, err));
-    FIELD(5, get_u32(d, &r->nr, "nr", err));
-    FIELD(6, want_array(d, MN_WITNESS_ARGS, "args", err));
+    FIELD(5, mn_cbor_get_u32(d, &r->nr, "nr", err));
+    FIELD(6, mn_cbor_want_array(d, MN_WITNESS_ARGS, "args", err));
     for (unsigned i = 0; i < MN_WITNESS_ARGS; i++)
-        TRY(mn_cbor_get_uint(d, &r->args[i], err));
+        MN_TRY(mn_cbor_get_uint(d, &r->args[i], err));
     FIELD(7, mn_cbor_get_int(d, &r->result, err));
     FIELD(8, get_digest(d, r, err));
     FIELD(9, get_str(d, &r->inline_data, MN_WITNESS_INLINE_BYTES_MAX, "inline data", err));
@@ -175,8 +127,8 @@ static int decode_record(mn_cbor_dec *d, mn_witness_record *r, mn_err *err)
 static int get_exit(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
 {
     uint64_t kind;
-    TRY(want_array(d, 2, "exit status", err));
-    TRY(mn_cbor_get_uint(d, &kind, err));
+    MN_TRY(mn_cbor_want_array(d, 2, "exit status", err));
+    MN_TRY(mn_cbor_get_uint(d, &kind, err));
     if (kind >= MN_EXIT_KIND_COUNT)
         return mn_err_set(err, MN_ECORRUPT, 0, "unknown exit kind %llu",
                           (unsigned long long)kind);
@@ -187,7 +139,7 @@ static int get_exit(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
 static int decode_trailer(mn_cbor_dec *d, mn_witness_trailer *t, mn_err *err)
 {
     const char *w = "witness trailer";
-    TRY(want_map(d, 8, w, err));
+    MN_TRY(mn_cbor_want_map(d, 8, w, err));
     FIELD(1, mn_cbor_get_uint(d, &t->records, err));
     FIELD(2, get_exit(d, t, err));
     FIELD(3, mn_cbor_get_bytes_n(d, t->stdout_digest, 32, err));
@@ -239,7 +191,7 @@ int mn_witness_reader_init(mn_witness_reader *rd, const uint8_t *data, size_t le
     mn_witness_header tmp;
     memset(&tmp, 0, sizeof(tmp));
     mn_cbor_dec d;
-    TRY(next_frame(rd, &d, err));
+    MN_TRY(next_frame(rd, &d, err));
     int rc = decode_header(&d, &tmp, err);
     if (rc == 0)
         rc = mn_cbor_dec_finish(&d, err);
@@ -255,7 +207,7 @@ static int frame_is_trailer(const mn_cbor_dec *d, bool *trailer, mn_err *err)
 {
     mn_cbor_dec probe = *d;
     uint64_t count;
-    TRY(mn_cbor_get_map(&probe, &count, err));
+    MN_TRY(mn_cbor_get_map(&probe, &count, err));
     if (count != 9 && count != 8)
         return mn_err_set(err, MN_ECORRUPT, 0, "witness frame with %llu fields",
                           (unsigned long long)count);
@@ -268,8 +220,8 @@ static int read_record(mn_witness_reader *rd, mn_cbor_dec *d, mn_witness_record 
 {
     mn_witness_record tmp;
     memset(&tmp, 0, sizeof(tmp));
-    TRY(decode_record(d, &tmp, err));
-    TRY(mn_cbor_dec_finish(d, err));
+    MN_TRY(decode_record(d, &tmp, err));
+    MN_TRY(mn_cbor_dec_finish(d, err));
     if (tmp.seq != rd->next_seq)
         return mn_err_set(err, MN_ECORRUPT, 0, "record seq %llu where %llu was due",
                           (unsigned long long)tmp.seq, (unsigned long long)rd->next_seq);
@@ -283,8 +235,8 @@ static int read_trailer(mn_witness_reader *rd, mn_cbor_dec *d, mn_witness_traile
 {
     mn_witness_trailer tmp;
     memset(&tmp, 0, sizeof(tmp));
-    TRY(decode_trailer(d, &tmp, err));
-    TRY(mn_cbor_dec_finish(d, err));
+    MN_TRY(decode_trailer(d, &tmp, err));
+    MN_TRY(mn_cbor_dec_finish(d, err));
     if (tmp.records != rd->next_seq)
         return mn_err_set(err, MN_ECORRUPT, 0, "trailer counts %llu records, file holds %llu",
                           (unsigned long long)tmp.records, (unsigned long long)rd->next_seq);
@@ -326,7 +278,7 @@ int mn_witness_check(const uint8_t *data, size_t len, mn_witness_header *h,
                      mn_err *err)
 {
     mn_witness_reader rd;
-    TRY(mn_witness_reader_init(&rd, data, len, h, err));
+    MN_TRY(mn_witness_reader_init(&rd, data, len, h, err));
     mn_witness_record rec;
     int rc;
     while ((rc = mn_witness_reader_next(&rd, &rec, t, err)) == 1) {

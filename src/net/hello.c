@@ -60,43 +60,26 @@ int mn_bpci_hello_encode(const mn_bpci_identity *ident, mn_buf *out, mn_err *err
     return mn_cbor_enc_finish(&enc, err);
 }
 
-#define TRY(call)                                                                              \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != 0)                                                                          \
-            return rc_;                                                                        \
-    } while (0)
-
-static int want_key(mn_cbor_dec *d, int64_t key, mn_err *err)
-{
-    int64_t got;
-    TRY(mn_cbor_get_key(d, &got, err));
-    if (got != key)
-        return mn_err_set(err, MN_ECORRUPT, 0, "bpci hello: expected field %lld, found %lld",
-                          (long long)key, (long long)got);
-    return 0;
-}
-
 int mn_bpci_hello_decode(const uint8_t *data, size_t len, mn_bpci_hello *hello, mn_err *err)
 {
     mn_cbor_dec d;
     mn_bpci_hello h;
     uint64_t count, version;
     mn_cbor_dec_init(&d, data, len);
-    TRY(mn_cbor_get_map(&d, &count, err));
+    MN_TRY(mn_cbor_get_map(&d, &count, err));
     if (count != 3)
         return mn_err_set(err, MN_ECORRUPT, 0, "bpci hello: %llu fields, expected 3",
                           (unsigned long long)count);
-    TRY(want_key(&d, 1, err));
-    TRY(mn_cbor_get_uint(&d, &version, err));
+    MN_TRY(mn_cbor_want_key(&d, 1, "bpci hello", err));
+    MN_TRY(mn_cbor_get_uint(&d, &version, err));
     if (version != MN_BPCI_VERSION)
         return mn_err_set(err, MN_EUNSUPPORTED, 0, "bpci hello: version %llu",
                           (unsigned long long)version);
-    TRY(want_key(&d, 2, err));
-    TRY(mn_cbor_get_bytes_n(&d, h.ed_pk, sizeof h.ed_pk, err));
-    TRY(want_key(&d, 3, err));
-    TRY(mn_cbor_get_bytes_n(&d, h.sig, sizeof h.sig, err));
-    TRY(mn_cbor_dec_finish(&d, err));
+    MN_TRY(mn_cbor_want_key(&d, 2, "bpci hello", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, h.ed_pk, sizeof h.ed_pk, err));
+    MN_TRY(mn_cbor_want_key(&d, 3, "bpci hello", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, h.sig, sizeof h.sig, err));
+    MN_TRY(mn_cbor_dec_finish(&d, err));
     *hello = h;
     return 0;
 }

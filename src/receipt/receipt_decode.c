@@ -10,70 +10,30 @@
 #include "metanode/cbor.h"
 #include "metanode/receipt.h"
 
-#define TRY(call)                                                                              \
-    do {                                                                                       \
-        int rc_ = (call);                                                                      \
-        if (rc_ != 0)                                                                          \
-            return rc_;                                                                        \
-    } while (0)
-
 /* Reads field `key` (using the decoder d, the label w and err of the caller), then its value. */
 #define FIELD(key, call)                                                                       \
     do {                                                                                       \
-        TRY(want_key(d, key, w, err));                                                         \
-        TRY(call);                                                                             \
+        MN_TRY(mn_cbor_want_key(d, key, w, err));                                                         \
+        MN_TRY(call);                                                                             \
     } while (0)
-
-/* Opens a map that must have exactly n entries. */
-static int want_map(mn_cbor_dec *d, uint64_t n, const char *what, mn_err *err)
-{
-    uint64_t count;
-    TRY(mn_cbor_get_map(d, &count, err));
-    if (count != n)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s has %llu fields, expected %llu", what,
-                          (unsigned long long)count, (unsigned long long)n);
-    return 0;
-}
-
-/* Reads the next key, which must be `key`: catches missing, unknown and reordered fields. */
-static int want_key(mn_cbor_dec *d, int64_t key, const char *what, mn_err *err)
-{
-    int64_t got;
-    TRY(mn_cbor_get_key(d, &got, err));
-    if (got != key)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s: expected field %lld, found %lld", what,
-                          (long long)key, (long long)got);
-    return 0;
-}
-
-static int get_u32(mn_cbor_dec *d, uint32_t *out, const char *what, mn_err *err)
-{
-    uint64_t v;
-    TRY(mn_cbor_get_uint(d, &v, err));
-    if (v > UINT32_MAX)
-        return mn_err_set(err, MN_ECORRUPT, 0, "%s %llu does not fit 32 bits", what,
-                          (unsigned long long)v);
-    *out = (uint32_t)v;
-    return 0;
-}
 
 static int get_policy_ids(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 {
     uint64_t n;
-    TRY(mn_cbor_get_array(d, &n, err));
+    MN_TRY(mn_cbor_get_array(d, &n, err));
     if (n > MN_RECEIPT_POLICIES_MAX)
         return mn_err_set(err, MN_ELIMIT, 0, "%llu policies, at most %u", (unsigned long long)n,
                           MN_RECEIPT_POLICIES_MAX);
     c->policy_count = (uint32_t)n;
     for (uint32_t i = 0; i < c->policy_count; i++)
-        TRY(mn_cbor_get_bytes_n(d, c->policy_ids[i], 32, err));
+        MN_TRY(mn_cbor_get_bytes_n(d, c->policy_ids[i], 32, err));
     return 0;
 }
 
 static int get_agreement(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 {
     mn_cbor_type t;
-    TRY(mn_cbor_peek(d, &t, err));
+    MN_TRY(mn_cbor_peek(d, &t, err));
     c->has_agreement = t != MN_CBOR_NULL;
     return c->has_agreement ? mn_cbor_get_bytes_n(d, c->agreement_id, 32, err)
                             : mn_cbor_get_null(d, err);
@@ -82,11 +42,11 @@ static int get_agreement(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 static int get_exit(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 {
     uint64_t n, kind;
-    TRY(mn_cbor_get_array(d, &n, err));
+    MN_TRY(mn_cbor_get_array(d, &n, err));
     if (n != 2)
         return mn_err_set(err, MN_ECORRUPT, 0, "exit status has %llu items, expected 2",
                           (unsigned long long)n);
-    TRY(mn_cbor_get_uint(d, &kind, err));
+    MN_TRY(mn_cbor_get_uint(d, &kind, err));
     if (kind >= MN_EXIT_KIND_COUNT)
         return mn_err_set(err, MN_ECORRUPT, 0, "unknown exit kind %llu",
                           (unsigned long long)kind);
@@ -97,9 +57,9 @@ static int get_exit(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 static int decode_core(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 {
     const char *w = "receipt core";
-    TRY(want_map(d, 19, w, err));
+    MN_TRY(mn_cbor_want_map(d, 19, w, err));
     FIELD(1, mn_cbor_get_bytes_n(d, c->job_id, 32, err));
-    FIELD(2, get_u32(d, &c->replica, "replica", err));
+    FIELD(2, mn_cbor_get_u32(d, &c->replica, "replica", err));
     FIELD(3, mn_cbor_get_bytes_n(d, c->node_id, 32, err));
     FIELD(4, mn_cbor_get_bytes_n(d, c->program_digest, 32, err));
     FIELD(5, mn_cbor_get_bytes_n(d, c->config_digest, 32, err));
@@ -125,7 +85,7 @@ static int decode_core(mn_cbor_dec *d, mn_receipt_core *c, mn_err *err)
 static int decode_measured(mn_cbor_dec *d, mn_receipt_measured *m, mn_err *err)
 {
     const char *w = "measured stats";
-    TRY(want_map(d, 3, w, err));
+    MN_TRY(mn_cbor_want_map(d, 3, w, err));
     FIELD(1, mn_cbor_get_uint(d, &m->wall_ns, err));
     FIELD(2, mn_cbor_get_uint(d, &m->cpu_ns, err));
     FIELD(3, mn_cbor_get_uint(d, &m->peak_memory_bytes, err));
@@ -135,7 +95,7 @@ static int decode_measured(mn_cbor_dec *d, mn_receipt_measured *m, mn_err *err)
 static int decode_verdicts(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
 {
     uint64_t n;
-    TRY(mn_cbor_get_array(d, &n, err));
+    MN_TRY(mn_cbor_get_array(d, &n, err));
     if (n > MN_RECEIPT_POLICIES_MAX)
         return mn_err_set(err, MN_ELIMIT, 0, "%llu verdicts, at most %u", (unsigned long long)n,
                           MN_RECEIPT_POLICIES_MAX);
@@ -144,7 +104,7 @@ static int decode_verdicts(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
         mn_receipt_verdict *v = &r->verdicts[i];
         const char *w = "verdict";
         uint64_t value;
-        TRY(want_map(d, 3, "verdict", err));
+        MN_TRY(mn_cbor_want_map(d, 3, "verdict", err));
         FIELD(1, mn_cbor_get_bytes_n(d, v->policy_id, 32, err));
         FIELD(2, mn_cbor_get_uint(d, &value, err));
         if (value > MN_VERDICT_ERROR)
@@ -159,8 +119,8 @@ static int decode_verdicts(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
 static int decode_fields(mn_cbor_dec *d, mn_receipt *r, mn_err *err)
 {
     const char *w = "receipt";
-    TRY(want_map(d, 6, w, err));
-    FIELD(1, get_u32(d, &r->version, "version", err));
+    MN_TRY(mn_cbor_want_map(d, 6, w, err));
+    FIELD(1, mn_cbor_get_u32(d, &r->version, "version", err));
     if (r->version != MN_RECEIPT_VERSION)
         return mn_err_set(err, MN_EUNSUPPORTED, 0, "receipt version %u", r->version);
     FIELD(2, decode_core(d, &r->core, err));
