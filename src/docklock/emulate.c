@@ -8,8 +8,8 @@
  * clock by one tick and is recorded in the witness with the injected bytes inline.
  * Clocks: REALTIME = epoch + logical time; MONOTONIC/BOOTTIME = 1 s + logical time; the
  * virtual TSC runs at 1 GHz on the monotonic clock. Randomness: per-task ChaCha20 streams
- * keyed by (seed, label, vtid). Not here: blocking calls (they run natively under SCHED_FIFO
- * serialisation), stat/getdents normalisation.
+ * keyed by (seed, label, vtid). The stat family and getdents64 are handed to fsmeta.c.
+ * Not here: blocking calls (they run natively under SCHED_FIFO serialisation).
  */
 #include <errno.h>
 #include <linux/sched.h>
@@ -37,7 +37,8 @@ typedef struct answer {
     size_t out_len;
     uint64_t out_addr;
     const uint8_t *big; /* larger outputs (getrandom) */
-    bool drop_timeout;  /* let the call run with the registers as changed (futex) */
+    bool set_regs;      /* let the call run with the registers as changed (futex, getdents) */
+    bool at_exit;       /* recorded at the syscall-exit stop (fsmeta.c), not now */
 } answer;
 
 void mn__dl_stream_key(const uint8_t seed[32], const char *label, uint32_t vtid,
@@ -260,7 +261,7 @@ static void do_futex(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *reg
         regs->r10 = 0;
         r->skip = false;
         r->result = 0; /* passed through untimed; the result is not observed */
-        r->drop_timeout = true;
+        r->set_regs = true;
         return;
     }
     uint32_t word;
@@ -299,10 +300,32 @@ static void do_socket(const uint64_t *a, answer *r)
     r->result = -EAFNOSUPPORT;
 }
 
+/* The stat family runs in the kernel and is normalised at its exit stop; getdents64 is
+ * answered now and, when it copied entries out, finished at the exit stop of an lseek. */
+static void do_fsmeta(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs, long nr,
+                      const uint64_t *a, answer *r)
+{
+    bool lseek_instead = true;
+    if (nr == SYS_getdents64)
+        mn__dl_getdents_enter(s, t, regs, a, &r->result, &lseek_instead);
+    if (!lseek_instead)
+        return;
+    r->skip = false;
+    r->set_regs = nr == SYS_getdents64;
+    r->at_exit = true;
+    t->pending = true;
+    t->pend_nr = nr;
+    memcpy(t->pend_args, a, sizeof(t->pend_args));
+}
+
 /* Fills *r for a modelled call; returns false for a call the cage does not model. */
 static bool dispatch(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs, long nr,
                      const uint64_t *a, answer *r, uint8_t *big)
 {
+    if (mn__dl_fsmeta_traps(nr)) {
+        do_fsmeta(s, t, regs, nr, a, r);
+        return true;
+    }
     switch (nr) {
     case SYS_futex: do_futex(s, t, regs, a, r); break;
     case SYS_clock_gettime: do_clock_gettime(s, a, r); break;
@@ -335,7 +358,7 @@ static int apply(mn__dl_task *t, struct user_regs_struct *regs, answer *r)
         r->out_len = 0;
     }
     if (!r->skip)
-        return r->drop_timeout ? mn__dl_set_regs(t->pid, regs) : 0;
+        return r->set_regs ? mn__dl_set_regs(t->pid, regs) : 0;
     regs->orig_rax = (uint64_t)-1;
     regs->rax = (uint64_t)r->result;
     return mn__dl_set_regs(t->pid, regs);
@@ -362,6 +385,8 @@ int mn__dl_on_syscall(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
     }
     if (apply(t, &regs, &r) != 0)
         return mn_err_set(err, MN_ESYS, errno, "SETREGS of vtid %u", t->vtid);
+    if (r.at_exit)
+        return 0;
     const uint8_t *data = r.big != NULL ? r.big : r.out;
     return mn__dl_record(s, t, MN_WK_SYSCALL, (uint32_t)nr, a, r.result, NULL, data,
                          r.result >= 0 ? r.out_len : 0, err);

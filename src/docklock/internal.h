@@ -38,7 +38,14 @@ typedef struct mn__dl_task {
     uint32_t execs;       /* successful execs (keys AT_RANDOM) */
     bool live;
     bool fresh;           /* no stop seen yet: its first SIGSTOP is the attach stop */
+    bool pending;         /* resumed to its syscall-exit stop, where fsmeta.c finishes */
+    long pend_nr;         /* the call as the guest made it */
+    uint64_t pend_args[6];
+    int64_t pend_result;  /* getdents64: the bytes copied out */
+    uint64_t pend_pos;    /* getdents64: the lseek result that means success */
 } mn__dl_task;
+
+typedef struct mn__dl_fsmeta mn__dl_fsmeta;
 
 typedef struct mn__dl_sup {
     const mn_docklock_config *cfg;
@@ -61,6 +68,7 @@ typedef struct mn__dl_sup {
     int init_status;      /* wait status of the guest's pid 1 */
     int init_signal;      /* a signal the cage made pid 1 die of (see supervisor.c) */
     bool init_done;
+    mn__dl_fsmeta *fsmeta; /* virtual inode and device numbers (fsmeta.c), made on first use */
 } mn__dl_sup;
 
 /* Real-time priorities: the guest's tasks run SCHED_FIFO at one level (run until they block or
@@ -124,6 +132,14 @@ void mn__dl_stream_key(const uint8_t seed[32], const char *label, uint32_t vtid,
 /* Fills len bytes from task t's random stream (ChaCha20 keyed by seed, label and vtid). */
 void mn__dl_random(const mn__dl_sup *s, uint32_t vtid, const char *label, uint64_t *counter,
                    uint8_t *out, size_t len);
+
+/* fsmeta.c: the stat family and getdents64 (see the file's comment). */
+bool mn__dl_fsmeta_traps(long nr);
+void mn__dl_getdents_enter(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
+                           const uint64_t *a, int64_t *result, bool *lseek_instead);
+/* At the syscall-exit stop of a task with pending set: normalises and records the call. */
+int mn__dl_on_syscall_exit(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
+void mn__dl_fsmeta_free(mn__dl_sup *s);
 
 /* supervisor.c: appends one witness record (inline data borrowed for the call). */
 int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uint32_t nr,

@@ -383,6 +383,7 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
     close(pipefd[1]);
     if (rc == 0 && !s->init_done)
         rc = mn__dl_supervise(s, err);
+    mn__dl_fsmeta_free(s);
     res->wall_ns = now_ns() - t0;
     supervisor_sched_restore(&saved);
     if (mn__dl_cgroup_oom(&s->cgroup) && !s->limit_hit) {
@@ -455,7 +456,9 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
         usleep(1000);
     if (rc == 0)
         rc = finish(s, res, fds, err);
-    snprintf(res->unmodelled, sizeof(res->unmodelled), "%s", s->unmodelled);
+    /* The precision keeps gcc's truncation analysis within the source array's bound. */
+    snprintf(res->unmodelled, sizeof(res->unmodelled), "%.*s", (int)sizeof(s->unmodelled) - 1,
+             s->unmodelled);
 out:
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)

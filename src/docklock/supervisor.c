@@ -184,6 +184,10 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
                  * runtime): not the guest's, so neither answered nor recorded */
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
         rc = mn__dl_on_syscall(s, t, err);
+    } else if (sig == (SIGTRAP | 0x80) && t->pending) {
+        rc = mn__dl_on_syscall_exit(s, t, err); /* PTRACE_O_TRACESYSGOOD marks it */
+    } else if (sig == (SIGTRAP | 0x80)) {
+        rc = 0; /* a syscall stop nobody asked for: never delivered as a signal */
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
         s->started = true;
         rc = on_exec(s, t, err);
@@ -215,7 +219,10 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         deliver = 0;
     if (s->limit_hit)
         stop_run(s, s->limit);
-    if (ptrace(PTRACE_CONT, t->pid, NULL, (void *)(uintptr_t)deliver) != 0 && errno != ESRCH)
+    /* A call fsmeta.c finishes at its exit stop goes on with PTRACE_SYSCALL to reach it. */
+    int how = t->pending ? PTRACE_SYSCALL : PTRACE_CONT;
+    if (ptrace((enum __ptrace_request)how, t->pid, NULL, (void *)(uintptr_t)deliver) != 0 &&
+        errno != ESRCH)
         return mn_err_set(err, MN_ESYS, errno, "PTRACE_CONT vtid %u", t->vtid);
     return 0;
 }

@@ -55,6 +55,15 @@ static const nd_case cases[] = {
     {"hostname", {"nd_hostname"}, true},
     {"uname", {"nd_uname"}, true},
     {"getcpu", {"nd_getcpu"}, true},
+    {"readdir_order", {"nd_readdir_order"}, true},
+    {"inode_numbers", {"nd_inode_numbers"}, true},
+    {"mtimes", {"nd_mtimes"}, false},
+    {"ls_find",
+     {"/bin/sh", "-c",
+      "d=$(mktemp -d) && cd $d && for f in zz aa mm bb; do echo $f > $f; done && mkdir sub && "
+      "ln aa hard && ls -lai --full-time . | sed 1d && find . -printf '%i %n %y %TY-%Tm %p\\n' "
+      "&& stat -c '%i %d %X %Y %Z %W %n' . aa hard / && cd / && rm -r $d"},
+     false},
     {"shell_pipeline",
      {"/bin/sh", "-c",
       "echo $$; date +%s.%N; head -c 8 /dev/urandom | od -An -tx1 | tr -d ' '; "

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * fsmeta.c: deterministic file metadata and directory listings. The stat family runs in the
+ * kernel; at its syscall-exit stop the supervisor rewrites the result in the guest's buffer:
+ * inode numbers and device ids become virtual ones handed out in first-seen order in the run,
+ * and every timestamp becomes the run's epoch. getdents64 never runs: the supervisor reads
+ * the whole directory through /proc/PID/fd/FD, sorts it by name and copies out the entries
+ * from the descriptor's position, which it then treats as an index into the sorted list (it
+ * turns the call into an lseek to the next index, so rewinddir, telldir and seekdir work and
+ * a shared descriptor stays shared). Both answers are recorded at the exit stop with the
+ * bytes the guest saw inline. First-seen order is stable across runs and replay because the
+ * guest's execution, and so the sequence of stat and getdents answers, is serialised and the
+ * same in every run; it keeps identity too (hard links and fstat of an open file share the
+ * inode number the path had), which a number derived from the path could not.
+ * Not here: mapping inode numbers the guest reads elsewhere (/proc/self/maps, fdinfo).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Virtual devices are (MN__DL_VDEV_MAJOR, 1 + first-seen index); a major no real device has. */
+#define VDEV_MAJOR 0u
+#define VDEVS_MAX 255u
+#define DIR_BYTES_MAX (64u << 20)
+
+struct mn__dl_fsmeta {
+    uint64_t *keys;     /* 2 words per slot: host dev, host ino; dev ~0 = empty */
+    uint64_t *vinos;
+    size_t cap, used;
+    uint64_t next_ino;
+    uint64_t devs[VDEVS_MAX];
+    uint32_t ndevs;
+};
+
+void mn__dl_fsmeta_free(mn__dl_sup *s)
+{
+    if (s->fsmeta == NULL)
+        return;
+    free(s->fsmeta->keys);
+    free(s->fsmeta->vinos);
+    free(s->fsmeta);
+    s->fsmeta = NULL;
+}
+
+static mn__dl_fsmeta *fsmeta_get(mn__dl_sup *s)
+{
+    if (s->fsmeta == NULL) {
+        s->fsmeta = calloc(1, sizeof(*s->fsmeta));
+        if (s->fsmeta != NULL)
+            s->fsmeta->next_ino = 2; /* inode numbers 0 and 1 are special to some tools */
+    }
+    return s->fsmeta;
+}
+
+static size_t slot_of(uint64_t dev, uint64_t ino, size_t cap)
+{
+    uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ (ino * 0xc2b2ae3d27d4eb4full);
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static int grow(mn__dl_fsmeta *m)
+{
+    size_t cap = m->cap == 0 ? 1024 : m->cap * 2;
+    uint64_t *keys = malloc(cap * 2 * sizeof(uint64_t)), *vinos = malloc(cap * sizeof(uint64_t));
+    if (keys == NULL || vinos == NULL) {
+        free(keys);
+        free(vinos);
+        return -1;
+    }
+    memset(keys, 0xff, cap * 2 * sizeof(uint64_t));
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->keys[2 * i] == UINT64_MAX)
+            continue;
+        size_t j = slot_of(m->keys[2 * i], m->keys[2 * i + 1], cap);
+        while (keys[2 * j] != UINT64_MAX)
+            j = (j + 1) & (cap - 1);
+        keys[2 * j] = m->keys[2 * i];
+        keys[2 * j + 1] = m->keys[2 * i + 1];
+        vinos[j] = m->vinos[i];
+    }
+    free(m->keys);
+    free(m->vinos);
+    m->keys = keys;
+    m->vinos = vinos;
+    m->cap = cap;
+    return 0;
+}
+
+/* The virtual inode number of (host dev, host ino), handed out on first sight. Out of memory
+ * the run cannot stay deterministic, so it ends as a failure of the supervisor (returns 0). */
+static uint64_t vino(mn__dl_fsmeta *m, uint64_t dev, uint64_t ino)
+{
+    if (m->used * 2 >= m->cap && grow(m) != 0)
+        return 0;
+    size_t j = slot_of(dev, ino, m->cap);
+    for (; m->keys[2 * j] != UINT64_MAX; j = (j + 1) & (m->cap - 1))
+        if (m->keys[2 * j] == dev && m->keys[2 * j + 1] == ino)
+            return m->vinos[j];
+    m->keys[2 * j] = dev;
+    m->keys[2 * j + 1] = ino;
+    m->vinos[j] = m->next_ino++;
+    m->used++;
+    return m->vinos[j];
+}
+
+/* The virtual device of a host device; past VDEVS_MAX devices they share the last one. */
+static uint32_t vdev_minor(mn__dl_fsmeta *m, uint64_t dev)
+{
+    for (uint32_t i = 0; i < m->ndevs; i++)
+        if (m->devs[i] == dev)
+            return i + 1;
+    if (m->ndevs == VDEVS_MAX)
+        return VDEVS_MAX;
+    m->devs[m->ndevs++] = dev;
+    return m->ndevs;
+}
+
+static void norm_stat(const mn__dl_sup *s, mn__dl_fsmeta *m, struct stat *st)
+{
+    uint64_t dev = st->st_dev;
+    st->st_ino = vino(m, dev, st->st_ino);
+    st->st_dev = makedev(VDEV_MAJOR, vdev_minor(m, dev));
+    struct timespec ts = {(time_t)(s->cfg->epoch_ns / 1000000000u),
+                          (long)(s->cfg->epoch_ns % 1000000000u)};
+    st->st_atim = st->st_mtim = st->st_ctim = ts;
+}
+
+static void norm_statx(const mn__dl_sup *s, mn__dl_fsmeta *m, struct statx *sx)
+{
+    uint64_t dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+    sx->stx_ino = vino(m, dev, sx->stx_ino);
+    uint32_t minor = vdev_minor(m, dev);
+    sx->stx_dev_major = VDEV_MAJOR;
+    sx->stx_dev_minor = minor;
+    sx->stx_mnt_id = minor; /* the host's mount ids count every mount since boot */
+    struct statx_timestamp ts = {(int64_t)(s->cfg->epoch_ns / 1000000000u),
+                                 (uint32_t)(s->cfg->epoch_ns % 1000000000u), 0};
+    sx->stx_atime = sx->stx_btime = sx->stx_ctime = sx->stx_mtime = ts;
+}
+
+/* At the exit stop of a stat-family call: rewrites the guest's buffer. Returns the number of
+ * bytes now in it (the inline data of the record), 0 when the call failed or wrote nothing. */
+static size_t stat_exit(mn__dl_sup *s, mn__dl_task *t, int64_t result, uint8_t *buf)
+{
+    const uint64_t *a = t->pend_args;
+    uint64_t addr = t->pend_nr == SYS_newfstatat ? a[2] : t->pend_nr == SYS_statx ? a[4] : a[1];
+    size_t len = t->pend_nr == SYS_statx ? sizeof(struct statx) : sizeof(struct stat);
+    mn__dl_fsmeta *m = fsmeta_get(s);
+    if (result != 0 || m == NULL || mn__dl_read_mem(t->pid, addr, buf, len) != 0)
+        return 0;
+    if (t->pend_nr == SYS_statx)
+        norm_statx(s, m, (struct statx *)(void *)buf);
+    else
+        norm_stat(s, m, (struct stat *)(void *)buf);
+    return mn__dl_write_mem(t->pid, addr, buf, len) == 0 ? len : 0;
+}
+
+/* One directory entry as the supervisor read it. */
+typedef struct dent {
+    uint64_t ino;
+    uint8_t type;
+    const char *name;
+} dent;
+
+static int by_name(const void *x, const void *y)
+{
+    return strcmp(((const dent *)x)->name, ((const dent *)y)->name);
+}
+
+/* The descriptor's position (an index into the sorted listing) and whether it is an O_PATH
+ * descriptor, from /proc/PID/fdinfo/FD. */
+static int fd_pos(pid_t pid, int fd, uint64_t *pos, bool *opath)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    *pos = 0;
+    *opath = false;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "pos:", 4) == 0)
+            *pos = strtoull(line + 4, NULL, 10);
+        else if (strncmp(line, "flags:", 6) == 0)
+            *opath = (strtoul(line + 6, NULL, 8) & O_PATH) != 0;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* Reads the whole directory open as fd in the guest: raw getdents64 records into *raw, one
+ * dent per entry into *ents (names point into *raw), sorted by name. Returns the entry count
+ * or -errno. */
+static long read_dir(pid_t pid, int fd, uint8_t **raw, dent **ents, uint64_t *dev)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return errno == ENOTDIR ? -ENOTDIR : -EBADF;
+    struct stat st;
+    size_t cap = 65536, len = 0;
+    *raw = NULL;
+    *ents = NULL;
+    long n = fstat(dfd, &st) == 0 ? 0 : -EBADF;
+    *dev = st.st_dev;
+    for (long got = 1; n == 0 && got > 0; len += (size_t)got) {
+        if (*raw == NULL || len + 32768 > cap) {
+            uint8_t *bigger = cap * 2 <= DIR_BYTES_MAX ? realloc(*raw, cap * 2) : NULL;
+            if (bigger == NULL) {
+                n = -ENOMEM;
+                break;
+            }
+            *raw = bigger;
+            cap *= 2;
+        }
+        got = syscall(SYS_getdents64, dfd, *raw + len, cap - len);
+        if (got < 0)
+            n = -errno;
+    }
+    close(dfd);
+    size_t count = 0;
+    for (size_t off = 0; n == 0 && off < len; count++)
+        off += ((struct dirent64 *)(void *)(*raw + off))->d_reclen;
+    if (n == 0 && (*ents = malloc((count + 1) * sizeof(dent))) == NULL)
+        n = -ENOMEM;
+    for (size_t off = 0, i = 0; n == 0 && off < len; i++) {
+        const struct dirent64 *d = (const struct dirent64 *)(const void *)(*raw + off);
+        (*ents)[i] = (dent){d->d_ino, d->d_type, d->d_name};
+        off += d->d_reclen;
+    }
+    if (n == 0)
+        qsort(*ents, count, sizeof(dent), by_name);
+    return n == 0 ? (long)count : n;
+}
+
+/* Fills buf (at most cap bytes) with the sorted entries from index *pos on, with virtual
+ * inode numbers and d_off = the index of the next entry; advances *pos. Returns the bytes
+ * filled, or -EINVAL when the first entry does not fit. */
+static long fill(mn__dl_fsmeta *m, uint64_t dev, const dent *ents, long count, uint64_t *pos,
+                 uint8_t *buf, size_t cap)
+{
+    size_t len = 0;
+    for (; *pos < (uint64_t)count; ++*pos) {
+        const dent *e = &ents[*pos];
+        size_t namelen = strlen(e->name);
+        size_t reclen = (offsetof(struct dirent64, d_name) + namelen + 1 + 7) & ~(size_t)7;
+        if (len + reclen > cap)
+            break;
+        struct dirent64 d;
+        memset(&d, 0, sizeof(d));
+        d.d_ino = vino(m, dev, e->ino);
+        d.d_off = (int64_t)(*pos + 1);
+        d.d_reclen = (unsigned short)reclen;
+        d.d_type = e->type;
+        memset(buf + len, 0, reclen);
+        memcpy(buf + len, &d, offsetof(struct dirent64, d_name));
+        memcpy(buf + len + offsetof(struct dirent64, d_name), e->name, namelen);
+        len += reclen;
+    }
+    return len == 0 && *pos < (uint64_t)count ? -EINVAL : (long)len;
+}
+
+/* getdents64(fd, buf, count) at its seccomp stop. Answered here from the sorted listing;
+ * when entries were copied out, the call becomes lseek(fd, next index, SEEK_SET) so the
+ * descriptor's position moves in the kernel (stat_exit's sibling, getdents_exit, then puts
+ * the byte count back in rax). */
+void mn__dl_getdents_enter(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
+                           const uint64_t *a, int64_t *result, bool *lseek_instead)
+{
+    static uint8_t buf[MN_WITNESS_INLINE_BYTES_MAX];
+    mn__dl_fsmeta *m = fsmeta_get(s);
+    uint64_t pos, dev = 0;
+    bool opath;
+    uint8_t *raw = NULL;
+    dent *ents = NULL;
+    *lseek_instead = false;
+    if (m == NULL) {
+        *result = -ENOMEM;
+        return;
+    }
+    if ((int)a[0] < 0 || fd_pos(t->pid, (int)a[0], &pos, &opath) != 0 || opath) {
+        *result = -EBADF;
+        return;
+    }
+    long count = read_dir(t->pid, (int)a[0], &raw, &ents, &dev);
+    size_t cap = a[2] < sizeof(buf) ? (size_t)a[2] : sizeof(buf);
+    *result = count < 0 ? count : fill(m, dev, ents, count, &pos, buf, cap);
+    if (*result > 0 && mn__dl_write_mem(t->pid, a[1], buf, (size_t)*result) != 0)
+        *result = -EFAULT;
+    free(ents);
+    free(raw);
+    if (*result <= 0)
+        return;
+    t->pend_result = *result;
+    t->pend_pos = pos;
+    regs->orig_rax = SYS_lseek;
+    regs->rsi = pos;
+    regs->rdx = SEEK_SET;
+    *lseek_instead = true;
+}
+
+bool mn__dl_fsmeta_traps(long nr)
+{
+    return nr == SYS_stat || nr == SYS_fstat || nr == SYS_lstat || nr == SYS_newfstatat ||
+           nr == SYS_statx || nr == SYS_getdents64;
+}
+
+int mn__dl_on_syscall_exit(mn__dl_sup *s, mn__dl_task *t, mn_err *err)
+{
+    static uint8_t buf[MN_WITNESS_INLINE_BYTES_MAX];
+    struct user_regs_struct regs;
+    t->pending = false;
+    if (mn__dl_get_regs(t->pid, &regs) != 0)
+        return mn_err_set(err, MN_ESYS, errno, "GETREGS of vtid %u", t->vtid);
+    int64_t result = (int64_t)regs.rax;
+    size_t len = 0;
+    if (t->pend_nr == SYS_getdents64) {
+        if (result == (int64_t)t->pend_pos) {
+            result = t->pend_result;
+            if (mn__dl_read_mem(t->pid, t->pend_args[1], buf, (size_t)result) == 0)
+                len = (size_t)result;
+        }
+        regs.rax = (uint64_t)result;
+        if (mn__dl_set_regs(t->pid, &regs) != 0)
+            return mn_err_set(err, MN_ESYS, errno, "SETREGS of vtid %u", t->vtid);
+    } else {
+        len = stat_exit(s, t, result, buf);
+    }
+    return mn__dl_record(s, t, MN_WK_SYSCALL, (uint32_t)t->pend_nr, t->pend_args, result, NULL,
+                         buf, len, err);
+}
