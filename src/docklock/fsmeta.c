@@ -27,7 +27,8 @@
 
 #include "internal.h"
 
-/* Virtual devices are (MN__DL_VDEV_MAJOR, 1 + first-seen index); a major no real device has. */
+/* Virtual devices are (0, 1 + first-seen index): major 0 as the kernel's anonymous devices
+ * (tmpfs, procfs) have, minors small and fixed. */
 #define VDEV_MAJOR 0u
 #define VDEVS_MAX 255u
 #define DIR_BYTES_MAX (64u << 20)
@@ -39,6 +40,7 @@ struct mn__dl_fsmeta {
     uint64_t next_ino;
     uint64_t devs[VDEVS_MAX];
     uint32_t ndevs;
+    uint64_t proc_dev;  /* host device of the guest's /proc; UINT64_MAX when unknown */
 };
 
 void mn__dl_fsmeta_free(mn__dl_sup *s)
@@ -55,8 +57,14 @@ static mn__dl_fsmeta *fsmeta_get(mn__dl_sup *s)
 {
     if (s->fsmeta == NULL) {
         s->fsmeta = calloc(1, sizeof(*s->fsmeta));
-        if (s->fsmeta != NULL)
-            s->fsmeta->next_ino = 2; /* inode numbers 0 and 1 are special to some tools */
+        if (s->fsmeta == NULL)
+            return NULL;
+        s->fsmeta->next_ino = 2; /* inode numbers 0 and 1 are special to some tools */
+        /* The guest's procfs, seen through its root (the walk stays in its mounts). */
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof(path), "/proc/%d/root/proc", (int)s->init_pid);
+        s->fsmeta->proc_dev = stat(path, &st) == 0 ? st.st_dev : UINT64_MAX;
     }
     return s->fsmeta;
 }
@@ -124,9 +132,17 @@ static uint32_t vdev_minor(mn__dl_fsmeta *m, uint64_t dev)
     return m->ndevs;
 }
 
+/* The link count of a procfs directory: the root's counts every process of the host (all pid
+ * namespaces), so procfs directories report 1, the usual "not counted" value. */
+static uint64_t norm_nlink(const mn__dl_fsmeta *m, uint64_t dev, uint32_t mode, uint64_t nlink)
+{
+    return dev == m->proc_dev && S_ISDIR(mode) ? 1 : nlink;
+}
+
 static void norm_stat(const mn__dl_sup *s, mn__dl_fsmeta *m, struct stat *st)
 {
     uint64_t dev = st->st_dev;
+    st->st_nlink = norm_nlink(m, dev, st->st_mode, st->st_nlink);
     st->st_ino = vino(m, dev, st->st_ino);
     st->st_dev = makedev(VDEV_MAJOR, vdev_minor(m, dev));
     struct timespec ts = {(time_t)(s->cfg->epoch_ns / 1000000000u),
@@ -137,6 +153,7 @@ static void norm_stat(const mn__dl_sup *s, mn__dl_fsmeta *m, struct stat *st)
 static void norm_statx(const mn__dl_sup *s, mn__dl_fsmeta *m, struct statx *sx)
 {
     uint64_t dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+    sx->stx_nlink = (uint32_t)norm_nlink(m, dev, sx->stx_mode, sx->stx_nlink);
     sx->stx_ino = vino(m, dev, sx->stx_ino);
     uint32_t minor = vdev_minor(m, dev);
     sx->stx_dev_major = VDEV_MAJOR;
@@ -272,8 +289,8 @@ static long fill(mn__dl_fsmeta *m, uint64_t dev, const dent *ents, long count, u
 
 /* getdents64(fd, buf, count) at its seccomp stop. Answered here from the sorted listing;
  * when entries were copied out, the call becomes lseek(fd, next index, SEEK_SET) so the
- * descriptor's position moves in the kernel (stat_exit's sibling, getdents_exit, then puts
- * the byte count back in rax). */
+ * descriptor's position moves in the kernel (mn__dl_on_syscall_exit then puts the byte count
+ * back in rax). */
 void mn__dl_getdents_enter(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
                            const uint64_t *a, int64_t *result, bool *lseek_instead)
 {

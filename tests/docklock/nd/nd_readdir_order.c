@@ -4,7 +4,8 @@
  * directory under /tmp in an order that depends on the pid and the clock (tmpfs lists in
  * reverse creation order), and /etc is listed as its file system hashes it (ext4: an order
  * fixed per file system, not by name). Prints both orders, with d_off and whether d_ino
- * matches the stat inode number, then removes the directory.
+ * matches the stat inode number, lists /etc again through raw getdents64 calls with a
+ * 128-byte buffer (many partial reads, then a seek back to a d_off) and removes the directory.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,37 @@ static void list(const char *path, int max)
     printf("| %d entries, %d d_ino = st_ino, hash %016lx\n", n, ino_ok, h);
 }
 
+/* The listing in small pieces: the same names in the same order as readdir gave, then the
+ * entry after the third one's d_off again. */
+static void list_small(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    char buf[128], third[256] = "";
+    long n, calls = 0, count = 0, off3 = -1;
+    unsigned long h = 1469598103934665603ul;
+    if (fd < 0)
+        exit(1);
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+        calls++;
+        for (long off = 0; off < n; count++) {
+            const struct dirent64 *d = (const struct dirent64 *)(const void *)(buf + off);
+            for (const char *p = d->d_name; *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ul;
+            h = (h ^ ' ') * 1099511628211ul;
+            if (count == 2)
+                off3 = (long)d->d_off;
+            if (count == 3)
+                snprintf(third, sizeof(third), "%s", d->d_name);
+            off += d->d_reclen;
+        }
+    }
+    lseek(fd, off3, SEEK_SET);
+    n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    printf("small reads: %ld entries in %ld calls, hash %016lx, 4th %s, again %s\n", count,
+           calls, h, third, n > 0 ? ((const struct dirent64 *)(const void *)buf)->d_name : "-");
+    close(fd);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/nd_readdir.XXXXXX", path[64];
@@ -62,6 +95,7 @@ int main(void)
     }
     list(dir, 10);
     list("/etc", 6);
+    list_small("/etc");
     for (int i = 0; i < 8; i++) {
         snprintf(path, sizeof(path), "%s/f%d", dir, i);
         unlink(path);
