@@ -278,6 +278,16 @@ static void label(vstate *v)
     mn__wasm_emit_label(&v->e);
 }
 
+/* Whether a fuel segment is open and has charged nothing yet: only a conditional branch's
+ * fall-through cell (see take_fall_through) opens one empty. A construct end that no branch
+ * targets may then leave it open: continuing an empty segment there charges exactly what a
+ * new segment would, at the same point, so the cost table's totals and trap points hold. */
+static bool open_segment_empty(const vstate *v)
+{
+    const mn__wasm_emit *e = &v->e;
+    return !e->failed && e->fuel_cell != MN__WASM_NO_FIXUP && e->code[e->fuel_cell].u64 == 0;
+}
+
 /* Emits slot `to` = slot `from`; two copies in a row become one COPY2. */
 static void emit_copy(vstate *v, uint32_t from, uint32_t to, uint32_t cost)
 {
@@ -396,7 +406,9 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
      * one may charge its fall-through segment itself (the ..._T forms), whose cost cell then
      * collects the segment's charges (see take_fall_through). */
     uint64_t cost = fixups ? 0 : loop_head_fuel(v, back_target);
-    ft = ft && fixups && v->e.metered;
+    /* A backward br_if that charges its loop head may also charge its fall-through (the code
+     * after the loop, typically), saving that segment's FUEL operation on every loop exit. */
+    ft = ft && v->e.metered && (fixups || (cost && !cmp && when_true));
     if (cmp) {
         if (!when_true)
             cmp = negate_cmp(cmp);
@@ -406,12 +418,15 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         slots(v, a, b, 0, 0);
     } else {
         MN_ASSERT(when_true || fixups);
-        unsigned op = when_true ? (cost ? MN__OP_BR_IF_F : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
+        unsigned op = when_true ? (cost ? (ft ? MN__OP_BR_IF_FT : MN__OP_BR_IF_F)
+                                        : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
                                 : (ft ? MN__OP_BR_UNLESS_T : MN__OP_BR_UNLESS);
         emit(v, op, 1);
         slots(v, cond, 0, 0, 0);
     }
-    if (fixups)
+    if (fixups && ft)
+        mn__wasm_emit_fixup_charged(&v->e, fixups);
+    else if (fixups)
         mn__wasm_emit_fixup(&v->e, fixups);
     else
         backward(v, back_target, cost);
@@ -958,9 +973,15 @@ static int op_end(vstate *v)
                 return mismatch(v);
     }
     if (!c.dead) {
+        bool target = c.else_fixup != MN__WASM_NO_FIXUP || c.fixups != MN__WASM_NO_FIXUP;
         mn__wasm_emit_patch(&v->e, c.else_fixup);
         mn__wasm_emit_patch(&v->e, c.fixups);
-        label(v);
+        if (target || !open_segment_empty(v)) {
+            label(v);
+        } else { /* reached only by falling through: the empty segment may go on (no FUEL) */
+            no_retarget(v);
+            v->last_op = 0;
+        }
     }
     return push_vals(v, c.results, c.results_count);
 }
@@ -1471,6 +1492,7 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     }
     if (rc == 0 && rd.p != rd.end)
         rc = mn_err_set(v->err, MN_ECORRUPT, 0, "section size mismatch (code after end)");
+    mn__wasm_emit_finish(&v->e);
     if (rc == 0 && v->e.failed)
         rc = mn_err_set(v->err, MN_ELIMIT, 0, "translated code too large");
     if (rc == 0 && (uint64_t)v->locals + v->ops_max > MN_WASM_FRAME_SLOTS_MAX)
