@@ -16,8 +16,8 @@
  * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; policy
  * mode uses canonicalising forms of the float arithmetic handlers. Fuel is charged by FUEL
  * operations at segment heads, by calls and branches for the segment they enter (skipping its
- * FUEL), and by FUEL_DYN before bulk operations. This file does not validate anything: it trusts the
- * translator's output.
+ * FUEL), and by FUEL_DYN before bulk operations. This file does not validate anything: it
+ * trusts the translator's output.
  */
 #include <math.h>
 #include <stdlib.h>
