@@ -29,8 +29,12 @@ enum { LOC_TEMP, LOC_LOCAL, LOC_CONST };
 typedef struct sv {
     uint8_t type;
     uint8_t loc;
+    uint16_t canon_op; /* policy mode: the WASM opcode of canon_cell's operation */
     uint32_t local;
     uint64_t k;
+    /* A temporary computed by the canonicalising operation at this cell and not read by
+     * anything yet (see uncanon_operand), or NONE. Every push resets it. */
+    uint32_t canon_cell;
 } sv;
 
 typedef struct ctl {
@@ -98,7 +102,7 @@ static int push_loc(vstate *v, uint8_t t, uint8_t loc, uint32_t local, uint64_t 
     }
     if (loc != LOC_TEMP && v->pending_lo > v->ops_len)
         v->pending_lo = v->ops_len;
-    v->ops[v->ops_len++] = (sv){t, loc, local, k};
+    v->ops[v->ops_len++] = (sv){t, loc, 0, local, k, NONE};
     if (v->ops_len > v->ops_max)
         v->ops_max = v->ops_len;
     return 0;
@@ -633,6 +637,22 @@ static bool has_imm_form(unsigned op)
            (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x8a);
 }
 
+/* Before a canonicalising operation: an operand (stack positions pos..pos+n-1) that a
+ * canonicalising operation computed, and that nothing else has read (an entry is read once:
+ * branches, blocks and tees that keep a value push a fresh entry), may come from that
+ * operation's plain form. A NaN operand makes every canonicalising operation return NaN,
+ * which it canonicalises, so the producer's NaN payload is never observed: results stay
+ * bit-identical with one NaN check fewer (`a * b + c` checks once). */
+static void uncanon_operands(vstate *v, uint32_t pos, uint32_t n)
+{
+    for (uint32_t i = pos; i < pos + n; i++) {
+        sv *e = &v->ops[i];
+        if (e->loc == LOC_TEMP && e->canon_cell != NONE && !v->e.failed)
+            v->e.code[e->canon_cell].op = v->e.ops[e->canon_op];
+        e->canon_cell = NONE;
+    }
+}
+
 static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
 {
     const char *gt = strchr(sig, '>');
@@ -662,10 +682,18 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
     }
     uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
     /* Policy mode uses the canonicalising form of float arithmetic (same operands). */
-    emit(v, canon && canon_op(op) ? MN__OP_CANON + op : op, 1);
+    bool canonicalise = canon && canon_op(op);
+    if (canonicalise)
+        uncanon_operands(v, pos, n);
+    emit(v, canonicalise ? MN__OP_CANON + op : op, 1);
+    uint32_t op_cell = v->last_op_cell;
     uint32_t cell = n == 2 ? slots(v, a, b, home(v, pos), 0) : slots(v, a, home(v, pos), 0, 0);
     uint8_t field = n == 2 ? 2 : 1;
     int rc = push(v, sig_type(gt[1]));
+    if (rc == 0 && canonicalise) {
+        v->ops[pos].canon_cell = op_cell;
+        v->ops[pos].canon_op = (uint16_t)op;
+    }
     retargetable(v, cell, field, pos);
     return rc;
 }

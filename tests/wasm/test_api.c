@@ -319,6 +319,81 @@ static void policy_mode_canonicalises_nans_but_not_neg(void)
     teardown(&f);
 }
 
+/*
+(module
+  (func (export "fma") (param f32 f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+  (func (export "tee") (param f32 f32 f32) (result f32)
+    (local f32)
+    (drop (f32.add (local.tee 3 (f32.mul (local.get 0) (local.get 1))) (local.get 2)))
+    (f32.neg (local.get 3)))
+  (func (export "if") (param f32 f32 f32) (result f32)
+    (f32.mul (local.get 0) (local.get 1))
+    (if (param f32) (result f32) (f32.ne (local.get 2) (local.get 2))
+      (then (f32.add (local.get 2))) (else (f32.neg))))
+  (func (export "brif") (param f32 f32 f32) (result f32)
+    (f32.neg (block (result f32)
+      (br_if 0 (f32.mul (local.get 0) (local.get 1)) (f32.eq (local.get 2) (local.get 2)))
+      (f32.add (local.get 2))))))
+*/
+static const uint8_t canon_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0d, 0x02, 0x60,
+  0x03, 0x7d, 0x7d, 0x7d, 0x01, 0x7d, 0x60, 0x01, 0x7d, 0x01, 0x7d, 0x03,
+  0x05, 0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x19, 0x04, 0x03, 0x66, 0x6d,
+  0x61, 0x00, 0x00, 0x03, 0x74, 0x65, 0x65, 0x00, 0x01, 0x02, 0x69, 0x66,
+  0x00, 0x02, 0x04, 0x62, 0x72, 0x69, 0x66, 0x00, 0x03, 0x0a, 0x4a, 0x04,
+  0x0a, 0x00, 0x20, 0x00, 0x20, 0x01, 0x94, 0x20, 0x02, 0x92, 0x0b, 0x12,
+  0x01, 0x01, 0x7d, 0x20, 0x00, 0x20, 0x01, 0x94, 0x22, 0x03, 0x20, 0x02,
+  0x92, 0x1a, 0x20, 0x03, 0x8c, 0x0b, 0x14, 0x00, 0x20, 0x00, 0x20, 0x01,
+  0x94, 0x20, 0x02, 0x20, 0x02, 0x5c, 0x04, 0x01, 0x20, 0x02, 0x92, 0x05,
+  0x8c, 0x0b, 0x0b, 0x15, 0x00, 0x02, 0x7d, 0x20, 0x00, 0x20, 0x01, 0x94,
+  0x20, 0x02, 0x20, 0x02, 0x5b, 0x0d, 0x00, 0x20, 0x02, 0x92, 0x0b, 0x8c,
+  0x0b,
+};
+
+/* f32 bits of export `name` (policy mode) called with three f32 bit patterns. */
+static uint32_t canon_call(mn_wasm_instance *inst, mn_wasm_store *store, const char *name,
+                           uint32_t a, uint32_t b, uint32_t c)
+{
+    mn_err err;
+    mn_wasm_extern ex;
+    mn_wasm_val args[3], res;
+    uint32_t bits[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        args[i].type = MN_WASM_F32;
+        args[i].of.f32_bits = bits[i];
+    }
+    ASSERT_OK(mn_wasm_instance_export(inst, (const uint8_t *)name, strlen(name), &ex, &err),
+              &err);
+    ASSERT_OK(mn_wasm_func_call(store, ex.of.func, args, 3, &res, 1, &err), &err);
+    return res.of.f32_bits;
+}
+
+/* A canonicalising operation whose result only another one reads is translated to its plain
+ * form; a value that anything else can also read (a local, the other arm of an if, a branch
+ * target) stays canonicalised. */
+static void policy_mode_canonicalises_shared_values(void)
+{
+    mn_err err;
+    mn_wasm_config cfg = {.metered = true, .canonical_nans = true};
+    mn_wasm_module *mod;
+    mn_wasm_store *store;
+    mn_wasm_instance *inst;
+    ASSERT_OK(mn_wasm_module_load(canon_wasm, sizeof(canon_wasm), &cfg, &mod, &err), &err);
+    ASSERT_OK(mn_wasm_store_new(NULL, &store, &err), &err);
+    ASSERT_OK(mn_wasm_instantiate(store, mod, NULL, 0, &inst, &err), &err);
+    mn_wasm_store_set_fuel(store, 1000);
+    const uint32_t snan = 0x7fa00001u, two = 0x40000000u, one = 0x3f800000u;
+    ASSERT_EQ(canon_call(inst, store, "fma", snan, two, one), 0x7fc00000u);
+    ASSERT_EQ(canon_call(inst, store, "tee", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "if", snan, two, snan), 0x7fc00000u);
+    ASSERT_EQ(canon_call(inst, store, "if", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "brif", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "brif", snan, two, snan), 0xffc00000u);
+    mn_wasm_store_free(store);
+    mn_wasm_module_free(mod);
+}
+
 static void bad_modules_are_errors(void)
 {
     mn_err err;
@@ -437,5 +512,6 @@ MN_TEST_MAIN("wasm.api", MN_TEST(fuel_is_exact_and_exhaustion_traps),
              MN_TEST(unmetered_code_uses_no_fuel), MN_TEST(deep_recursion_is_a_clean_trap),
              MN_TEST(memory_grow_respects_the_store_limit),
              MN_TEST(host_functions_are_called_and_can_fail),
-             MN_TEST(policy_mode_canonicalises_nans_but_not_neg), MN_TEST(bad_modules_are_errors),
+             MN_TEST(policy_mode_canonicalises_nans_but_not_neg),
+             MN_TEST(policy_mode_canonicalises_shared_values), MN_TEST(bad_modules_are_errors),
              MN_TEST(bulk_fuel_and_no_reentry))
