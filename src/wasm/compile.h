@@ -21,6 +21,10 @@ typedef struct mn__wasm_emit {
     bool metered;
     bool failed;        /* allocation or size limit hit; reported by the validator */
     uint32_t fuel_cell; /* immediate of the open FUEL operation, or MN__WASM_NO_FIXUP */
+    /* Target-cost cells of charging forward branches patched to position tk_at, filled when
+     * the segment starting there is complete (see emit_fixup_charged). */
+    uint32_t *tk;
+    uint32_t tk_len, tk_cap, tk_at;
 } mn__wasm_emit;
 
 void mn__wasm_emit_init(mn__wasm_emit *e, bool metered);
@@ -37,7 +41,14 @@ void mn__wasm_emit_label(mn__wasm_emit *e);
 void mn__wasm_emit_fixup(mn__wasm_emit *e, uint32_t *head);
 /* Appends the offset cell of a backward branch to target. */
 void mn__wasm_emit_backward(mn__wasm_emit *e, uint32_t target);
+/* Like emit_fixup for a branch that charges its target's first segment when taken: appends
+ * the offset cell and the target-cost cell after it. When the chain is patched to a position
+ * whose segment starts with FUEL, the cost cell gets that segment's cost once it is complete
+ * and the offset skips the FUEL operation; otherwise the cost stays 0. */
+void mn__wasm_emit_fixup_charged(mn__wasm_emit *e, uint32_t *head);
 /* Resolves every cell of the chain to branch to the current position. */
 void mn__wasm_emit_patch(mn__wasm_emit *e, uint32_t head);
+/* Completes the translation of a function (fills pending target costs). */
+void mn__wasm_emit_finish(mn__wasm_emit *e);
 
 #endif

@@ -15,9 +15,9 @@
  * as raw bits in the slots and only converted to float/double for arithmetic, so loads,
  * stores, neg, abs, copysign and reinterpretations preserve NaN payloads bit for bit; policy
  * mode uses canonicalising forms of the float arithmetic handlers. Fuel is charged by FUEL
- * operations at segment heads, by backward branches and calls for the segment they enter, and
- * by FUEL_DYN before bulk operations. This file does not validate anything: it trusts the
- * translator's output.
+ * operations at segment heads, by calls and branches for the segment they enter (skipping its
+ * FUEL), and by FUEL_DYN before bulk operations. This file does not validate anything: it
+ * trusts the translator's output.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -356,18 +356,18 @@ static int host_call(mn_wasm_store *store, mn_wasm_func *f, mn_wasm_instance *ca
     label : {                                                                                  \
         uint32_t a = I32(R(0)), b = I32(R(1));                                                 \
         if (expr)                                                                              \
-            pc = pc + 2 + pc[2].i64;                                                           \
+            CHARGE_AND_JUMP(3);                                                                \
         else                                                                                   \
-            CHARGE_AND_FALL(3, 4);                                                             \
+            CHARGE_AND_FALL(4, 5);                                                             \
         NEXT();                                                                                \
     }
 #define BRCIT(label, expr)                                                                     \
     label : {                                                                                  \
-        uint32_t a = I32(R(0)), b = I32(pc[3].u64);                                            \
+        uint32_t a = I32(R(0)), b = I32(pc[4].u64);                                            \
         if (expr)                                                                              \
-            pc = pc + 2 + pc[2].i64;                                                           \
+            CHARGE_AND_JUMP(3);                                                                \
         else                                                                                   \
-            CHARGE_AND_FALL(4, 5);                                                             \
+            CHARGE_AND_FALL(5, 6);                                                             \
         NEXT();                                                                                \
     }
 #define BIN32I(label, expr)                                                                    \
@@ -484,6 +484,7 @@ static int run(mn_wasm_store *store, mn_wasm_func *func, mn_err *err,
         [MN__OP_BRCT + 8] = &&op_brct_ge_s, [MN__OP_BRCIT + 8] = &&op_brcit_ge_s,
         [MN__OP_BRCT + 9] = &&op_brct_ge_u, [MN__OP_BRCIT + 9] = &&op_brcit_ge_u,
         [MN__OP_BR_IF_T] = &&op_br_if_t, [MN__OP_BR_UNLESS_T] = &&op_br_unless_t,
+        [MN__OP_BR_IF_FT] = &&op_br_if_ft,
         [MN__OP_CANON + 0x8d] = &&op_c_8d,
         [MN__OP_CANON + 0x8e] = &&op_c_8e,
         [MN__OP_CANON + 0x8f] = &&op_c_8f,
@@ -1068,15 +1069,21 @@ op_br_if_f:
     BRCIT(op_brcit_ge_u, a >= b)
 op_br_if_t:
     if (I32(R(0)))
-        pc = pc + 2 + pc[2].i64;
+        CHARGE_AND_JUMP(3);
     else
-        CHARGE_AND_FALL(3, 4);
+        CHARGE_AND_FALL(4, 5);
     NEXT();
 op_br_unless_t:
     if (!I32(R(0)))
-        pc = pc + 2 + pc[2].i64;
+        CHARGE_AND_JUMP(3);
     else
-        CHARGE_AND_FALL(3, 4);
+        CHARGE_AND_FALL(4, 5);
+    NEXT();
+op_br_if_ft:
+    if (I32(R(0)))
+        CHARGE_AND_JUMP(3);
+    else
+        CHARGE_AND_FALL(4, 5);
     NEXT();
 
     /* ---- i32 ---- */

@@ -232,11 +232,14 @@ enum {
     /* Backward forms charging the loop head's fuel: imm ..., cost. */
     MN__OP_BRCF = 0x160,
     MN__OP_BRCIF = 0x170,
-    /* Forward forms charging their fall-through segment when not taken: imm ..., cost. */
+    /* Forward forms charging their target's first segment when taken (then jumping past its
+     * FUEL; 0 when the target does not start with FUEL) and their fall-through segment when
+     * not taken: imm: offset, target cost, [constant,] fall-through cost. */
     MN__OP_BRCT = 0x180,
     MN__OP_BRCIT = 0x190,
-    MN__OP_BR_IF_T = 0x1a0, /* slots: cond; imm: offset, cost */
+    MN__OP_BR_IF_T = 0x1a0, /* slots: cond; imm: offset, target cost, fall-through cost */
     MN__OP_BR_UNLESS_T,
+    MN__OP_BR_IF_FT, /* backward BR_IF_F also charging its fall-through: imm: offset, cost, ft */
     /* Binary operations whose second operand is a constant: MN__OP_IMM + WASM opcode;
      * slots a, to; imm: constant. */
     MN__OP_IMM = 0x200,

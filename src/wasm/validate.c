@@ -29,8 +29,12 @@ enum { LOC_TEMP, LOC_LOCAL, LOC_CONST };
 typedef struct sv {
     uint8_t type;
     uint8_t loc;
+    uint16_t canon_op; /* policy mode: the WASM opcode of canon_cell's operation */
     uint32_t local;
     uint64_t k;
+    /* A temporary computed by the canonicalising operation at this cell and not read by
+     * anything yet (see uncanon_operand), or NONE. Every push resets it. */
+    uint32_t canon_cell;
 } sv;
 
 typedef struct ctl {
@@ -98,7 +102,7 @@ static int push_loc(vstate *v, uint8_t t, uint8_t loc, uint32_t local, uint64_t 
     }
     if (loc != LOC_TEMP && v->pending_lo > v->ops_len)
         v->pending_lo = v->ops_len;
-    v->ops[v->ops_len++] = (sv){t, loc, local, k};
+    v->ops[v->ops_len++] = (sv){t, loc, 0, local, k, NONE};
     if (v->ops_len > v->ops_max)
         v->ops_max = v->ops_len;
     return 0;
@@ -278,6 +282,16 @@ static void label(vstate *v)
     mn__wasm_emit_label(&v->e);
 }
 
+/* Whether a fuel segment is open and has charged nothing yet: only a conditional branch's
+ * fall-through cell (see take_fall_through) opens one empty. A construct end that no branch
+ * targets may then leave it open: continuing an empty segment there charges exactly what a
+ * new segment would, at the same point, so the cost table's totals and trap points hold. */
+static bool open_segment_empty(const vstate *v)
+{
+    const mn__wasm_emit *e = &v->e;
+    return !e->failed && e->fuel_cell != MN__WASM_NO_FIXUP && e->code[e->fuel_cell].u64 == 0;
+}
+
 /* Emits slot `to` = slot `from`; two copies in a row become one COPY2. */
 static void emit_copy(vstate *v, uint32_t from, uint32_t to, uint32_t cost)
 {
@@ -396,7 +410,9 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
      * one may charge its fall-through segment itself (the ..._T forms), whose cost cell then
      * collects the segment's charges (see take_fall_through). */
     uint64_t cost = fixups ? 0 : loop_head_fuel(v, back_target);
-    ft = ft && fixups && v->e.metered;
+    /* A backward br_if that charges its loop head may also charge its fall-through (the code
+     * after the loop, typically), saving that segment's FUEL operation on every loop exit. */
+    ft = ft && v->e.metered && (fixups || (cost && !cmp && when_true));
     if (cmp) {
         if (!when_true)
             cmp = negate_cmp(cmp);
@@ -406,12 +422,15 @@ static void emit_cond_branch(vstate *v, bool when_true, uint32_t cond, uint32_t 
         slots(v, a, b, 0, 0);
     } else {
         MN_ASSERT(when_true || fixups);
-        unsigned op = when_true ? (cost ? MN__OP_BR_IF_F : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
+        unsigned op = when_true ? (cost ? (ft ? MN__OP_BR_IF_FT : MN__OP_BR_IF_F)
+                                        : ft ? MN__OP_BR_IF_T : MN__OP_BR_IF)
                                 : (ft ? MN__OP_BR_UNLESS_T : MN__OP_BR_UNLESS);
         emit(v, op, 1);
         slots(v, cond, 0, 0, 0);
     }
-    if (fixups)
+    if (fixups && ft)
+        mn__wasm_emit_fixup_charged(&v->e, fixups);
+    else if (fixups)
         mn__wasm_emit_fixup(&v->e, fixups);
     else
         backward(v, back_target, cost);
@@ -618,6 +637,22 @@ static bool has_imm_form(unsigned op)
            (op >= 0x7c && op <= 0x7e) || (op >= 0x83 && op <= 0x8a);
 }
 
+/* Before a canonicalising operation: an operand (stack positions pos..pos+n-1) that a
+ * canonicalising operation computed, and that nothing else has read (an entry is read once:
+ * branches, blocks and tees that keep a value push a fresh entry), may come from that
+ * operation's plain form. A NaN operand makes every canonicalising operation return NaN,
+ * which it canonicalises, so the producer's NaN payload is never observed: results stay
+ * bit-identical with one NaN check fewer (`a * b + c` checks once). */
+static void uncanon_operands(vstate *v, uint32_t pos, uint32_t n)
+{
+    for (uint32_t i = pos; i < pos + n; i++) {
+        sv *e = &v->ops[i];
+        if (e->loc == LOC_TEMP && e->canon_cell != NONE && !v->e.failed)
+            v->e.code[e->canon_cell].op = v->e.ops[e->canon_op];
+        e->canon_cell = NONE;
+    }
+}
+
 static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
 {
     const char *gt = strchr(sig, '>');
@@ -647,10 +682,18 @@ static int numeric(vstate *v, unsigned op, const char *sig, bool canon)
     }
     uint32_t a = src(v, pos), b = n == 2 ? src(v, pos + 1) : 0;
     /* Policy mode uses the canonicalising form of float arithmetic (same operands). */
-    emit(v, canon && canon_op(op) ? MN__OP_CANON + op : op, 1);
+    bool canonicalise = canon && canon_op(op);
+    if (canonicalise)
+        uncanon_operands(v, pos, n);
+    emit(v, canonicalise ? MN__OP_CANON + op : op, 1);
+    uint32_t op_cell = v->last_op_cell;
     uint32_t cell = n == 2 ? slots(v, a, b, home(v, pos), 0) : slots(v, a, home(v, pos), 0, 0);
     uint8_t field = n == 2 ? 2 : 1;
     int rc = push(v, sig_type(gt[1]));
+    if (rc == 0 && canonicalise) {
+        v->ops[pos].canon_cell = op_cell;
+        v->ops[pos].canon_op = (uint16_t)op;
+    }
     retargetable(v, cell, field, pos);
     return rc;
 }
@@ -958,9 +1001,15 @@ static int op_end(vstate *v)
                 return mismatch(v);
     }
     if (!c.dead) {
+        bool target = c.else_fixup != MN__WASM_NO_FIXUP || c.fixups != MN__WASM_NO_FIXUP;
         mn__wasm_emit_patch(&v->e, c.else_fixup);
         mn__wasm_emit_patch(&v->e, c.fixups);
-        label(v);
+        if (target || !open_segment_empty(v)) {
+            label(v);
+        } else { /* reached only by falling through: the empty segment may go on (no FUEL) */
+            no_retarget(v);
+            v->last_op = 0;
+        }
     }
     return push_vals(v, c.results, c.results_count);
 }
@@ -1471,6 +1520,7 @@ static int function_body(vstate *v, mn__wasm_funcdef *fd)
     }
     if (rc == 0 && rd.p != rd.end)
         rc = mn_err_set(v->err, MN_ECORRUPT, 0, "section size mismatch (code after end)");
+    mn__wasm_emit_finish(&v->e);
     if (rc == 0 && v->e.failed)
         rc = mn_err_set(v->err, MN_ELIMIT, 0, "translated code too large");
     if (rc == 0 && (uint64_t)v->locals + v->ops_max > MN_WASM_FRAME_SLOTS_MAX)

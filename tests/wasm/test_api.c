@@ -150,6 +150,79 @@ static void fuel_is_exact_and_exhaustion_traps(void)
     teardown(&f);
 }
 
+/*
+(module
+  (func (export "down") (param $n i32) (result i32)
+    (local $c i32)
+    (if (i32.lt_s (local.get $n) (i32.const 1)) (then (return (i32.const 0))))
+    (loop $top
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $c (i32.gt_s (local.get $n) (i32.const 0)))
+      (br_if $top (local.get $c)))
+    (local.get $n)))
+*/
+static const uint8_t down_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60,
+  0x01, 0x7f, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07, 0x08, 0x01, 0x04,
+  0x64, 0x6f, 0x77, 0x6e, 0x00, 0x00, 0x0a, 0x28, 0x01, 0x26, 0x01, 0x01,
+  0x7f, 0x20, 0x00, 0x41, 0x01, 0x48, 0x04, 0x40, 0x41, 0x00, 0x0f, 0x0b,
+  0x03, 0x40, 0x20, 0x00, 0x41, 0x01, 0x6b, 0x21, 0x00, 0x20, 0x00, 0x41,
+  0x00, 0x4a, 0x21, 0x01, 0x20, 0x01, 0x0d, 0x00, 0x0b, 0x20, 0x00, 0x0b,
+};
+
+/* Calls down(n) with `fuel`; returns the call's status and stores what is left in *left. */
+static int call_down(mn_wasm_store *store, mn_wasm_func *fn, uint32_t n, uint64_t fuel,
+                     uint64_t *left)
+{
+    mn_err err;
+    mn_wasm_val res;
+    mn_wasm_val arg = i32(n);
+    mn_wasm_store_set_fuel(store, fuel);
+    int rc = mn_wasm_func_call(store, fn, &arg, 1, &res, 1, &err);
+    *left = mn_wasm_store_fuel(store);
+    if (rc == 0)
+        ASSERT_EQ(res.of.i32, 0);
+    else
+        ASSERT_EQ(mn_wasm_store_trap(store), MN_WASM_TRAP_FUEL);
+    return rc;
+}
+
+/* The segments that branches charge for their targets (the if's end, entered only by its
+ * taken branch; the code after the loop, charged by the loop's br_if when it falls through)
+ * cost what cost table v1 says, and an exhausted charge traps there deducting nothing:
+ * 4 on entry, 2 for the then arm, 10 per iteration, 1 after the loop. */
+static void branches_charge_their_targets_exactly(void)
+{
+    mn_err err;
+    mn_wasm_config cfg = {.metered = true, .canonical_nans = true};
+    mn_wasm_module *mod;
+    mn_wasm_store *store;
+    mn_wasm_instance *inst;
+    mn_wasm_extern ex;
+    uint64_t left;
+    ASSERT_OK(mn_wasm_module_load(down_wasm, sizeof(down_wasm), &cfg, &mod, &err), &err);
+    ASSERT_OK(mn_wasm_store_new(NULL, &store, &err), &err);
+    ASSERT_OK(mn_wasm_instantiate(store, mod, NULL, 0, &inst, &err), &err);
+    ASSERT_OK(mn_wasm_instance_export(inst, (const uint8_t *)"down", 4, &ex, &err), &err);
+    mn_wasm_func *fn = ex.of.func;
+    ASSERT_EQ(call_down(store, fn, 0, 100, &left), 0);
+    ASSERT_U64_EQ(100 - left, 6);
+    for (uint32_t n = 1; n < 20; n += 3) {
+        ASSERT_EQ(call_down(store, fn, n, 1000, &left), 0);
+        ASSERT_U64_EQ(1000 - left, 10u * n + 5u);
+        ASSERT_EQ(call_down(store, fn, n, 10u * n + 5u, &left), 0);
+        ASSERT_U64_EQ(left, 0);
+        ASSERT_EQ(call_down(store, fn, n, 10u * n + 4u, &left), -MN_ETRAP); /* after the loop */
+        ASSERT_U64_EQ(left, 0);
+    }
+    ASSERT_EQ(call_down(store, fn, 3, 4 + 9, &left), -MN_ETRAP); /* the loop's first segment */
+    ASSERT_U64_EQ(left, 9);
+    ASSERT_EQ(call_down(store, fn, 3, 4 + 25, &left), -MN_ETRAP); /* its third iteration */
+    ASSERT_U64_EQ(left, 5);
+    mn_wasm_store_free(store);
+    mn_wasm_module_free(mod);
+}
+
 static void unmetered_code_uses_no_fuel(void)
 {
     fixture f;
@@ -244,6 +317,81 @@ static void policy_mode_canonicalises_nans_but_not_neg(void)
     ASSERT_OK(call1(&f, "neg_nan", arg, 1, &res, &err), &err);
     ASSERT_EQ(res.of.f32_bits, 0xffa00001u);
     teardown(&f);
+}
+
+/*
+(module
+  (func (export "fma") (param f32 f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 2)))
+  (func (export "tee") (param f32 f32 f32) (result f32)
+    (local f32)
+    (drop (f32.add (local.tee 3 (f32.mul (local.get 0) (local.get 1))) (local.get 2)))
+    (f32.neg (local.get 3)))
+  (func (export "if") (param f32 f32 f32) (result f32)
+    (f32.mul (local.get 0) (local.get 1))
+    (if (param f32) (result f32) (f32.ne (local.get 2) (local.get 2))
+      (then (f32.add (local.get 2))) (else (f32.neg))))
+  (func (export "brif") (param f32 f32 f32) (result f32)
+    (f32.neg (block (result f32)
+      (br_if 0 (f32.mul (local.get 0) (local.get 1)) (f32.eq (local.get 2) (local.get 2)))
+      (f32.add (local.get 2))))))
+*/
+static const uint8_t canon_wasm[] = {
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0d, 0x02, 0x60,
+  0x03, 0x7d, 0x7d, 0x7d, 0x01, 0x7d, 0x60, 0x01, 0x7d, 0x01, 0x7d, 0x03,
+  0x05, 0x04, 0x00, 0x00, 0x00, 0x00, 0x07, 0x19, 0x04, 0x03, 0x66, 0x6d,
+  0x61, 0x00, 0x00, 0x03, 0x74, 0x65, 0x65, 0x00, 0x01, 0x02, 0x69, 0x66,
+  0x00, 0x02, 0x04, 0x62, 0x72, 0x69, 0x66, 0x00, 0x03, 0x0a, 0x4a, 0x04,
+  0x0a, 0x00, 0x20, 0x00, 0x20, 0x01, 0x94, 0x20, 0x02, 0x92, 0x0b, 0x12,
+  0x01, 0x01, 0x7d, 0x20, 0x00, 0x20, 0x01, 0x94, 0x22, 0x03, 0x20, 0x02,
+  0x92, 0x1a, 0x20, 0x03, 0x8c, 0x0b, 0x14, 0x00, 0x20, 0x00, 0x20, 0x01,
+  0x94, 0x20, 0x02, 0x20, 0x02, 0x5c, 0x04, 0x01, 0x20, 0x02, 0x92, 0x05,
+  0x8c, 0x0b, 0x0b, 0x15, 0x00, 0x02, 0x7d, 0x20, 0x00, 0x20, 0x01, 0x94,
+  0x20, 0x02, 0x20, 0x02, 0x5b, 0x0d, 0x00, 0x20, 0x02, 0x92, 0x0b, 0x8c,
+  0x0b,
+};
+
+/* f32 bits of export `name` (policy mode) called with three f32 bit patterns. */
+static uint32_t canon_call(mn_wasm_instance *inst, mn_wasm_store *store, const char *name,
+                           uint32_t a, uint32_t b, uint32_t c)
+{
+    mn_err err;
+    mn_wasm_extern ex;
+    mn_wasm_val args[3], res;
+    uint32_t bits[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        args[i].type = MN_WASM_F32;
+        args[i].of.f32_bits = bits[i];
+    }
+    ASSERT_OK(mn_wasm_instance_export(inst, (const uint8_t *)name, strlen(name), &ex, &err),
+              &err);
+    ASSERT_OK(mn_wasm_func_call(store, ex.of.func, args, 3, &res, 1, &err), &err);
+    return res.of.f32_bits;
+}
+
+/* A canonicalising operation whose result only another one reads is translated to its plain
+ * form; a value that anything else can also read (a local, the other arm of an if, a branch
+ * target) stays canonicalised. */
+static void policy_mode_canonicalises_shared_values(void)
+{
+    mn_err err;
+    mn_wasm_config cfg = {.metered = true, .canonical_nans = true};
+    mn_wasm_module *mod;
+    mn_wasm_store *store;
+    mn_wasm_instance *inst;
+    ASSERT_OK(mn_wasm_module_load(canon_wasm, sizeof(canon_wasm), &cfg, &mod, &err), &err);
+    ASSERT_OK(mn_wasm_store_new(NULL, &store, &err), &err);
+    ASSERT_OK(mn_wasm_instantiate(store, mod, NULL, 0, &inst, &err), &err);
+    mn_wasm_store_set_fuel(store, 1000);
+    const uint32_t snan = 0x7fa00001u, two = 0x40000000u, one = 0x3f800000u;
+    ASSERT_EQ(canon_call(inst, store, "fma", snan, two, one), 0x7fc00000u);
+    ASSERT_EQ(canon_call(inst, store, "tee", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "if", snan, two, snan), 0x7fc00000u);
+    ASSERT_EQ(canon_call(inst, store, "if", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "brif", snan, two, one), 0xffc00000u);
+    ASSERT_EQ(canon_call(inst, store, "brif", snan, two, snan), 0xffc00000u);
+    mn_wasm_store_free(store);
+    mn_wasm_module_free(mod);
 }
 
 static void bad_modules_are_errors(void)
@@ -360,8 +508,10 @@ static void bulk_fuel_and_no_reentry(void)
 }
 
 MN_TEST_MAIN("wasm.api", MN_TEST(fuel_is_exact_and_exhaustion_traps),
+             MN_TEST(branches_charge_their_targets_exactly),
              MN_TEST(unmetered_code_uses_no_fuel), MN_TEST(deep_recursion_is_a_clean_trap),
              MN_TEST(memory_grow_respects_the_store_limit),
              MN_TEST(host_functions_are_called_and_can_fail),
-             MN_TEST(policy_mode_canonicalises_nans_but_not_neg), MN_TEST(bad_modules_are_errors),
+             MN_TEST(policy_mode_canonicalises_nans_but_not_neg),
+             MN_TEST(policy_mode_canonicalises_shared_values), MN_TEST(bad_modules_are_errors),
              MN_TEST(bulk_fuel_and_no_reentry))
