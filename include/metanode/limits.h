@@ -66,6 +66,14 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 /* (service, peer) entries of restricted services: validators times restricted services. */
 #define MN_BPCI_SERVICE_KEYS_MAX (4u * MN_VALIDATORS_MAX)
 MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
+/* ---- net: gossip relay ----------------------------------------------------------------- */
+
+/* Envelope overhead: map header, keys, topic, sequence number, signer and signature framing. */
+#define MN_RELAY_ENV_OVERHEAD_BYTES 160u
+/* Largest gossip payload: an envelope must fit one BPCI message. */
+#define MN_RELAY_PAYLOAD_BYTES_MAX (MN_BPCI_MSG_BYTES_MAX - MN_RELAY_ENV_OVERHEAD_BYTES)
+MN_STATIC_ASSERT(MN_RELAY_PAYLOAD_BYTES_MAX + MN_RELAY_ENV_OVERHEAD_BYTES <= MN_BPCI_MSG_BYTES_MAX);
+
 /* ---- consensus ----------------------------------------------------------------------- */
 
 /* Longest chain id (text, inside every sign-bytes): a name such as "metanode-devnet-7". */
