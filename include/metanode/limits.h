@@ -73,6 +73,18 @@ MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
 /* Largest gossip payload: an envelope must fit one BPCI message. */
 #define MN_RELAY_PAYLOAD_BYTES_MAX (MN_BPCI_MSG_BYTES_MAX - MN_RELAY_ENV_OVERHEAD_BYTES)
 MN_STATIC_ASSERT(MN_RELAY_PAYLOAD_BYTES_MAX + MN_RELAY_ENV_OVERHEAD_BYTES <= MN_BPCI_MSG_BYTES_MAX);
+/* How long a message id stays in the seen-cache: gossipsub's seen_ttl of 2 minutes, well above
+ * the time a message takes to cross the mesh plus the IHAVE history window, so a message that
+ * comes round again is still recognised. */
+#define MN_RELAY_SEEN_TTL_MS (2u * 60u * 1000u)
+/* Seen-cache capacity: 65,536 ids (48 bytes each, 3 MiB) absorb 546 messages a second for a
+ * full TTL; above that the oldest ids are evicted first (they are the nearest to expiry). */
+#ifdef MN_LIMITS_SMALL
+#define MN_RELAY_SEEN_MAX 256u
+#else
+#define MN_RELAY_SEEN_MAX 65536u
+#endif
+MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
 
 /* ---- consensus ----------------------------------------------------------------------- */
 

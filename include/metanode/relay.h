@@ -72,4 +72,42 @@ int mn_relay_env_decode(const uint8_t *data, size_t len, mn_relay_env *env, mn_e
  * the decoder accepts one encoding per envelope, equal envelopes have equal ids. */
 void mn_relay_msg_id(uint8_t id[static MN_RELAY_ID_BYTES], const uint8_t *data, size_t len);
 
+/* ---- seen-cache ---------------------------------------------------------------------- */
+
+/* A bounded set of message ids, each kept MN_RELAY_SEEN_TTL_MS from when it was added. Ids live
+ * in a ring in the order they were added, which (the TTL being constant and time monotonic) is
+ * also their order of expiry, so expiry and eviction both take the oldest id: deterministic and
+ * O(1). Lookups go through chained buckets chosen by SipHash under a node-local secret, so a
+ * peer cannot grind ids into one long chain. Caller-owned, no allocation; about 3.3 MiB at the
+ * default capacity, so embed it in a structure allocated once at start. */
+#define MN_RELAY_SEEN_KEY_BYTES 16u
+typedef struct mn_relay_seen_entry {
+    uint8_t id[MN_RELAY_ID_BYTES];
+    uint64_t expires_ms;
+    uint32_t next; /* next entry of the same bucket, or UINT32_MAX */
+} mn_relay_seen_entry;
+
+typedef struct mn_relay_seen {
+    uint32_t capacity;
+    uint32_t head;  /* ring index of the oldest entry */
+    uint32_t count;
+    uint64_t now_ms; /* latest time passed in; time never goes back */
+    uint64_t evictions; /* live ids dropped for capacity (a metric: the cache is too small) */
+    uint8_t key[MN_RELAY_SEEN_KEY_BYTES];
+    uint32_t buckets[MN_RELAY_SEEN_MAX];
+    mn_relay_seen_entry entries[MN_RELAY_SEEN_MAX];
+} mn_relay_seen;
+
+/* capacity: a power of two in [1, MN_RELAY_SEEN_MAX] (tests use small ones); key: the node's
+ * secret bucketing key (from its random source at start). */
+void mn_relay_seen_init(mn_relay_seen *s, uint32_t capacity,
+                        const uint8_t key[static MN_RELAY_SEEN_KEY_BYTES], uint64_t now_ms);
+/* Whether id was added less than MN_RELAY_SEEN_TTL_MS before now_ms. Drops expired ids first.
+ * now_ms must not be earlier than any time passed before. */
+bool mn_relay_seen_has(mn_relay_seen *s, const uint8_t id[static MN_RELAY_ID_BYTES],
+                       uint64_t now_ms);
+/* Adds id, which must not be present. When full, the oldest id is evicted: returns true then. */
+bool mn_relay_seen_add(mn_relay_seen *s, const uint8_t id[static MN_RELAY_ID_BYTES],
+                       uint64_t now_ms);
+
 #endif
