@@ -85,6 +85,9 @@ MN_STATIC_ASSERT(MN_RELAY_PAYLOAD_BYTES_MAX + MN_RELAY_ENV_OVERHEAD_BYTES <= MN_
 #define MN_RELAY_SEEN_MAX 65536u
 #endif
 MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
+/* Peer slots of one relay: 40 inbound and 10 outbound gossip peers (CometBFT's defaults) plus
+ * explicit links to every validator, with room to spare. Indexes the per-peer rate buckets. */
+#define MN_RELAY_PEERS_MAX (2u * MN_VALIDATORS_MAX)
 
 /* ---- consensus ----------------------------------------------------------------------- */
 

@@ -110,4 +110,29 @@ bool mn_relay_seen_has(mn_relay_seen *s, const uint8_t id[static MN_RELAY_ID_BYT
 bool mn_relay_seen_add(mn_relay_seen *s, const uint8_t id[static MN_RELAY_ID_BYTES],
                        uint64_t now_ms);
 
+/* ---- token buckets ------------------------------------------------------------------- */
+
+/* A rate: per_s tokens a second, at most burst stored. Tokens are counted in thousandths so a
+ * refill of per_s thousandths a millisecond is exact: integers only, nothing lost to rounding. */
+typedef struct mn_relay_rate {
+    uint32_t per_s; /* >= 1 */
+    uint32_t burst; /* >= 1 */
+} mn_relay_rate;
+
+typedef struct mn_relay_bucket {
+    uint64_t milli;   /* thousandths of a token, <= burst * 1000 */
+    uint64_t last_ms; /* time of the last refill; time never goes back */
+} mn_relay_bucket;
+
+/* Starts full at now_ms. */
+void mn_relay_bucket_init(mn_relay_bucket *b, const mn_relay_rate *rate, uint64_t now_ms);
+/* Refills for the time since the last call, then takes cost tokens if there are that many:
+ * true if taken, false (and nothing taken) if not. A cost above burst never passes. */
+bool mn_relay_bucket_take(mn_relay_bucket *b, const mn_relay_rate *rate, uint64_t cost,
+                          uint64_t now_ms);
+/* The same for two buckets at once (messages and bytes): both are charged or neither. */
+bool mn_relay_bucket_take2(mn_relay_bucket *a, const mn_relay_rate *ra, uint64_t cost_a,
+                           mn_relay_bucket *b, const mn_relay_rate *rb, uint64_t cost_b,
+                           uint64_t now_ms);
+
 #endif
