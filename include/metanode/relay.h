@@ -135,4 +135,70 @@ bool mn_relay_bucket_take2(mn_relay_bucket *a, const mn_relay_rate *ra, uint64_t
                            mn_relay_bucket *b, const mn_relay_rate *rb, uint64_t cost_b,
                            uint64_t now_ms);
 
+/* ---- admission ----------------------------------------------------------------------- */
+
+/* Rate limits: one (messages, bytes) pair per peer for everything it sends, checked before the
+ * envelope is even decoded, and one pair per peer and topic. Every bytes burst must hold a
+ * largest envelope (MN_BPCI_MSG_BYTES_MAX), or such a message could never pass. */
+typedef struct mn_relay_config {
+    mn_relay_rate peer_msgs, peer_bytes;
+    mn_relay_rate topic_msgs[MN_RELAY_TOPICS_COUNT], topic_bytes[MN_RELAY_TOPICS_COUNT];
+    uint32_t seen_capacity; /* power of two <= MN_RELAY_SEEN_MAX */
+    uint8_t seen_key[MN_RELAY_SEEN_KEY_BYTES]; /* node-local secret */
+} mn_relay_config;
+
+/* What happened to one incoming message. Only ACCEPT marks its id seen. */
+typedef enum mn_relay_verdict {
+    MN_RELAY_ACCEPT = 0,   /* first valid delivery: hand to the application and forward */
+    MN_RELAY_DUPLICATE,    /* valid id already seen: drop */
+    MN_RELAY_RATE_LIMITED, /* over the peer's or the peer-and-topic budget: drop */
+    MN_RELAY_UNDECODABLE,  /* not an envelope (MN_ECORRUPT/MN_ELIMIT): drop, penalise the peer */
+    MN_RELAY_BAD_SIGNATURE, /* well formed but not signed by its signer: drop, penalise */
+    MN_RELAY_VERDICT_COUNT
+} mn_relay_verdict;
+
+/* Per-peer counters: the inputs of scoring (first deliveries, invalid messages) and metrics. */
+typedef struct mn_relay_peer {
+    bool up;
+    mn_relay_bucket msgs, bytes;
+    mn_relay_bucket topic_msgs[MN_RELAY_TOPICS_COUNT], topic_bytes[MN_RELAY_TOPICS_COUNT];
+    uint64_t verdicts[MN_RELAY_VERDICT_COUNT];
+} mn_relay_peer;
+
+typedef struct mn_relay {
+    mn_relay_config cfg;
+    uint64_t now_ms;
+    /* verdicts per topic; index 0 counts messages refused before a topic was known */
+    uint64_t verdicts[MN_RELAY_TOPICS_COUNT + 1][MN_RELAY_VERDICT_COUNT];
+    mn_relay_peer peers[MN_RELAY_PEERS_MAX];
+    mn_relay_seen seen;
+} mn_relay;
+
+/* The result of mn_relay_on_message. env (payload borrowed from the message bytes) and id are
+ * set for ACCEPT, DUPLICATE and BAD_SIGNATURE, and for RATE_LIMITED after decoding. */
+typedef struct mn_relay_admission {
+    mn_relay_verdict verdict;
+    uint32_t topic; /* 0 when refused before decoding */
+    mn_relay_env env;
+    uint8_t id[MN_RELAY_ID_BYTES];
+} mn_relay_admission;
+
+/* Defaults: see relay.c for the figures and their reasons. The key is zero: set a secret. */
+void mn_relay_config_default(mn_relay_config *cfg);
+/* MN_EINVAL for a rate of 0, a bytes burst below a largest envelope, a bad seen capacity. */
+int mn_relay_config_check(const mn_relay_config *cfg, mn_err *err);
+
+/* r is large (mostly the seen-cache): allocate it once at start. cfg must pass the check. */
+void mn_relay_init(mn_relay *r, const mn_relay_config *cfg, uint64_t now_ms);
+/* A BPCI session to a peer came up in slot peer (< MN_RELAY_PEERS_MAX, not up): its buckets
+ * start full and its counters at zero. */
+void mn_relay_on_peer_up(mn_relay *r, uint32_t peer, uint64_t now_ms);
+void mn_relay_on_peer_down(mn_relay *r, uint32_t peer, uint64_t now_ms);
+/* A gossip message from peer (which is up). Admission in order: the peer's budget, decoding,
+ * the peer-and-topic budget, the seen-cache, the signature; only a message that passes all of
+ * them is marked seen. A duplicate is dropped before its signature is checked: its id covers
+ * the signature, and only verified envelopes enter the cache. Pure: no I/O, no clock. */
+void mn_relay_on_message(mn_relay *r, uint32_t peer, const uint8_t *data, size_t len,
+                         uint64_t now_ms, mn_relay_admission *out);
+
 #endif
