@@ -88,6 +88,13 @@ MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
 /* Peer slots of one relay: 40 inbound and 10 outbound gossip peers (CometBFT's defaults) plus
  * explicit links to every validator, with room to spare. Indexes the per-peer rate buckets. */
 #define MN_RELAY_PEERS_MAX (2u * MN_VALIDATORS_MAX)
+/* Score counters saturate at this many events (first deliveries, invalid messages, penalties):
+ * a squared counter times a weight then stays far inside int64, and a peer that far gone is
+ * graylisted long before. */
+#define MN_RELAY_SCORE_COUNT_MAX 10000u
+/* Decay steps applied in one call: after 1,000 steps of at most 99.9 % every counter is zero,
+ * so a long gap costs bounded work. */
+#define MN_RELAY_SCORE_DECAY_STEPS_MAX 1000u
 
 /* ---- consensus ----------------------------------------------------------------------- */
 

@@ -135,6 +135,57 @@ bool mn_relay_bucket_take2(mn_relay_bucket *a, const mn_relay_rate *ra, uint64_t
                            mn_relay_bucket *b, const mn_relay_rate *rb, uint64_t cost_b,
                            uint64_t now_ms);
 
+/* ---- peer scores -------------------------------------------------------------------- */
+
+/* gossipsub v1.1's score in integers: counters are kept in thousandths of an event, the score
+ * in thousandths of a point. Score = sum over topics of (first_weight * min(first, cap) +
+ * invalid_weight * invalid^2) + behaviour_weight * behaviour^2. A bad signature or encoding
+ * counts at once (no heartbeat wait); counters decay geometrically per interval and drop to
+ * zero below 0.01. Time in mesh, mesh delivery deficit, IP colocation and the application
+ * term are not here yet. */
+typedef struct mn_relay_score_params {
+    int64_t first_weight;       /* thousandths of a point per first delivery, > 0 */
+    uint32_t first_cap;         /* first deliveries counted at most, per topic */
+    int64_t invalid_weight;     /* thousandths of a point per invalid^2, < 0 */
+    int64_t behaviour_weight;   /* thousandths of a point per penalty^2, < 0 */
+    uint32_t first_decay_permille;   /* kept per interval, < 1000 */
+    uint32_t invalid_decay_permille; /* for invalid and behaviour counters, < 1000 */
+    uint32_t decay_interval_ms;
+    /* gossip < 0, publish <= gossip, graylist < publish (thousandths of a point) */
+    int64_t gossip_threshold, publish_threshold, graylist_threshold;
+} mn_relay_score_params;
+
+typedef struct mn_relay_score {
+    uint64_t first[MN_RELAY_TOPICS_COUNT];   /* thousandths */
+    uint64_t invalid[MN_RELAY_TOPICS_COUNT]; /* thousandths */
+    uint64_t behaviour;                      /* thousandths */
+    uint64_t decayed_ms; /* time up to which decay has been applied */
+} mn_relay_score;
+
+/* What a score allows, worst last: below gossip no IHAVE to or from the peer, below publish no
+ * flood-publishing to it, below graylist everything from it is ignored. */
+typedef enum mn_relay_standing {
+    MN_RELAY_STANDING_OK = 0,
+    MN_RELAY_STANDING_NO_GOSSIP,
+    MN_RELAY_STANDING_NO_PUBLISH,
+    MN_RELAY_STANDING_GRAYLISTED,
+} mn_relay_standing;
+
+void mn_relay_score_params_default(mn_relay_score_params *p);
+/* MN_EINVAL for weights of the wrong sign, decay >= 1000, thresholds out of order. */
+int mn_relay_score_params_check(const mn_relay_score_params *p, mn_err *err);
+void mn_relay_score_init(mn_relay_score *s, uint64_t now_ms);
+/* Applies the decay intervals that ended by now_ms (at most MN_RELAY_SCORE_DECAY_STEPS_MAX). */
+void mn_relay_score_decay(mn_relay_score *s, const mn_relay_score_params *p, uint64_t now_ms);
+/* Counts one event: a first delivery (topic >= 1), an invalid message (topic >= 1) or a
+ * behaviour penalty (topic 0: undecodable input, protocol violations). */
+void mn_relay_score_first(mn_relay_score *s, uint32_t topic);
+void mn_relay_score_invalid(mn_relay_score *s, uint32_t topic);
+void mn_relay_score_penalty(mn_relay_score *s);
+int64_t mn_relay_score_value(const mn_relay_score *s, const mn_relay_score_params *p);
+mn_relay_standing mn_relay_score_standing(const mn_relay_score *s,
+                                          const mn_relay_score_params *p);
+
 /* ---- admission ----------------------------------------------------------------------- */
 
 /* Rate limits: one (messages, bytes) pair per peer for everything it sends, checked before the
@@ -145,6 +196,7 @@ typedef struct mn_relay_config {
     mn_relay_rate topic_msgs[MN_RELAY_TOPICS_COUNT], topic_bytes[MN_RELAY_TOPICS_COUNT];
     uint32_t seen_capacity; /* power of two <= MN_RELAY_SEEN_MAX */
     uint8_t seen_key[MN_RELAY_SEEN_KEY_BYTES]; /* node-local secret */
+    mn_relay_score_params score;
 } mn_relay_config;
 
 /* What happened to one incoming message. Only ACCEPT marks its id seen. */
@@ -154,6 +206,7 @@ typedef enum mn_relay_verdict {
     MN_RELAY_RATE_LIMITED, /* over the peer's or the peer-and-topic budget: drop */
     MN_RELAY_UNDECODABLE,  /* not an envelope (MN_ECORRUPT/MN_ELIMIT): drop, penalise the peer */
     MN_RELAY_BAD_SIGNATURE, /* well formed but not signed by its signer: drop, penalise */
+    MN_RELAY_GRAYLISTED,   /* the peer's score is below the graylist threshold: ignore */
     MN_RELAY_VERDICT_COUNT
 } mn_relay_verdict;
 
@@ -163,6 +216,7 @@ typedef struct mn_relay_peer {
     mn_relay_bucket msgs, bytes;
     mn_relay_bucket topic_msgs[MN_RELAY_TOPICS_COUNT], topic_bytes[MN_RELAY_TOPICS_COUNT];
     uint64_t verdicts[MN_RELAY_VERDICT_COUNT];
+    mn_relay_score score;
 } mn_relay_peer;
 
 typedef struct mn_relay {
@@ -185,7 +239,8 @@ typedef struct mn_relay_admission {
 
 /* Defaults: see relay.c for the figures and their reasons. The key is zero: set a secret. */
 void mn_relay_config_default(mn_relay_config *cfg);
-/* MN_EINVAL for a rate of 0, a bytes burst below a largest envelope, a bad seen capacity. */
+/* MN_EINVAL for a rate of 0, a bytes burst below a largest envelope, a bad seen capacity,
+ * bad score parameters. */
 int mn_relay_config_check(const mn_relay_config *cfg, mn_err *err);
 
 /* r is large (mostly the seen-cache): allocate it once at start. cfg must pass the check. */
@@ -194,10 +249,13 @@ void mn_relay_init(mn_relay *r, const mn_relay_config *cfg, uint64_t now_ms);
  * start full and its counters at zero. */
 void mn_relay_on_peer_up(mn_relay *r, uint32_t peer, uint64_t now_ms);
 void mn_relay_on_peer_down(mn_relay *r, uint32_t peer, uint64_t now_ms);
-/* A gossip message from peer (which is up). Admission in order: the peer's budget, decoding,
+/* A gossip message from peer (which is up). Admission in order: the peer's standing (a
+ * graylisted peer is ignored outright), the peer's budget, decoding,
  * the peer-and-topic budget, the seen-cache, the signature; only a message that passes all of
  * them is marked seen. A duplicate is dropped before its signature is checked: its id covers
- * the signature, and only verified envelopes enter the cache. Pure: no I/O, no clock. */
+ * the signature, and only verified envelopes enter the cache. The verdict feeds the peer's
+ * score at once: a first delivery raises it, a bad signature or encoding lowers it. Pure: no
+ * I/O, no clock. */
 void mn_relay_on_message(mn_relay *r, uint32_t peer, const uint8_t *data, size_t len,
                          uint64_t now_ms, mn_relay_admission *out);
 

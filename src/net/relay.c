@@ -5,7 +5,9 @@
  * and the signature check, in that order (cheapest first); only then is its id marked seen, so
  * a message refused for rate or validity can still be accepted from another peer. Every
  * verdict is counted per peer and per topic for scoring and metrics. Time comes with each
- * event; nothing here does I/O. Not here yet: forwarding (the mesh), IHAVE/IWANT, scores.
+ * event; nothing here does I/O. Scores are kept per peer slot and reset when a slot is reused
+ * (keeping them by node id across disconnects is still to do). Not here yet: forwarding (the
+ * mesh), IHAVE/IWANT.
  */
 #include <string.h>
 
@@ -33,6 +35,7 @@ void mn_relay_config_default(mn_relay_config *cfg)
     memcpy(cfg->topic_msgs, topic_msgs, sizeof topic_msgs);
     memcpy(cfg->topic_bytes, topic_bytes, sizeof topic_bytes);
     cfg->seen_capacity = MN_RELAY_SEEN_MAX;
+    mn_relay_score_params_default(&cfg->score);
     MN_ASSERT(mn_relay_config_check(cfg, NULL) == 0);
 }
 
@@ -55,7 +58,7 @@ int mn_relay_config_check(const mn_relay_config *cfg, mn_err *err)
     uint32_t c = cfg->seen_capacity;
     if (c == 0 || c > MN_RELAY_SEEN_MAX || (c & (c - 1)) != 0)
         return mn_err_set(err, MN_EINVAL, 0, "relay seen capacity %u", c);
-    return 0;
+    return mn_relay_score_params_check(&cfg->score, err);
 }
 
 void mn_relay_init(mn_relay *r, const mn_relay_config *cfg, uint64_t now_ms)
@@ -82,6 +85,7 @@ void mn_relay_on_peer_up(mn_relay *r, uint32_t peer, uint64_t now_ms)
     mn_relay_peer *p = &r->peers[peer];
     memset(p, 0, sizeof *p);
     p->up = true;
+    mn_relay_score_init(&p->score, now_ms);
     mn_relay_bucket_init(&p->msgs, &r->cfg.peer_msgs, now_ms);
     mn_relay_bucket_init(&p->bytes, &r->cfg.peer_bytes, now_ms);
     for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
@@ -103,6 +107,9 @@ static mn_relay_verdict admit(mn_relay *r, mn_relay_peer *p, const uint8_t *data
                               uint64_t now_ms, mn_relay_admission *out)
 {
     const mn_relay_config *c = &r->cfg;
+    mn_relay_score_decay(&p->score, &c->score, now_ms);
+    if (mn_relay_score_standing(&p->score, &c->score) == MN_RELAY_STANDING_GRAYLISTED)
+        return MN_RELAY_GRAYLISTED;
     if (!mn_relay_bucket_take2(&p->msgs, &c->peer_msgs, 1, &p->bytes, &c->peer_bytes, len,
                                now_ms))
         return MN_RELAY_RATE_LIMITED;
@@ -137,5 +144,11 @@ void mn_relay_on_message(mn_relay *r, uint32_t peer, const uint8_t *data, size_t
     if (out->verdict == MN_RELAY_ACCEPT)
         MN_ASSERT(mn_relay_seen_has(&r->seen, out->id, now_ms));
     p->verdicts[out->verdict]++;
+    if (out->verdict == MN_RELAY_ACCEPT)
+        mn_relay_score_first(&p->score, out->topic);
+    else if (out->verdict == MN_RELAY_BAD_SIGNATURE)
+        mn_relay_score_invalid(&p->score, out->topic);
+    else if (out->verdict == MN_RELAY_UNDECODABLE)
+        mn_relay_score_penalty(&p->score);
     r->verdicts[out->topic == 0 ? 0 : out->topic - MN_RELAY_TOPIC_FIRST + 1][out->verdict]++;
 }
