@@ -66,6 +66,36 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 /* (service, peer) entries of restricted services: validators times restricted services. */
 #define MN_BPCI_SERVICE_KEYS_MAX (4u * MN_VALIDATORS_MAX)
 MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
+/* ---- net: gossip relay ----------------------------------------------------------------- */
+
+/* Envelope overhead: map header, keys, topic, sequence number, signer and signature framing. */
+#define MN_RELAY_ENV_OVERHEAD_BYTES 160u
+/* Largest gossip payload: an envelope must fit one BPCI message. */
+#define MN_RELAY_PAYLOAD_BYTES_MAX (MN_BPCI_MSG_BYTES_MAX - MN_RELAY_ENV_OVERHEAD_BYTES)
+MN_STATIC_ASSERT(MN_RELAY_PAYLOAD_BYTES_MAX + MN_RELAY_ENV_OVERHEAD_BYTES <= MN_BPCI_MSG_BYTES_MAX);
+/* How long a message id stays in the seen-cache: gossipsub's seen_ttl of 2 minutes, well above
+ * the time a message takes to cross the mesh plus the IHAVE history window, so a message that
+ * comes round again is still recognised. */
+#define MN_RELAY_SEEN_TTL_MS (2u * 60u * 1000u)
+/* Seen-cache capacity: 65,536 ids (48 bytes each, 3 MiB) absorb 546 messages a second for a
+ * full TTL; above that the oldest ids are evicted first (they are the nearest to expiry). */
+#ifdef MN_LIMITS_SMALL
+#define MN_RELAY_SEEN_MAX 256u
+#else
+#define MN_RELAY_SEEN_MAX 65536u
+#endif
+MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
+/* Peer slots of one relay: 40 inbound and 10 outbound gossip peers (CometBFT's defaults) plus
+ * explicit links to every validator, with room to spare. Indexes the per-peer rate buckets. */
+#define MN_RELAY_PEERS_MAX (2u * MN_VALIDATORS_MAX)
+/* Score counters saturate at this many events (first deliveries, invalid messages, penalties):
+ * a squared counter times a weight then stays far inside int64, and a peer that far gone is
+ * graylisted long before. */
+#define MN_RELAY_SCORE_COUNT_MAX 10000u
+/* Decay steps applied in one call: after 1,000 steps of at most 99.9 % every counter is zero,
+ * so a long gap costs bounded work. */
+#define MN_RELAY_SCORE_DECAY_STEPS_MAX 1000u
+
 /* ---- consensus ----------------------------------------------------------------------- */
 
 /* Longest chain id (text, inside every sign-bytes): a name such as "metanode-devnet-7". */

@@ -50,6 +50,10 @@
     X(LEADER_DRAW, 0x1d)                                                                           \
     /* A Merkle tree head (size as 8 bytes big-endian || root), signed as a pair. */               \
     X(MERKLE_TREE_HEAD, 0x1e)                                                                      \
+    /* A gossip envelope as signed by its origin: the CBOR map without the signature. */           \
+    X(GOSSIP_SIGNED, 0x1f)                                                                         \
+    /* A gossip message id: SHA-256(tag || the whole signed envelope as sent). */                  \
+    X(GOSSIP_ID, 0x20)                                                                             \
     /* Docklock run configuration (argv, env, epoch, limits), the receipt's config digest. */      \
     X(DOCKLOCK_CONFIG, 0x30)                                                                       \
     /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * relay_score.c: per-peer scores after gossipsub v1.1, in integers. Counters hold thousandths
+ * of an event so geometric decay (counter * permille / 1000 per interval) keeps precision, and
+ * they saturate at MN_RELAY_SCORE_COUNT_MAX events so squared terms cannot overflow. Invalid
+ * messages and behaviour penalties enter squared, so a spammer's score falls faster with each
+ * message. The score is a pure function of the counters; nothing here knows about peers,
+ * sessions or the clock beyond the times it is given.
+ */
+#include "metanode/relay.h"
+
+#define EVENT 1000u
+#define COUNT_MAX ((uint64_t)MN_RELAY_SCORE_COUNT_MAX * EVENT)
+#define ZERO_BELOW 10u /* 0.01 of an event: gossipsub's decayToZero */
+
+MN_STATIC_ASSERT((uint64_t)MN_RELAY_SCORE_COUNT_MAX * MN_RELAY_SCORE_COUNT_MAX < (1ull << 40));
+
+void mn_relay_score_params_default(mn_relay_score_params *p)
+{
+    /* A point per first delivery up to 100 per topic; 20 points per invalid message squared,
+     * so with no deliveries one invalid message stops gossip (-20 < -10), and three graylist
+     * (-180 < -80). Invalid counts halve in about a minute (0.99 a second), deliveries in
+     * about seven seconds (0.9 a second): good behaviour does not bank forgiveness. */
+    *p = (mn_relay_score_params){
+        .first_weight = 1000,
+        .first_cap = 100,
+        .invalid_weight = -20000,
+        .behaviour_weight = -10000,
+        .first_decay_permille = 900,
+        .invalid_decay_permille = 990,
+        .decay_interval_ms = 1000,
+        .gossip_threshold = -10000,
+        .publish_threshold = -50000,
+        .graylist_threshold = -80000,
+    };
+    MN_ASSERT(mn_relay_score_params_check(p, NULL) == 0);
+}
+
+int mn_relay_score_params_check(const mn_relay_score_params *p, mn_err *err)
+{
+    if (p->first_weight <= 0 || p->first_weight > 1000000 || p->first_cap == 0 ||
+        p->first_cap > MN_RELAY_SCORE_COUNT_MAX)
+        return mn_err_set(err, MN_EINVAL, 0, "score: first delivery weight or cap");
+    if (p->invalid_weight >= 0 || p->invalid_weight < -1000000 || p->behaviour_weight >= 0 ||
+        p->behaviour_weight < -1000000)
+        return mn_err_set(err, MN_EINVAL, 0, "score: penalty weights must be in [-1e6, 0)");
+    if (p->first_decay_permille >= 1000 || p->invalid_decay_permille >= 1000 ||
+        p->decay_interval_ms == 0)
+        return mn_err_set(err, MN_EINVAL, 0, "score: decay must be below 1000 permille");
+    if (!(p->gossip_threshold < 0 && p->publish_threshold <= p->gossip_threshold &&
+          p->graylist_threshold < p->publish_threshold))
+        return mn_err_set(err, MN_EINVAL, 0, "score: thresholds out of order");
+    return 0;
+}
+
+void mn_relay_score_init(mn_relay_score *s, uint64_t now_ms)
+{
+    *s = (mn_relay_score){.decayed_ms = now_ms};
+}
+
+static uint64_t decay1(uint64_t v, uint32_t permille)
+{
+    v = v * permille / 1000u; /* v <= COUNT_MAX, so no overflow */
+    return v < ZERO_BELOW ? 0 : v;
+}
+
+static bool all_zero(const mn_relay_score *s)
+{
+    uint64_t any = s->behaviour;
+    for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
+        any |= s->first[t] | s->invalid[t];
+    return any == 0;
+}
+
+void mn_relay_score_decay(mn_relay_score *s, const mn_relay_score_params *p, uint64_t now_ms)
+{
+    MN_ASSERT(now_ms >= s->decayed_ms);
+    uint64_t steps = (now_ms - s->decayed_ms) / p->decay_interval_ms;
+    s->decayed_ms += steps * p->decay_interval_ms;
+    if (steps > MN_RELAY_SCORE_DECAY_STEPS_MAX)
+        steps = MN_RELAY_SCORE_DECAY_STEPS_MAX;
+    for (uint64_t i = 0; i < steps && !all_zero(s); i++) {
+        for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
+            s->first[t] = decay1(s->first[t], p->first_decay_permille);
+            s->invalid[t] = decay1(s->invalid[t], p->invalid_decay_permille);
+        }
+        s->behaviour = decay1(s->behaviour, p->invalid_decay_permille);
+    }
+}
+
+static void bump(uint64_t *v)
+{
+    *v = *v > COUNT_MAX - EVENT ? COUNT_MAX : *v + EVENT;
+}
+
+void mn_relay_score_first(mn_relay_score *s, uint32_t topic)
+{
+    MN_ASSERT(mn_relay_topic_valid(topic));
+    bump(&s->first[topic - MN_RELAY_TOPIC_FIRST]);
+}
+
+void mn_relay_score_invalid(mn_relay_score *s, uint32_t topic)
+{
+    MN_ASSERT(mn_relay_topic_valid(topic));
+    bump(&s->invalid[topic - MN_RELAY_TOPIC_FIRST]);
+}
+
+void mn_relay_score_penalty(mn_relay_score *s)
+{
+    bump(&s->behaviour);
+}
+
+/* weight (thousandths of a point) * (v / 1000)^2, v in thousandths; |result| < 2^63. */
+static int64_t squared(int64_t weight, uint64_t v)
+{
+    MN_ASSERT(v <= COUNT_MAX);
+    uint64_t sq = v * v / EVENT; /* thousandths of count^2, <= 1e14 */
+    return weight * (int64_t)sq / (int64_t)EVENT;
+}
+
+int64_t mn_relay_score_value(const mn_relay_score *s, const mn_relay_score_params *p)
+{
+    int64_t score = squared(p->behaviour_weight, s->behaviour);
+    uint64_t cap = (uint64_t)p->first_cap * EVENT;
+    for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
+        uint64_t first = s->first[t] < cap ? s->first[t] : cap;
+        score += p->first_weight * (int64_t)first / (int64_t)EVENT;
+        score += squared(p->invalid_weight, s->invalid[t]);
+    }
+    return score;
+}
+
+mn_relay_standing mn_relay_score_standing(const mn_relay_score *s,
+                                          const mn_relay_score_params *p)
+{
+    int64_t v = mn_relay_score_value(s, p);
+    if (v < p->graylist_threshold)
+        return MN_RELAY_STANDING_GRAYLISTED;
+    if (v < p->publish_threshold)
+        return MN_RELAY_STANDING_NO_PUBLISH;
+    if (v < p->gossip_threshold)
+        return MN_RELAY_STANDING_NO_GOSSIP;
+    return MN_RELAY_STANDING_OK;
+}
