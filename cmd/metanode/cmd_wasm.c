@@ -135,7 +135,9 @@ static int parse_value(const char *text, mn_wasm_type type, mn_wasm_val *out)
     case MN_WASM_I32:
     case MN_WASM_I64: {
         bool neg = text[0] == '-';
-        uint64_t v = neg ? (uint64_t)strtoll(text, &end, 0) : strtoull(text, &end, 0);
+        /* decimal, or hex with 0x; never octal, so "010" means ten */
+        int base = strncmp(text + neg, "0x", 2) == 0 || strncmp(text + neg, "0X", 2) == 0 ? 16 : 10;
+        uint64_t v = neg ? (uint64_t)strtoll(text, &end, base) : strtoull(text, &end, base);
         if (type == MN_WASM_I32 && (neg ? (int64_t)v < INT32_MIN : v > UINT32_MAX))
             return -1;
         if (type == MN_WASM_I32)
