@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,4 +96,26 @@ void cli_print_hex(const uint8_t *data, size_t len)
     for (size_t i = 0; i < len; i++)
         printf("%02x", data[i]);
     putchar('\n');
+}
+
+int cli_parse_one_file(const char *verb, const char *help, int argc, char **argv, bool *json,
+                       const char **file)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *json = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'j')
+            *json = true;
+        else if (c == 'h')
+            return fputs(help, stdout), CLI_OK;
+        else
+            return cli_usage_error(verb, "bad option");
+    }
+    if (optind != argc - 1)
+        return cli_usage_error(verb, "expected exactly one FILE");
+    *file = argv[optind];
+    return -1;
 }

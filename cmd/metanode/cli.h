@@ -45,6 +45,11 @@ int cli_dispatch(const char *group, const cli_verb *verbs, int count, int argc, 
 int cli_parse_u64(const char *text, uint64_t *out);
 /* True if argv has --help or -h anywhere (so every verb answers --help). */
 bool cli_wants_help(int argc, char **argv);
+/* For verbs whose only options are --json and --help and that take exactly one FILE: parses
+ * argv, sets *json and *file. Returns -1 to go on, or the exit code (help printed, usage
+ * error). */
+int cli_parse_one_file(const char *verb, const char *help, int argc, char **argv, bool *json,
+                       const char **file);
 /* Prints hex of len bytes followed by a newline. */
 void cli_print_hex(const uint8_t *data, size_t len);
 

@@ -75,26 +75,16 @@ static const char show_help[] = "usage: metanode key show FILE [--json]\n"
 
 static int key_show(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'h')
-            return fputs(show_help, stdout), CLI_OK;
-        else
-            return cli_usage_error("key show", "bad option");
-    }
-    if (optind != argc - 1)
-        return cli_usage_error("key show", "expected exactly one FILE");
+    bool json;
+    const char *file;
+    int rc = cli_parse_one_file("key show", show_help, argc, argv, &json, &file);
+    if (rc >= 0)
+        return rc;
     mn_keyfile kf;
     mn_err err;
-    if (mn_keyfile_read(argv[optind], 0, &kf, &err) != 0)
+    if (mn_keyfile_read(file, 0, &kf, &err) != 0)
         return cli_fail("key show", &err);
-    print_key(&kf, argv[optind], json);
+    print_key(&kf, file, json);
     mn_keyfile_wipe(&kf);
     return CLI_OK;
 }

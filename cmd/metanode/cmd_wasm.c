@@ -8,7 +8,6 @@
  * raw IEEE bits (0x...), and results are printed both ways.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,30 +82,20 @@ static const char validate_help[] =
 
 static int wasm_validate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'h')
-            return fputs(validate_help, stdout), CLI_OK;
-        else
-            return cli_usage_error("wasm validate", "bad option");
-    }
-    if (optind != argc - 1)
-        return cli_usage_error("wasm validate", "expected exactly one FILE.wasm");
+    bool json;
+    const char *file;
+    int rc = cli_parse_one_file("wasm validate", validate_help, argc, argv, &json, &file);
+    if (rc >= 0)
+        return rc;
     mn_wasm_module *mod = NULL;
     mn_err err;
-    int rc = load(argv[optind], false, &mod, &err);
+    rc = load(file, false, &mod, &err);
     bool invalid = rc == -MN_ECORRUPT || rc == -MN_EINVAL || rc == -MN_EUNSUPPORTED ||
                    rc == -MN_ELIMIT;
     if (rc != 0 && !invalid)
         return cli_fail("wasm validate", &err);
     if (json) {
-        json_t *doc = json_pack("{s:s, s:b}", "file", argv[optind], "valid", rc == 0);
+        json_t *doc = json_pack("{s:s, s:b}", "file", file, "valid", rc == 0);
         if (rc == 0) {
             json_object_set_new(doc, "imports", names_json(mod, true));
             json_object_set_new(doc, "exports", names_json(mod, false));
@@ -115,10 +104,10 @@ static int wasm_validate(int argc, char **argv)
         }
         cli_print_json(doc);
     } else if (rc == 0) {
-        printf("%s: valid (%u imports, %u exports)\n", argv[optind],
+        printf("%s: valid (%u imports, %u exports)\n", file,
                mn_wasm_module_imports_count(mod), mn_wasm_module_exports_count(mod));
     } else {
-        printf("%s: INVALID: %s\n", argv[optind], err.msg);
+        printf("%s: INVALID: %s\n", file, err.msg);
     }
     mn_wasm_module_free(mod);
     return rc == 0 ? CLI_OK : CLI_INVALID;
