@@ -473,6 +473,12 @@ static int build_one(void *ctx, const uint8_t *tx, size_t len, const uint8_t has
     return 0;
 }
 
+static uint64_t evidence_height(const mn_evidence *e)
+{
+    return e->kind == MN_EVIDENCE_DUPLICATE_VOTE ? e->u.votes[0].height
+                                                 : e->u.proposals[0].height;
+}
+
 int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf *body,
                           uint8_t payload[32], mn_err *err)
 {
@@ -490,6 +496,7 @@ int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf
     mn_buf evbuf;
     mn_buf_init(&evbuf, 0);
     uint32_t ev_off[MN_BLOCK_EVIDENCE_MAX];
+    uint32_t drop[MN_EVIDENCE_PENDING_MAX], ndrop = 0;
     int rc = 0;
     if (b.ptr == NULL || s->txs == NULL || s->evs == NULL) {
         rc = mn_err_set(err, MN_ENOMEM, 0, "build: out of memory");
@@ -507,14 +514,26 @@ int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf
             continue;
         }
         const size_t elen = evbuf.len - start;
-        if (b.bytes + elen + 5 > b.max_bytes || mn__evidence_apply(&s->x, &l->pending[i], &e2) != 0) {
+        if (b.bytes + elen + 5 > b.max_bytes) {
             evbuf.len = start;
+            continue;
+        }
+        if (mn__evidence_apply(&s->x, &l->pending[i], &e2) != 0) {
+            /* Only evidence of a later height can become valid; the rest never will. */
+            evbuf.len = start;
+            if (evidence_height(&l->pending[i]) <= s->x.height)
+                drop[ndrop++] = i;
             continue;
         }
         b.bytes += elen + 5;
         ev_off[s->nev] = (uint32_t)start;
         s->evs[s->nev].len = (uint32_t)elen;
         s->nev++;
+    }
+    /* Drop what can never apply (in reverse so indices stay valid). */
+    while (ndrop > 0) {
+        const uint32_t i = drop[--ndrop];
+        l->pending[i] = l->pending[--l->npending];
     }
     s->ntx = b.count;
     uint8_t tx_root[32];

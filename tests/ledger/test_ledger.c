@@ -367,7 +367,7 @@ static void test_evidence_slashing(void)
     fx_tx(&F, &F.val[0], MN_TX_EVIDENCE, 1, enc.data, enc.len, &tx);
     add_tx(mp, l, &tx);
     fx_build_commit(&F, l, mp, 2002, NULL); /* block 2 */
-    ASSERT_EQ(mn_ledger_evidence_pending(l), 1); /* the fake stays pending, never included */
+    ASSERT_EQ(mn_ledger_evidence_pending(l), 0); /* included, or (the fake) dropped */
     uint8_t key[34] = {'v', '/'};
     mn_buf val;
     mn_buf_init(&val, 0);
@@ -400,6 +400,7 @@ static void test_evidence_slashing(void)
     double_vote(3, 99, &e3);
     ASSERT_OK(mn_ledger_add_evidence(l, &e3, &err), &err);
     fx_build_commit(&F, l, mp, 2004, NULL);
+    ASSERT_EQ(mn_ledger_evidence_pending(l), 1); /* a later height: kept for now */
     memcpy(key + 2, F.val[3].pk, 32);
     ASSERT_OK(mn_ledger_state_get(l, key, sizeof key, &val, &err), &err);
     mn_buf_deinit(&val);
@@ -459,6 +460,59 @@ static void test_register(void)
     ASSERT_TRUE(val.len > 40);
     mn_buf_deinit(&val);
     mn_buf_deinit(&body);
+    mn_buf_deinit(&tx);
+    mn_mempool_free(mp);
+    mn_ledger_close(l);
+}
+
+/* A later issue's type: body = a key suffix; apply stores "x/" || suffix = height, and fails
+ * (writing nothing) for the suffix "bad". */
+static int custom_check(const mn_tx *tx, mn_err *err)
+{
+    if (tx->body_len == 0 || tx->body_len > 16)
+        return mn_err_set(err, MN_ECORRUPT, 0, "custom: bad body");
+    return 0;
+}
+
+static int custom_apply(mn_ledger_exec *x, const mn_tx *tx, const uint8_t hash[32], mn_err *err)
+{
+    (void)hash;
+    if (tx->body_len == 3 && memcmp(tx->body, "bad", 3) == 0)
+        return mn_err_set(err, MN_EINVAL, 0, "custom: refused");
+    uint8_t key[18] = {'x', '/'};
+    memcpy(key + 2, tx->body, tx->body_len);
+    uint8_t val[8];
+    mn_store_u64_be(val, mn_ledger_exec_height(x));
+    return mn_ledger_exec_put(x, key, 2 + tx->body_len, val, 8, err);
+}
+
+static void test_custom_handler(void)
+{
+    mn_err err;
+    mn_ledger *l = open_ledger("custom.db");
+    const mn_tx_handler h = {custom_check, custom_apply};
+    ASSERT_EQ(mn_ledger_register_handler(l, 0, &h, &err), -MN_EINVAL);
+    ASSERT_EQ(mn_ledger_register_handler(l, MN_TX_TYPES_MAX, &h, &err), -MN_EINVAL);
+    ASSERT_OK(mn_ledger_register_handler(l, 10, &h, &err), &err);
+    mn_mempool *mp;
+    ASSERT_OK(mn_mempool_new(&mp, &err), &err);
+    mn_buf tx;
+    mn_buf_init(&tx, 0);
+    fx_tx(&F, &F.val[0], 10, 1, (const uint8_t *)"k1", 2, &tx);
+    add_tx(mp, l, &tx);
+    fx_tx(&F, &F.val[1], 10, 1, (const uint8_t *)"bad", 3, &tx);
+    add_tx(mp, l, &tx);
+    fx_tx(&F, &F.val[2], 10, 1, (const uint8_t *)"", 0, &tx);
+    ASSERT_EQ(mn_mempool_add(mp, l, tx.data, tx.len, NULL, &err), -MN_ECORRUPT);
+    fx_build_commit(&F, l, mp, 2001, NULL);
+    mn_buf v;
+    mn_buf_init(&v, 0);
+    ASSERT_OK(mn_ledger_state_get(l, (const uint8_t *)"x/k1", 4, &v, &err), &err);
+    ASSERT_EQ(v.len, 8);
+    ASSERT_U64_EQ(mn_load_u64_be(v.data), 1);
+    ASSERT_EQ(mn_ledger_state_get(l, (const uint8_t *)"x/bad", 5, &v, &err), -MN_ENOTFOUND);
+    ASSERT_U64_EQ(mn_ledger_next_nonce(l, F.val[1].pk), 1); /* skipped, nonce unused */
+    mn_buf_deinit(&v);
     mn_buf_deinit(&tx);
     mn_mempool_free(mp);
     mn_ledger_close(l);
@@ -560,5 +614,5 @@ static void teardown(void)
 MN_TEST_MAIN("ledger.ledger", MN_TEST(setup), MN_TEST(test_open_genesis),
              MN_TEST(test_build_check_commit_two_ledgers), MN_TEST(test_bad_bodies),
              MN_TEST(test_bond_unbond_lookback), MN_TEST(test_evidence_slashing),
-             MN_TEST(test_register), MN_TEST(test_meta_receipts), MN_TEST(test_crash_and_damage),
+             MN_TEST(test_register), MN_TEST(test_custom_handler), MN_TEST(test_meta_receipts), MN_TEST(test_crash_and_damage),
              MN_TEST(teardown))
