@@ -117,6 +117,8 @@ void mn_ledger_chain(const mn_ledger *l, mn_bft_chain *chain);
 /* The set running `height`, or NULL when it is not yet determined (height > committed +
  * MN_STAKE_LOOKBACK). The pointer stays valid until mn_ledger_close (sets are cached). */
 const mn_bft_valset *mn_ledger_valset_at(mn_ledger *l, uint64_t height);
+/* The same with the signature of consensus.h's valset_at hook (ctx is the mn_ledger). */
+const mn_bft_valset *mn_ledger_valset_hook(void *ctx, uint64_t height);
 
 /* Proposing: builds the body of a new block at height (= committed + 1) from the mempool
  * (up to the genesis limits) plus the pending evidence, executes it on a scratch copy of the

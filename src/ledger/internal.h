@@ -25,7 +25,8 @@ typedef struct mn__tree {
     mn__tnode *root; /* owned reference (NULL: empty) */
 } mn__tree;
 
-extern uint64_t mn__tree_hash_count; /* node and entry hashes computed, for tests and benches */
+/* Node and entry hashes computed by this thread, for tests and benches. */
+extern _Thread_local uint64_t mn__tree_hash_count;
 
 void mn__tree_init(mn__tree *t);
 void mn__tree_deinit(mn__tree *t);

@@ -441,6 +441,13 @@ int mn_ledger_check_block(mn_ledger *l, const mn_block_header *h, const uint8_t 
             memcpy(s->payload, payload, 32);
     }
     body_view_free(&b);
+    /* The contract names three codes for an invalid block: a limit, a replayed offence or a
+     * refused bond inside it make the block invalid too (MN_ENOMEM / MN_ESYS stay). */
+    if (rc == -MN_ELIMIT || rc == -MN_EEXIST || rc == -MN_EPERM) {
+        if (err != NULL)
+            err->code = MN_EINVAL;
+        rc = -MN_EINVAL;
+    }
     return rc;
 }
 
@@ -581,17 +588,24 @@ out:
 
 /* ---- validator sets --------------------------------------------------------------------- */
 
+/* Room for one more snapshot. */
+static int snap_reserve(mn_ledger *l, mn_err *err)
+{
+    if (l->nsnaps < l->capsnaps)
+        return 0;
+    const size_t cap = l->capsnaps == 0 ? 8 : 2 * l->capsnaps;
+    snap *n = realloc(l->snaps, cap * sizeof *n);
+    if (n == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+    l->snaps = n;
+    l->capsnaps = cap;
+    return 0;
+}
+
 static int snap_add(void *ctx, uint64_t height, const uint8_t *enc, size_t len, mn_err *err)
 {
     mn_ledger *l = ctx;
-    if (l->nsnaps == l->capsnaps) {
-        const size_t cap = l->capsnaps == 0 ? 8 : 2 * l->capsnaps;
-        snap *n = realloc(l->snaps, cap * sizeof *n);
-        if (n == NULL)
-            return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
-        l->snaps = n;
-        l->capsnaps = cap;
-    }
+    MN_TRY(snap_reserve(l, err));
     uint8_t *copy = malloc(len + 1);
     if (copy == NULL)
         return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
@@ -630,6 +644,11 @@ const mn_bft_valset *mn_ledger_valset_at(mn_ledger *l, uint64_t height)
         s->vs = vs;
     }
     return s->vs;
+}
+
+const mn_bft_valset *mn_ledger_valset_hook(void *ctx, uint64_t height)
+{
+    return mn_ledger_valset_at(ctx, height);
 }
 
 /* ---- commit ----------------------------------------------------------------------------- */
@@ -736,6 +755,16 @@ int mn_ledger_commit_block(mn_ledger *l, const mn_block_header *h, const mn_comm
         new_snap = rc == 0 && (snapshot.len != last->len ||
                                memcmp(snapshot.data, last->enc, last->len) != 0);
     }
+    /* Room for the snapshot before the database commits: after it nothing may fail. */
+    uint8_t *snap_copy = NULL;
+    if (rc == 0 && new_snap) {
+        rc = snap_reserve(l, err);
+        snap_copy = rc == 0 ? malloc(snapshot.len + 1) : NULL;
+        if (rc == 0 && snap_copy == NULL)
+            rc = mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+        if (rc == 0)
+            memcpy(snap_copy, snapshot.data, snapshot.len);
+    }
     if (rc == 0)
         rc = mn__store_begin(l->st, err);
     if (rc == 0) {
@@ -746,8 +775,12 @@ int mn_ledger_commit_block(mn_ledger *l, const mn_block_header *h, const mn_comm
         if (rc != 0)
             mn__store_rollback(l->st);
     }
-    if (rc == 0 && new_snap)
-        rc = snap_add(l, h->height, snapshot.data, snapshot.len, err);
+    if (rc == 0 && new_snap) {
+        l->snaps[l->nsnaps++] =
+            (snap){.height = h->height, .enc = snap_copy, .len = snapshot.len, .vs = NULL};
+        snap_copy = NULL;
+    }
+    free(snap_copy);
     mn_buf_deinit(&snapshot);
     if (rc != 0)
         return rc;

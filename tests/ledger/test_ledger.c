@@ -80,6 +80,7 @@ static void test_open_genesis(void)
     ASSERT_EQ(vs->set.count, FX_VALIDATORS);
     ASSERT_U64_EQ(vs->set.total_stake, 100 * FX_VALIDATORS);
     ASSERT_TRUE(mn_ledger_valset_at(l, 2) == vs);
+    ASSERT_TRUE(mn_ledger_valset_hook(l, 2) == vs);
     ASSERT_TRUE(mn_ledger_valset_at(l, 3) == NULL);
     ASSERT_U64_EQ(mn_ledger_block_time(l, 0), F.g.genesis_time_ms);
     ASSERT_U64_EQ(mn_ledger_next_nonce(l, F.val[0].pk), 1);
