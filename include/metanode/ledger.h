@@ -97,6 +97,8 @@ typedef struct mn_genesis {
 /* genesis.json <-> struct; strict (unknown keys, bad hex, duplicates refused). */
 int mn_genesis_load(mn_genesis *g, const char *path, mn_err *err);
 int mn_genesis_save(const mn_genesis *g, const char *path, mn_err *err);
+/* The same as load, from JSON text in memory (len bytes, no NUL needed). */
+int mn_genesis_parse(mn_genesis *g, const char *json, size_t len, mn_err *err);
 /* The genesis' own hash (part of the chain identity). */
 void mn_genesis_hash(const mn_genesis *g, uint8_t hash[32]);
 

@@ -8,6 +8,7 @@
  * and dies without closing) and refusal of a damaged state table.
  */
 #include <sqlite3.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "fixture.h"
@@ -602,6 +603,57 @@ static void test_crash_and_damage(void)
     ASSERT_TRUE(strstr(err.msg, "refusing") != NULL);
 }
 
+/* A child commits blocks as fast as it can and is killed (SIGKILL) at several points: every
+ * reopen succeeds (state matches the last block's root) and keeps every reported commit. */
+static void test_kill_during_commits(void)
+{
+    static const unsigned delays_ms[] = {30, 120, 75, 200, 10, 160};
+    uint64_t last_height = 0;
+    for (size_t round = 0; round < MN_ARRAY_LEN(delays_ms); round++) {
+        int pipefd[2];
+        ASSERT_EQ(pipe(pipefd), 0);
+        const pid_t pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+            close(pipefd[0]);
+            mn_err err;
+            mn_ledger *l = open_ledger("kill.db");
+            mn_mempool *mp;
+            if (mn_mempool_new(&mp, &err) != 0)
+                _exit(2);
+            mn_buf tx;
+            mn_buf_init(&tx, 0);
+            for (;;) {
+                for (uint32_t v = 0; v < FX_VALIDATORS; v++) {
+                    fx_note(&F, &F.val[v], mn_ledger_next_nonce(l, F.val[v].pk), 64, &tx);
+                    add_tx(mp, l, &tx);
+                }
+                fx_build_commit(&F, l, mp, 10000 + mn_ledger_height(l), NULL);
+                const uint64_t h = mn_ledger_height(l);
+                if (write(pipefd[1], &h, sizeof h) != sizeof h)
+                    _exit(3);
+            }
+        }
+        close(pipefd[1]);
+        usleep(delays_ms[round] * 1000u);
+        ASSERT_EQ(kill(pid, SIGKILL), 0);
+        int status;
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        uint64_t h;
+        while (read(pipefd[0], &h, sizeof h) == sizeof h)
+            last_height = h;
+        close(pipefd[0]);
+        mn_ledger *l = open_ledger("kill.db");
+        ASSERT_TRUE(mn_ledger_height(l) >= last_height);
+        ASSERT_TRUE(mn_ledger_height(l) <= last_height + 1);
+        last_height = mn_ledger_height(l);
+        ASSERT_U64_EQ(mn_ledger_next_nonce(l, F.val[0].pk), last_height + 1);
+        mn_ledger_close(l);
+    }
+    printf("  %llu blocks committed across the kills\n", (unsigned long long)last_height);
+    ASSERT_TRUE(last_height >= 2); /* the kills did land between commits */
+}
+
 static void setup(void)
 {
     fx_init(&F);
@@ -615,5 +667,5 @@ static void teardown(void)
 MN_TEST_MAIN("ledger.ledger", MN_TEST(setup), MN_TEST(test_open_genesis),
              MN_TEST(test_build_check_commit_two_ledgers), MN_TEST(test_bad_bodies),
              MN_TEST(test_bond_unbond_lookback), MN_TEST(test_evidence_slashing),
-             MN_TEST(test_register), MN_TEST(test_custom_handler), MN_TEST(test_meta_receipts), MN_TEST(test_crash_and_damage),
+             MN_TEST(test_register), MN_TEST(test_custom_handler), MN_TEST(test_meta_receipts), MN_TEST(test_crash_and_damage), MN_TEST(test_kill_during_commits),
              MN_TEST(teardown))
