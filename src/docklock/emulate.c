@@ -344,6 +344,10 @@ static bool dispatch(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *reg
     case SYS_times: do_times(s, a, r); break;
     case SYS_getrusage: do_getrusage(a, r); break;
     case SYS_socket: do_socket(a, r); break;
+    case SYS_sched_yield: /* gives the turn to the next task (supervisor.c) */
+        s->yield = true;
+        r->result = 0;
+        break;
     default: return false;
     }
     return true;

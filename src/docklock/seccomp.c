@@ -43,7 +43,7 @@ static const char *const allow_list[] = {
     "getgroups", "getresuid", "getresgid", "setuid", "setgid", "setreuid", "setregid",
     "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capget", "capset",
     "getrlimit", "setrlimit", "prlimit64", "getpriority", "set_tid_address", "set_robust_list",
-    "get_robust_list", "arch_prctl", "futex_waitv", "sched_yield", "sched_getparam",
+    "get_robust_list", "arch_prctl", "futex_waitv", "sched_getparam",
     "sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min",
     "sched_rr_get_interval", "membarrier", "exit", "exit_group", "wait4", "waitid", "clone",
     "clone3", "fork", "vfork", "execve", "execveat", "restart_syscall", "seccomp",
