@@ -56,6 +56,7 @@ typedef struct mn__dl_task {
     uint32_t events_since_stop; /* events after the SIGSTOP was sent (STOPPING) */
     bool blocked;         /* last lost the turn asleep in a blocking call */
     bool stop_sent;       /* the scheduler's SIGSTOP is on its way (its stop is consumed) */
+    bool given_up;        /* exiting, but its end was never reported: no longer waited for */
     uint32_t vtid;        /* tid inside the pid namespace */
     uint64_t rng_counter; /* 64-byte blocks of this task's random stream consumed */
     uint32_t execs;       /* successful execs (keys AT_RANDOM) */

@@ -431,17 +431,20 @@ static int wait_one(mn__dl_sup *s, bool *none, mn_err *err)
     return 0;
 }
 
-/* An exiting task the kernel has not finished yet whose end other tasks may observe (a wait4
- * of its parent): a thread whose group is exiting as a whole. A group leader whose threads
- * live on is only finished after them, so nobody waits for it alone. */
+/* An exiting task the kernel has not finished yet. Its end can be observed by others: the
+ * futex wake of its clear-tid address (pthread_join), a wait4 of its parent. A thread is
+ * finished when its death is reported to us; a group leader whose threads live on is not
+ * reported before them, so it is finished when it is a zombie. */
 static bool exit_in_flight(const mn__dl_sup *s, const mn__dl_task *t)
 {
-    if (t->st != MN__DL_T_EXITING)
+    if (t->st != MN__DL_T_EXITING || t->given_up)
         return false;
+    if (t->pid != t->tgid)
+        return true;
     for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
         const mn__dl_task *o = &s->tasks[i];
         if (o->live && o->tgid == t->tgid && o->st != MN__DL_T_EXITING)
-            return false;
+            return mn__dl_task_state(t->pid) != 'Z';
     }
     return true;
 }
@@ -508,7 +511,7 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
     mn__dl_task *h = s->holder;
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
                  others_waiting(s, h) && !exits_in_flight(s);
-    uint64_t wait = watch ? s->check_ns : 10000000u; /* 10 ms: see the fallback below */
+    uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
     uint64_t t0 = mono_now_ns();
@@ -530,14 +533,15 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
     }
     if (h != NULL)
         return; /* a holder alone runs as long as it likes */
-    /* No holder and no change for a while: an exiting task the kernel never reports (this
-     * should not happen) would stall the run. After 1 s it is no longer waited for. */
+    /* No holder and no change for a while: an exiting task the kernel never reports as
+     * finished (this should not happen) would stall the run. After 1 s it is no longer
+     * waited for. */
     *stuck_ns += mono_now_ns() - t0;
     if (*stuck_ns < 1000000000u)
         return;
     for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++)
         if (s->tasks[i].live && s->tasks[i].st == MN__DL_T_EXITING)
-            s->tasks[i].tgid = -1 - (pid_t)i; /* alone in its group: not waited for */
+            s->tasks[i].given_up = true;
     *stuck_ns = 0;
 }
 

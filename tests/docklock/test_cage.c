@@ -5,11 +5,18 @@
  * fixed per host such as uname, that the native output differs from the cage's), so that the
  * second half means something: five runs in the cage with the same seed must give the same
  * stdout, exit status, witness log and receipt core, and the witness must check (its root and
- * leaf count match the run's). A different seed must change the witness.
+ * leaf count match the run's). A different seed must change the witness. The programs that
+ * race (threads, forked children, pipes, a mutex, a shell pipeline) are then run again with
+ * their executables evicted from the page cache before every run and a second cage running
+ * beside them: the turn scheduler must make them identical all the same.
  * argv[1] is the directory holding the nd_* programs. Needs root (namespaces, ptrace, FIFO):
  * exits 77 with the reason otherwise.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +58,8 @@ static const nd_case cases[] = {
     {"cputime", {"nd_cputime"}, false},
     {"canary", {"nd_canary"}, false},
     {"thread_ids", {"nd_thread_ids"}, false},
+    {"pipes", {"nd_pipes"}, false},
+    {"mutex", {"nd_mutex"}, false},
     {"clock_coarse", {"nd_clock_coarse"}, false},
     {"hostname", {"nd_hostname"}, true},
     {"uname", {"nd_uname"}, true},
@@ -244,6 +253,107 @@ static void nondeterminism_suite(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (only == NULL || strcmp(only, cases[i].name) == 0)
             check_case(&cases[i]);
+}
+
+/* Drops a file's pages from the page cache; returns how many stay resident (pages mapped by
+ * some process stay). */
+static size_t evict(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    size_t len = (size_t)st.st_size, pages = (len + 4095) / 4096, resident = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    unsigned char *vec = malloc(pages);
+    if (m != MAP_FAILED && vec != NULL && mincore(m, len, vec) == 0)
+        for (size_t i = 0; i < pages; i++)
+            resident += vec[i] & 1u;
+    if (m != MAP_FAILED)
+        munmap(m, len);
+    free(vec);
+    close(fd);
+    return resident;
+}
+
+/* A second cage running beside the test's, until the returned pipe is closed: a grandchild,
+ * so the test's own cage (which reaps with waitpid(-1)) never sees it. */
+static int start_neighbour(void)
+{
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        close(p[1]);
+        if (fork() != 0)
+            _exit(0);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/nd_fork_order", nd_dir);
+        const char *argv[] = {path};
+        struct pollfd pf = {p[0], POLLIN, 0};
+        for (int i = 0; i < 1000 && poll(&pf, 1, 0) == 0; i++) {
+            mn_docklock_config cfg;
+            memset(&cfg, 0, sizeof(cfg));
+            cfg.argv = argv;
+            cfg.argc = 1;
+            cfg.time_ms = 20000;
+            mn_docklock_result res;
+            mn_err err;
+            if (mn_docklock_run(&cfg, &res, &err) == 0)
+                mn_docklock_result_deinit(&res);
+        }
+        _exit(0);
+    }
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return p[1];
+}
+
+/* Racing threads, forked children, pipes, a mutex and a shell pipeline with a cold page cache
+ * (their executables evicted before every run) and another cage beside them: blocking on the
+ * disk must not change the interleaving. */
+static void cold_cache_interleavings(void)
+{
+    static const char *const names[] = {"threads", "fork_order", "pipes", "mutex",
+                                        "shell_pipeline"};
+    static const char *const tools[] = {"/usr/bin/od", "/usr/bin/tr", "/usr/bin/head",
+                                        "/usr/bin/date"};
+    int neighbour = start_neighbour();
+    for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+        const nd_case *c = NULL;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            if (strcmp(cases[i].name, names[n]) == 0)
+                c = &cases[i];
+        ASSERT_TRUE(c != NULL);
+        mn_docklock_result ref, res;
+        char path[4096];
+        for (int i = 0; i < CAGE_RUNS; i++) {
+            if (c->argv[0][0] != '/') /* not resident afterwards: the exec reads the disk */
+                ASSERT_EQ(evict(prog_path(c, path, sizeof(path))), 0);
+            for (size_t k = 0; k < sizeof(tools) / sizeof(tools[0]); k++)
+                (void)evict(tools[k]);
+            cage(c, 0, i == 0 ? &ref : &res);
+            if (i == 0)
+                continue;
+            if (res.witness.len != ref.witness.len ||
+                memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0)
+                dump_witnesses(c, &ref, &res);
+            ASSERT_EQ(res.out.len, ref.out.len);
+            ASSERT_MEM_EQ(res.out.data, ref.out.data, ref.out.len);
+            ASSERT_EQ(res.witness.len, ref.witness.len);
+            ASSERT_MEM_EQ(res.witness.data, ref.witness.data, ref.witness.len);
+            mn_docklock_result_deinit(&res);
+        }
+        mn_docklock_result_deinit(&ref);
+        printf("  %-16s cold ok\n", c->name);
+    }
+    close(neighbour);
 }
 
 static void time_limit_stops_a_spin(void)
@@ -440,7 +550,8 @@ int main(int argc, char **argv)
     }
     nd_dir = dir; /* absolute: the cage's working directory is / */
     static const mn_test_case tests[] = {
-        MN_TEST(nondeterminism_suite), MN_TEST(time_limit_stops_a_spin),
+        MN_TEST(nondeterminism_suite), MN_TEST(cold_cache_interleavings),
+        MN_TEST(time_limit_stops_a_spin),
         MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges),
         MN_TEST(output_dir_tree_root)};
     return mn_test_run("cage", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
