@@ -30,11 +30,14 @@
 #define MN__DL_BLOCK_CHECK_FIRST_NS 50000ull
 #define MN__DL_BLOCK_CHECK_MAX_NS 4000000ull
 
-/* cgroup.c: a memory cgroup for the run (v1, else v2); nothing when mem_bytes is 0. */
-typedef struct mn__dl_cgroup {
+/* cgroup.c: a memory and a cpu cgroup for the run (v1, else v2), each only with its limit. */
+typedef struct mn__dl_group {
     char dir[128];
     bool active;
     bool v1;
+} mn__dl_group;
+typedef struct mn__dl_cgroup {
+    mn__dl_group mem, cpu;
 } mn__dl_cgroup;
 /* Where a task is in the turn scheduler (supervisor.c). */
 typedef enum mn__dl_tstate {
@@ -131,7 +134,8 @@ void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd
 int mn__dl_tree_root(const char *root, uint8_t out[32], mn_err *err);
 
 /* cgroup.c */
-int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, mn_err *err);
+int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, uint64_t cpu_millis,
+                        mn_err *err);
 bool mn__dl_cgroup_oom(const mn__dl_cgroup *cg);
 void mn__dl_cgroup_leave(mn__dl_cgroup *cg);
 

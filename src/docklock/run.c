@@ -7,7 +7,7 @@
  * stop, supervise until the tree is gone (supervisor.c), then write the trailer and compute the
  * roots and stats the receipt needs. The supervisor runs SCHED_FIFO on the guest's CPU for the
  * duration of the run and returns to its former policy afterwards.
- * Not here: receipts and files (the CLI), cgroups.
+ * Not here: receipts and files (the CLI), cgroups (cgroup.c).
  */
 #include <cpuid.h>
 #include <dirent.h>
@@ -91,6 +91,10 @@ static int check_config(const mn_docklock_config *cfg, mn_err *err)
     for (uint32_t i = 0; i < cfg->envc; i++)
         if (strlen(cfg->env[i]) > MN_WITNESS_STRING_BYTES_MAX || !strchr(cfg->env[i], '='))
             return mn_err_set(err, MN_EINVAL, 0, "environment entry %u is not K=V", i);
+    if (cfg->cpu_millis != 0 && (cfg->cpu_millis < MN_DOCKLOCK_CPU_MILLIS_MIN ||
+                                 cfg->cpu_millis > MN_DOCKLOCK_CPU_MILLIS_MAX))
+        return mn_err_set(err, MN_EINVAL, 0, "--cpu-limit must be %u..%u millicpus",
+                          MN_DOCKLOCK_CPU_MILLIS_MIN, MN_DOCKLOCK_CPU_MILLIS_MAX);
     if (cfg->stdin_len > MN_WITNESS_FILE_BYTES_MAX / 2)
         return mn_err_set(err, MN_ELIMIT, 0, "stdin of %zu bytes", cfg->stdin_len);
     if (cfg->output_dir != NULL) {
@@ -234,7 +238,8 @@ static int start_child(mn__dl_sup *s, const mn__dl_spawn *sp, mn_err *err)
         s->init_done = true;
         return 0; /* set-up failed: the reason is on the error pipe */
     }
-    int rc = mn__dl_cgroup_enter(&s->cgroup, (pid_t)pid, s->cfg->mem_bytes, err);
+    int rc = mn__dl_cgroup_enter(&s->cgroup, (pid_t)pid, s->cfg->mem_bytes, s->cfg->cpu_millis,
+                                 err);
     if (rc != 0) {
         kill((pid_t)pid, SIGKILL);
         waitpid((pid_t)pid, &status, __WALL);
