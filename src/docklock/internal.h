@@ -78,6 +78,7 @@ typedef struct mn__dl_sup {
     const mn_docklock_config *cfg;
     pid_t init_pid;       /* host pid of the guest's pid 1 */
     mn__dl_task tasks[MN__DL_TASKS_MAX];
+    uint32_t used;        /* slots ever used (a high-water mark: slots are never reused) */
     uint32_t live;
     uint64_t ltime_ns;    /* logical time elapsed since the start of the run */
     uint64_t events;      /* trapped events answered */

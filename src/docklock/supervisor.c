@@ -80,7 +80,7 @@ int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uin
 
 static mn__dl_task *task_find(mn__dl_sup *s, pid_t pid)
 {
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++)
+    for (uint32_t i = 0; i < s->used; i++)
         if (s->tasks[i].live && s->tasks[i].pid == pid)
             return &s->tasks[i];
     return NULL;
@@ -97,6 +97,8 @@ static mn__dl_task *task_add(mn__dl_sup *s, pid_t pid)
         if (s->tasks[i].live || s->tasks[i].pid != 0)
             continue; /* slots are never reused, so a late event of a dead task finds nothing */
         t = &s->tasks[i];
+        if (i >= s->used)
+            s->used = i + 1;
         memset(t, 0, sizeof(*t));
         t->pid = pid;
         t->live = true;
@@ -142,7 +144,7 @@ static int on_clone(mn__dl_sup *s, mn__dl_task *t, int event, mn_err *err)
 /* A vfork parent waiting for t may go on (t exec'd or exited). */
 static void vfork_release(mn__dl_sup *s, const mn__dl_task *t)
 {
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++)
+    for (uint32_t i = 0; i < s->used; i++)
         if (s->tasks[i].live && s->tasks[i].vfork_child == t->pid)
             s->tasks[i].vfork_child = 0;
 }
@@ -248,7 +250,7 @@ static void give_turn(mn__dl_sup *s, mn__dl_task *t)
 /* True if some task other than t could take the turn. */
 static bool others_waiting(const mn__dl_sup *s, const mn__dl_task *t)
 {
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
+    for (uint32_t i = 0; i < s->used; i++) {
         const mn__dl_task *o = &s->tasks[i];
         if (o != t && o->live && (o->st == MN__DL_T_HELD || o->st == MN__DL_T_ARRIVING))
             return true;
@@ -394,11 +396,11 @@ static int on_exit_status(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err
 }
 
 /* Handles one reported change; *none is set when nothing was pending. */
-static int wait_one(mn__dl_sup *s, bool *none, mn_err *err)
+static int wait_one(mn__dl_sup *s, bool block, bool *none, mn_err *err)
 {
     int status = 0;
     *none = false;
-    pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+    pid_t pid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
     if (pid == 0) {
         *none = true;
         return 0;
@@ -441,7 +443,7 @@ static bool exit_in_flight(const mn__dl_sup *s, const mn__dl_task *t)
         return false;
     if (t->pid != t->tgid)
         return true;
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
+    for (uint32_t i = 0; i < s->used; i++) {
         const mn__dl_task *o = &s->tasks[i];
         if (o->live && o->tgid == t->tgid && o->st != MN__DL_T_EXITING)
             return mn__dl_task_state(t->pid) != 'Z';
@@ -453,7 +455,7 @@ static bool exit_in_flight(const mn__dl_sup *s, const mn__dl_task *t)
  * killed with SIGKILL): it is not judged blocked then. */
 static bool exits_in_flight(const mn__dl_sup *s)
 {
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++)
+    for (uint32_t i = 0; i < s->used; i++)
         if (s->tasks[i].live && exit_in_flight(s, &s->tasks[i]))
             return true;
     return false;
@@ -463,7 +465,7 @@ static bool exits_in_flight(const mn__dl_sup *s)
  * yet. Only then is the choice of the next holder independent of host timing. */
 static bool quiescent(const mn__dl_sup *s)
 {
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
+    for (uint32_t i = 0; i < s->used; i++) {
         const mn__dl_task *t = &s->tasks[i];
         if (!t->live)
             continue;
@@ -480,7 +482,7 @@ static mn__dl_task *next_task(mn__dl_sup *s)
     if (s->handoff != NULL && s->handoff->live && s->handoff->st == MN__DL_T_HELD)
         return s->handoff;
     mn__dl_task *after = NULL, *first = NULL;
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
+    for (uint32_t i = 0; i < s->used; i++) {
         mn__dl_task *t = &s->tasks[i];
         if (!t->live || t->st != MN__DL_T_HELD || t->vfork_child != 0)
             continue;
@@ -539,7 +541,7 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
     *stuck_ns += mono_now_ns() - t0;
     if (*stuck_ns < 1000000000u)
         return;
-    for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++)
+    for (uint32_t i = 0; i < s->used; i++)
         if (s->tasks[i].live && s->tasks[i].st == MN__DL_T_EXITING)
             s->tasks[i].given_up = true;
     *stuck_ns = 0;
@@ -564,6 +566,8 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         setitimer(ITIMER_REAL, &it, NULL);
     }
     /* The first process is the first holder: run.c let it go at its first stop. */
+    if (s->used == 0)
+        s->used = 1;
     s->holder = &s->tasks[0];
     s->holder->st = MN__DL_T_RUNNING;
     s->holder->tgid = s->init_pid;
@@ -578,8 +582,13 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
             stop_run(s, MN_LIMIT_TIME);
         }
         bool none = false;
+        if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING &&
+            !others_waiting(s, s->holder)) {
+            rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
+            continue;
+        }
         while (rc == 0 && !none && !s->all_gone)
-            rc = wait_one(s, &none, err);
+            rc = wait_one(s, false, &none, err);
         if (rc != 0 || s->all_gone)
             break;
         schedule(s);
