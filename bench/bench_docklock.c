@@ -8,9 +8,9 @@
  * (visible in the cage's read-only root), compiled with gcc -O2, linked and run by its
  * build.sh in a fresh directory under /tmp (natively a new one per run; in the cage its own
  * tmpfs); 3 runs each. Each workload also runs natively pinned to the same CPU at SCHED_FIFO
- * (the cage's own policy): cage / that baseline is the cage's overhead, cage / plain native what
- * a user sees on a loaded machine. argv[1] is the path of dl_guest. Needs root. Not a test: nothing
- * fails on slowness, but a cage run that does not exit 0 stops the benchmark.
+ * (the cage's own policy): cage / that baseline is the cage's overhead, cage / plain native
+ * what a user sees on a loaded machine. argv[1] is the path of dl_guest. Needs root. Not a
+ * test: nothing fails on slowness, but a cage run that does not exit 0 stops the benchmark.
  */
 #include <sched.h>
 #include <stdio.h>
