@@ -29,6 +29,8 @@
 /* First and longest wait before the supervisor looks whether the turn holder fell asleep. */
 #define MN__DL_BLOCK_CHECK_FIRST_NS 50000ull
 #define MN__DL_BLOCK_CHECK_MAX_NS 4000000ull
+/* Most turns a task that keeps blocking sits out before it is retried. */
+#define MN__DL_BACKOFF_MAX 32u
 
 /* cgroup.c: a memory and a cpu cgroup for the run (v1, else v2), each only with its limit. */
 typedef struct mn__dl_group {
@@ -58,6 +60,8 @@ typedef struct mn__dl_task {
     uint32_t quantum;     /* trapped events since it got the turn */
     uint32_t events_since_stop; /* events after the SIGSTOP was sent (STOPPING) */
     bool blocked;         /* last lost the turn asleep in a blocking call */
+    uint32_t backoff;     /* turns a blocked task sits out after blocking again (doubling) */
+    uint32_t skip;        /* turns still to sit out */
     bool stop_sent;       /* the scheduler's SIGSTOP is on its way (its stop is consumed) */
     bool given_up;        /* exiting, but its end was never reported: no longer waited for */
     uint32_t vtid;        /* tid inside the pid namespace */

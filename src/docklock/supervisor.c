@@ -280,6 +280,7 @@ static void after_stop(mn__dl_sup *s, mn__dl_task *t, int how, int sig, bool sch
         t->events_since_stop++; /* woke before the SIGSTOP hit: it was not blocked */
     t->st = MN__DL_T_RUNNING;
     t->blocked = false;
+    t->backoff = 0; /* progress: retried at its next turn again */
     bool rotate = false;
     if (sched_point) {
         t->quantum++;
@@ -314,6 +315,11 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
             }
             return 0;
         }
+        /* Blocked again at once after its last turn: it sits out twice as many turns. */
+        t->backoff = t->blocked ? (t->backoff * 2 > MN__DL_BACKOFF_MAX ? MN__DL_BACKOFF_MAX
+                                                                        : t->backoff * 2)
+                                : 1;
+        t->skip = t->backoff;
         t->blocked = true;
         s->blocks++;
         hold(s, t, how, 0);
@@ -476,15 +482,15 @@ static bool quiescent(const mn__dl_sup *s)
     return true;
 }
 
-/* The next task after the last holder in virtual-tid order that may run. */
-static mn__dl_task *next_task(mn__dl_sup *s)
+/* The next task after the last holder in virtual-tid order that may run; with sitting_out,
+ * also those still sitting out a back-off. */
+static mn__dl_task *next_in_order(mn__dl_sup *s, bool sitting_out)
 {
-    if (s->handoff != NULL && s->handoff->live && s->handoff->st == MN__DL_T_HELD)
-        return s->handoff;
     mn__dl_task *after = NULL, *first = NULL;
     for (uint32_t i = 0; i < s->used; i++) {
         mn__dl_task *t = &s->tasks[i];
-        if (!t->live || t->st != MN__DL_T_HELD || t->vfork_child != 0)
+        if (!t->live || t->st != MN__DL_T_HELD || t->vfork_child != 0 ||
+            (t->skip > 0 && !sitting_out))
             continue;
         if (first == NULL || t->vtid < first->vtid)
             first = t;
@@ -492,6 +498,22 @@ static mn__dl_task *next_task(mn__dl_sup *s)
             after = t;
     }
     return after != NULL ? after : first;
+}
+
+/* Round robin, except that a task that keeps blocking sits out a doubling number of turns
+ * (deterministic back-off, so idle waiters cost little); when every candidate sits out, the
+ * next one in order runs anyway. */
+static mn__dl_task *next_task(mn__dl_sup *s)
+{
+    if (s->handoff != NULL && s->handoff->live && s->handoff->st == MN__DL_T_HELD)
+        return s->handoff;
+    mn__dl_task *t = next_in_order(s, false);
+    if (t == NULL)
+        return next_in_order(s, true);
+    for (uint32_t i = 0; i < s->used; i++)
+        if (s->tasks[i].live && s->tasks[i].skip > 0)
+            s->tasks[i].skip--;
+    return t;
 }
 
 static void schedule(mn__dl_sup *s)

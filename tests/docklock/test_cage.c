@@ -292,15 +292,15 @@ static int start_neighbour(void)
         close(p[1]);
         if (fork() != 0)
             _exit(0);
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/nd_fork_order", nd_dir);
-        const char *argv[] = {path};
+        /* Not one of the programs evicted below: their pages would stay mapped. */
+        const char *argv[] = {"/bin/sh", "-c",
+                              "for i in 1 2 3; do (echo $i; cat /etc/hostname) & done; wait"};
         struct pollfd pf = {p[0], POLLIN, 0};
         for (int i = 0; i < 1000 && poll(&pf, 1, 0) == 0; i++) {
             mn_docklock_config cfg;
             memset(&cfg, 0, sizeof(cfg));
             cfg.argv = argv;
-            cfg.argc = 1;
+            cfg.argc = 3;
             cfg.time_ms = 20000;
             mn_docklock_result res;
             mn_err err;
