@@ -67,6 +67,7 @@ static const nd_case cases[] = {
     {"readdir_order", {"nd_readdir_order"}, true},
     {"inode_numbers", {"nd_inode_numbers"}, true},
     {"mtimes", {"nd_mtimes"}, false},
+    {"statfs", {"nd_statfs"}, true},
     {"ls_find",
      {"/bin/sh", "-c",
       "d=$(mktemp -d) && cd $d && for f in zz aa mm bb; do echo $f > $f; done && mkdir sub && "
