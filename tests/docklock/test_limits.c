@@ -101,6 +101,7 @@ static void cpu_limit_throttles(void)
     ASSERT_OK(mn_witness_check(limited.witness.data, limited.witness.len, &h, &t, root, &count,
                                &err), &err);
     ASSERT_U64_EQ(h.cpu_millis, 100);
+    mn_docklock_result_deinit(&limited);
     cfg.cpu_millis = 5; /* below the kernel's smallest quota */
     ASSERT_EQ(mn_docklock_run(&cfg, &limited, &err), -MN_EINVAL);
     mn_docklock_result_deinit(&free_run);
