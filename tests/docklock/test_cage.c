@@ -6,9 +6,9 @@
  * second half means something: five runs in the cage with the same seed must give the same
  * stdout, exit status, witness log and receipt core, and the witness must check (its root and
  * leaf count match the run's). A different seed must change the witness. The programs that
- * race (threads, forked children, pipes, a mutex, a shell pipeline) are then run again with
- * their executables evicted from the page cache before every run and a second cage running
- * beside them: the turn scheduler must make them identical all the same.
+ * race (threads, forked children, pipes, a mutex, vfork spawns, a shell pipeline) are run
+ * again with their executables evicted from the page cache before every run and a second cage
+ * running beside them: the turn scheduler must make them identical all the same.
  * argv[1] is the directory holding the nd_* programs. Needs root (namespaces, ptrace, FIFO):
  * exits 77 with the reason otherwise.
  */
@@ -60,6 +60,7 @@ static const nd_case cases[] = {
     {"thread_ids", {"nd_thread_ids"}, false},
     {"pipes", {"nd_pipes"}, false},
     {"mutex", {"nd_mutex"}, false},
+    {"spawn", {"nd_spawn"}, false},
     {"clock_coarse", {"nd_clock_coarse"}, false},
     {"hostname", {"nd_hostname"}, true},
     {"uname", {"nd_uname"}, true},
@@ -257,7 +258,7 @@ static void nondeterminism_suite(void)
 }
 
 /* Drops a file's pages from the page cache; returns how many stay resident (pages mapped by
- * some process stay). */
+ * some process stay, and pages under writeback). */
 static size_t evict(const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -267,6 +268,7 @@ static size_t evict(const char *path)
             close(fd);
         return 0;
     }
+    (void)fdatasync(fd); /* dirty pages (a program just linked) cannot be dropped */
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     size_t len = (size_t)st.st_size, pages = (len + 4095) / 4096, resident = 0;
     void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
@@ -321,7 +323,7 @@ static int start_neighbour(void)
  * disk must not change the interleaving. */
 static void cold_cache_interleavings(void)
 {
-    static const char *const names[] = {"threads", "fork_order", "pipes", "mutex",
+    static const char *const names[] = {"threads", "fork_order", "pipes", "mutex", "spawn",
                                         "shell_pipeline"};
     static const char *const tools[] = {"/usr/bin/od", "/usr/bin/tr", "/usr/bin/head",
                                         "/usr/bin/date"};
