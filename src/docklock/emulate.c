@@ -252,12 +252,28 @@ static void do_getrandom(mn__dl_sup *s, mn__dl_task *t, const uint64_t *a, answe
 /* A futex wait with a timeout. Alone, the task can only be ended by the timeout: if the word
  * still holds the expected value, logical time jumps to the deadline and the wait times out.
  * With other tasks alive, the wait runs without its timeout: it ends when another task wakes
- * it, at a point fixed by the serialised execution, never by the host's clock. */
+ * it, at a point fixed by the serialised execution, never by the host's clock, or, when every
+ * task is blocked, the scheduler times out the wait with the earliest logical deadline. */
 static void do_futex(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
                      const uint64_t *a, answer *r)
 {
     unsigned cmd = (unsigned)a[1] & 0x7f;
     if (s->live > 1 || (cmd != 0 && cmd != 9)) { /* FUTEX_WAIT, FUTEX_WAIT_BITSET */
+        int64_t ts[2];
+        if ((cmd == 0 || cmd == 9) && mn__dl_read_mem(t->pid, a[3], ts, sizeof(ts)) == 0 &&
+            ts[0] >= 0 && ts[1] >= 0 && ts[1] < 1000000000) {
+            /* The deadline in logical time: the scheduler ends the wait there when every task
+             * is blocked (supervisor.c). */
+            uint64_t when = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
+            if (cmd == 9) {
+                uint64_t base = (a[1] & 256) != 0 ? s->cfg->epoch_ns : MN__DL_MONO_START_NS;
+                when = when > base ? when - base : 0;
+            } else {
+                when += s->ltime_ns;
+            }
+            t->timed = true;
+            t->deadline_ns = when > s->ltime_ns ? when : s->ltime_ns;
+        }
         regs->r10 = 0;
         r->skip = false;
         r->result = 0; /* passed through untimed; the result is not observed */

@@ -62,6 +62,9 @@ typedef struct mn__dl_task {
     bool blocked;         /* last lost the turn asleep in a blocking call */
     uint32_t backoff;     /* turns a blocked task sits out after blocking again (doubling) */
     uint32_t skip;        /* turns still to sit out */
+    uint64_t blocked_at;  /* s->progress when it last lost the turn asleep */
+    bool timed;           /* in a futex wait passed through untimed, whose deadline is: */
+    uint64_t deadline_ns; /* logical time (s->ltime_ns) at which that wait times out */
     bool stop_sent;       /* the scheduler's SIGSTOP is on its way (its stop is consumed) */
     bool given_up;        /* exiting, but its end was never reported: no longer waited for */
     uint32_t vtid;        /* tid inside the pid namespace */
@@ -108,6 +111,8 @@ typedef struct mn__dl_sup {
     bool yield;            /* the holder's trapped call gives the turn away (sched_yield) */
     uint64_t check_ns;     /* next wait before looking whether the holder fell asleep */
     uint64_t turns, blocks; /* turns given, holders found asleep (measured, not recorded) */
+    uint64_t progress;     /* trapped events and exits so far: a task blocked at the current
+                            * value has been tried since anything last happened */
 } mn__dl_sup;
 
 /* Real-time priorities: the guest's tasks run SCHED_FIFO at one level (run until they block or

@@ -283,6 +283,7 @@ static void after_stop(mn__dl_sup *s, mn__dl_task *t, int how, int sig, bool sch
     t->backoff = 0; /* progress: retried at its next turn again */
     bool rotate = false;
     if (sched_point) {
+        s->progress++;
         t->quantum++;
         rotate = t->vfork_child != 0 ||
                  ((s->yield || t->quantum >= MN__DL_QUANTUM_EVENTS) && others_waiting(s, t));
@@ -321,6 +322,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
                                 : 1;
         t->skip = t->backoff;
         t->blocked = true;
+        t->blocked_at = s->progress;
         s->blocks++;
         hold(s, t, how, 0);
         return 0;
@@ -329,6 +331,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         rc = 0; /* our own child code between the filter and execve (allocator, sanitizer
                  * runtime): not the guest's, so neither answered nor recorded */
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
+        t->timed = false; /* a new call: any earlier wait is over */
         rc = mn__dl_on_syscall(s, t, err);
     } else if (sig == (SIGTRAP | 0x80) && t->pending) {
         rc = mn__dl_on_syscall_exit(s, t, err); /* PTRACE_O_TRACESYSGOOD marks it */
@@ -350,6 +353,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         ptrace(PTRACE_GETEVENTMSG, t->pid, NULL, &st);
         rc = mn__dl_record(s, t, MN_WK_EXIT, 0, NULL, (int64_t)st, NULL, NULL, 0, err);
         t->st = MN__DL_T_EXITING;
+        s->progress++;
         vfork_release(s, t);
         if (s->holder == t)
             s->holder = NULL;
@@ -516,16 +520,78 @@ static mn__dl_task *next_task(mn__dl_sup *s)
     return t;
 }
 
-static void schedule(mn__dl_sup *s)
+/* Every live task is held, blocked, and has been tried since anything last happened: only a
+ * timeout can end it. */
+static bool all_idle(const mn__dl_sup *s)
+{
+    bool any = false;
+    for (uint32_t i = 0; i < s->used; i++) {
+        const mn__dl_task *t = &s->tasks[i];
+        if (!t->live || t->st == MN__DL_T_EXITING)
+            continue;
+        if (t->st != MN__DL_T_HELD || !t->blocked || t->blocked_at != s->progress)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
+/* When every task is blocked, the timed futex wait with the earliest logical deadline (then
+ * the smallest vtid) times out: logical time jumps to its deadline, the interrupted call
+ * returns ETIMEDOUT instead of restarting (rax set at its signal-delivery stop), and the task
+ * gets the next turn. The timeout is a witness record. Without a timed wait nothing can end
+ * the run but the time limit, as natively. */
+static int fire_timeout(mn__dl_sup *s, mn_err *err)
+{
+    mn__dl_task *first = NULL;
+    for (uint32_t i = 0; i < s->used; i++) {
+        mn__dl_task *t = &s->tasks[i];
+        if (t->live && t->st == MN__DL_T_HELD && t->timed &&
+            (first == NULL || t->deadline_ns < first->deadline_ns ||
+             (t->deadline_ns == first->deadline_ns && t->vtid < first->vtid)))
+            first = t;
+    }
+    if (first == NULL)
+        return 0;
+    first->timed = false;
+    struct user_regs_struct regs;
+    int64_t rax = 0;
+    if (mn__dl_get_regs(first->pid, &regs) == 0)
+        rax = (int64_t)regs.rax;
+    /* -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK */
+    if ((long)regs.orig_rax != SYS_futex || rax < -516 || rax > -512)
+        return 0; /* asleep elsewhere since: not a timed wait any more */
+    regs.rax = (uint64_t)(int64_t)-ETIMEDOUT;
+    if (mn__dl_set_regs(first->pid, &regs) != 0)
+        return mn_err_set(err, MN_ESYS, errno, "SETREGS of vtid %u", first->vtid);
+    if (first->deadline_ns > s->ltime_ns)
+        s->ltime_ns = first->deadline_ns;
+    s->events++;
+    s->progress++;
+    first->blocked = false;
+    first->backoff = 0;
+    first->skip = 0;
+    s->handoff = first;
+    return mn__dl_record(s, first, MN_WK_SYSCALL, SYS_futex, NULL, -ETIMEDOUT, NULL, NULL, 0,
+                         err);
+}
+
+static int schedule(mn__dl_sup *s, mn_err *err)
 {
     if (s->holder != NULL || !quiescent(s))
-        return;
+        return 0;
+    if (all_idle(s)) {
+        int rc = fire_timeout(s, err);
+        if (rc != 0)
+            return rc;
+    }
     mn__dl_task *t = next_task(s);
     if (t == NULL)
-        return;
+        return 0;
     if (t == s->handoff)
         s->handoff = NULL;
     give_turn(s, t);
+    return 0;
 }
 
 /* Waits for the next change (SIGCHLD) or, with a holder others wait for, until it is time to
@@ -613,7 +679,8 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
             rc = wait_one(s, false, &none, err);
         if (rc != 0 || s->all_gone)
             break;
-        schedule(s);
+        if ((rc = schedule(s, err)) != 0)
+            break;
         wait_change(s, &chld, &stuck_ns);
     }
     struct itimerval zero;

@@ -92,6 +92,20 @@ static const nd_case cases[] = {
       "t0 = time.monotonic(); threading.Event().wait(0.05)\n"
       "print(hash(tuple(log)), ''.join(map(str, log[:60])), round(time.monotonic() - t0, 6))"},
      false},
+    /* Every thread blocked, one in a timed wait: only its logical deadline can end it. */
+    {"python_timeouts",
+     {"/usr/bin/python3", "-c",
+      "import queue, threading, time\n"
+      "q, r = queue.Queue(), queue.Queue()\n"
+      "def worker():\n"
+      "    while True: r.put(q.get() * 2)\n"
+      "threading.Thread(target=worker, daemon=True).start()\n"
+      "t0 = time.monotonic()\n"
+      "try: r.get(timeout=0.25)\n"
+      "except queue.Empty: print('timed out after', time.monotonic() - t0)\n"
+      "q.put(21); print('got', r.get(timeout=1))\n"
+      "print('event', threading.Event().wait(0.1), time.monotonic() - t0)"},
+     false},
     {"python",
      {"/usr/bin/python3", "-c",
       "import random, time, uuid, os\n"
