@@ -63,8 +63,10 @@ typedef struct mn__dl_task {
     uint32_t backoff;     /* turns a blocked task sits out after blocking again (doubling) */
     uint32_t skip;        /* turns still to sit out */
     uint64_t blocked_at;  /* s->progress when it last lost the turn asleep */
-    bool timed;           /* in a futex wait passed through untimed, whose deadline is: */
-    uint64_t deadline_ns; /* logical time (s->ltime_ns) at which that wait times out */
+    bool timed;           /* in a wait passed through untimed (futex, poll, ...), whose: */
+    uint64_t deadline_ns; /* logical time (s->ltime_ns) at which it times out */
+    long timed_nr;        /* the call, */
+    uint64_t timed_regs[4]; /* and rdi, rsi, rdx, rsp then: the same call when asleep again */
     bool stop_sent;       /* the scheduler's SIGSTOP is on its way (its stop is consumed) */
     bool given_up;        /* exiting, but its end was never reported: no longer waited for */
     uint32_t vtid;        /* tid inside the pid namespace */
@@ -169,6 +171,8 @@ char mn__dl_task_state(pid_t pid);
  * AT_SYSINFO_EHDR from the auxv and patch the vDSO's time/getcpu/getrandom entries. */
 int mn__dl_on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
 
+/* emulate.c: the result a timed wait of call nr gives at its timeout (ETIMEDOUT or 0). */
+int64_t mn__dl_timeout_result(long nr);
 /* emulate.c: answers a seccomp-trace stop of task t (the syscall in regs). Returns 0 when
  * answered or let through, -code on a fatal error; sets s->limit_hit for an unmodelled call. */
 int mn__dl_on_syscall(mn__dl_sup *s, mn__dl_task *t, mn_err *err);

@@ -307,6 +307,15 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
          * asleep for good after all: it just goes on (or stays held). */
         int how = t->pending ? PTRACE_SYSCALL : PTRACE_CONT;
         t->stop_sent = false;
+        /* Calls that end with EINTR when a signal interrupts them even if no handler runs
+         * (epoll_wait, semtimedop, ...) are made to restart like the others: no signal reaches
+         * the guest, so no call of its may fail because of one. */
+        struct user_regs_struct regs;
+        if (mn__dl_get_regs(t->pid, &regs) == 0 && (int64_t)regs.orig_rax >= 0 &&
+            (int64_t)regs.rax == -EINTR) {
+            regs.rax = (uint64_t)(int64_t)-514; /* -ERESTARTNOHAND */
+            (void)mn__dl_set_regs(t->pid, &regs);
+        }
         if (t->events_since_stop != 0 || t->st != MN__DL_T_STOPPING) {
             if (s->holder == t) {
                 t->st = MN__DL_T_RUNNING;
@@ -536,11 +545,12 @@ static bool all_idle(const mn__dl_sup *s)
     return any;
 }
 
-/* When every task is blocked, the timed futex wait with the earliest logical deadline (then
- * the smallest vtid) times out: logical time jumps to its deadline, the interrupted call
- * returns ETIMEDOUT instead of restarting (rax set at its signal-delivery stop), and the task
- * gets the next turn. The timeout is a witness record. Without a timed wait nothing can end
- * the run but the time limit, as natively. */
+/* When every task is blocked, the timed wait (futex, poll, select, epoll_wait) with the
+ * earliest logical deadline (then the smallest vtid) times out: logical time jumps to its
+ * deadline, the interrupted call returns its timeout result (ETIMEDOUT, or 0 ready) instead of
+ * restarting (rax set at its signal-delivery stop), and the task gets the next turn. The
+ * timeout is a witness record. Without a timed wait nothing can end the run but the time
+ * limit, as natively. */
 static int fire_timeout(mn__dl_sup *s, mn_err *err)
 {
     mn__dl_task *first = NULL;
@@ -558,10 +568,24 @@ static int fire_timeout(mn__dl_sup *s, mn_err *err)
     int64_t rax = 0;
     if (mn__dl_get_regs(first->pid, &regs) == 0)
         rax = (int64_t)regs.rax;
-    /* -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK */
-    if ((long)regs.orig_rax != SYS_futex || rax < -516 || rax > -512)
-        return 0; /* asleep elsewhere since: not a timed wait any more */
-    regs.rax = (uint64_t)(int64_t)-ETIMEDOUT;
+    /* Still asleep in the same call (its number, first arguments and stack pointer), stopped
+     * with -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK. A task
+     * woken from it that blocked again elsewhere without a trapped call is not timed. */
+    if ((long)regs.orig_rax != first->timed_nr || regs.rdi != first->timed_regs[0] ||
+        regs.rsi != first->timed_regs[1] || regs.rdx != first->timed_regs[2] ||
+        regs.rsp != first->timed_regs[3] || rax < -516 || rax > -512)
+        return 0;
+    int64_t result = mn__dl_timeout_result(first->timed_nr);
+    if (first->timed_nr == SYS_select || first->timed_nr == SYS_pselect6) {
+        /* The kernel writes the fd sets back only on return: at a timeout they are empty. */
+        static const uint8_t zero[1024];
+        size_t len = (size_t)(regs.rdi > 8192 ? 8192 : regs.rdi + 63) / 64 * 8;
+        const uint64_t sets[3] = {regs.rsi, regs.rdx, regs.r10};
+        for (int i = 0; i < 3; i++)
+            if (sets[i] != 0 && len > 0)
+                (void)mn__dl_write_mem(first->pid, sets[i], zero, len);
+    }
+    regs.rax = (uint64_t)result;
     if (mn__dl_set_regs(first->pid, &regs) != 0)
         return mn_err_set(err, MN_ESYS, errno, "SETREGS of vtid %u", first->vtid);
     if (first->deadline_ns > s->ltime_ns)
@@ -572,8 +596,8 @@ static int fire_timeout(mn__dl_sup *s, mn_err *err)
     first->backoff = 0;
     first->skip = 0;
     s->handoff = first;
-    return mn__dl_record(s, first, MN_WK_SYSCALL, SYS_futex, NULL, -ETIMEDOUT, NULL, NULL, 0,
-                         err);
+    return mn__dl_record(s, first, MN_WK_SYSCALL, (uint32_t)first->timed_nr, NULL, result,
+                         NULL, NULL, 0, err);
 }
 
 static int schedule(mn__dl_sup *s, mn_err *err)
@@ -599,8 +623,10 @@ static int schedule(mn__dl_sup *s, mn_err *err)
 static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
 {
     mn__dl_task *h = s->holder;
+    /* A holder alone is watched too when it waits with a timeout: only the scheduler can end
+     * that wait. */
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
-                 others_waiting(s, h) && !exits_in_flight(s);
+                 (others_waiting(s, h) || h->timed) && !exits_in_flight(s);
     uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
@@ -670,7 +696,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
             stop_run(s, MN_LIMIT_TIME);
         }
         bool none = false;
-        if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING &&
+        if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING && !s->holder->timed &&
             !others_waiting(s, s->holder)) {
             rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
             continue;

@@ -106,6 +106,23 @@ static const nd_case cases[] = {
       "q.put(21); print('got', r.get(timeout=1))\n"
       "print('event', threading.Event().wait(0.1), time.monotonic() - t0)"},
      false},
+    /* Readiness waits with timeouts, alone and beside a child: poll, select, epoll, and
+     * subprocess.run's poll loop over two pipes. */
+    {"python_poll",
+     {"/usr/bin/python3", "-c",
+      "import os, select, subprocess, time\n"
+      "t0 = time.monotonic()\n"
+      "print('poll', select.poll().poll(10), time.monotonic() - t0)\n"
+      "r, w = os.pipe()\n"
+      "print('select', select.select([r], [], [], 0.02), time.monotonic() - t0)\n"
+      "os.write(w, b'x')\n"
+      "print('ready', select.select([r], [], [], 0.02)[0] == [r])\n"
+      "ep = select.epoll(); ep.register(r, select.EPOLLIN)\n"
+      "print('epoll', ep.poll(0.01), time.monotonic() - t0)\n"
+      "p = subprocess.run(['/bin/sh', '-c', 'echo out; echo err >&2; sleep 0.05; echo late'],"
+      " capture_output=True)\n"
+      "print(p.stdout, p.stderr, p.returncode, time.monotonic() - t0)"},
+     false},
     {"python",
      {"/usr/bin/python3", "-c",
       "import random, time, uuid, os\n"

@@ -3,7 +3,7 @@
  * Limits, fail-closed and escapes: a fork bomb stops at the pids limit, a memory hog at the
  * memory limit, an endless loop at the time limit, a CPU limit throttles a busy loop (its wall
  * time is at least 5 times its CPU time at a tenth of a CPU, whatever the load: load can only
- * add wall time) without changing its output, a syscall nobody modelled (poll) stops the
+ * add wall time) without changing its output, a syscall nobody modelled (setitimer) stops the
  * run naming it, and every escape attempt of esc_attempts fails inside the cage. Each ends
  * with the documented exit kind and code, and the host is unaffected (the test goes on).
  * argv[1] is the directory of esc_attempts. Needs root: exits 77 with the reason otherwise.
@@ -109,12 +109,13 @@ static void cpu_limit_throttles(void)
 
 static void unmodelled_syscall_fails_closed(void)
 {
-    const char *argv[] = {"/usr/bin/python3", "-c", "import select\nselect.poll().poll(10)"};
+    const char *argv[] = {"/usr/bin/python3", "-c",
+                          "import signal\nsignal.setitimer(signal.ITIMER_REAL, 0.5)"};
     mn_docklock_result res;
     run(argv, 3, 0, 0, 20000, &res);
     ASSERT_EQ(res.exit_kind, MN_EXIT_LIMIT);
     ASSERT_EQ(res.exit_code, MN_LIMIT_UNMODELLED);
-    ASSERT_STR_EQ(res.unmodelled, "poll");
+    ASSERT_STR_EQ(res.unmodelled, "setitimer");
     mn_docklock_result_deinit(&res);
 }
 
