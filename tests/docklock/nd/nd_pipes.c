@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * nd_pipes.c: three children write 1000 numbered lines each into one shared pipe (small
- * writes, so the pipe fills and writers block), the parent reads everything and prints a hash
- * of the order in which the lines arrived and the first ones. Whose lines come first, and how
- * they interleave, is up to the scheduler.
+ * writes, so the pipe fills and writers block), the parent reads everything and prints how many
+ * reads that took, a hash of the order in which the lines arrived and the first ones. Whose
+ * lines come first, how they interleave and how much each read finds are up to the scheduler.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,8 +34,11 @@ int main(void)
     static char buf[CHILDREN * LINES * 128];
     size_t len = 0;
     ssize_t n;
-    while (len < sizeof(buf) && (n = read(p[0], buf + len, sizeof(buf) - len)) > 0)
+    int reads = 0;
+    while (len < sizeof(buf) && (n = read(p[0], buf + len, sizeof(buf) - len)) > 0) {
         len += (size_t)n;
+        reads++;
+    }
     while (wait(NULL) > 0) {
     }
     unsigned long h = 1469598103934665603ul;
@@ -49,6 +52,6 @@ int main(void)
             break;
     }
     first[nfirst] = 0;
-    printf("%zu bytes, order %016lx %s\n", len, h, first);
+    printf("%zu bytes in %d reads, order %016lx %s\n", len, reads, h, first);
     return 0;
 }
