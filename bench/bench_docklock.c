@@ -190,12 +190,15 @@ int main(int argc, char **argv)
     const char *trap[] = {g, "clock", nbuf, NULL}, *cpu[] = {g, "cpu", "400000000", NULL};
     const char *py[] = {"/usr/bin/python3", "-c", "import json, re, random; print(1)", NULL};
     times3 t0 = measure(none, 3), ta = measure(allow, 3), tt = measure(trap, 3);
+    const char *pp[] = {g, "pingpong", "2000", NULL};
+    times3 tpp = measure(pp, 3);
     times3 tc = measure(cpu, 3), tp = measure(py, 3), tb = measure_build();
     printf("%-34s %12s %12s %12s %8s %8s\n", "workload (ms)", "native", "native FIFO", "cage",
            "/native", "/FIFO");
     row("start-up (empty program)", t0.nat, t0.fifo, t0.cage);
     per_call_row("allowed syscall (getppid), each", ta, t0, n);
     per_call_row("trapped syscall (clock_gettime)", tt, t0, n);
+    per_call_row("pipe round trip, 2 processes", tpp, t0, 2000);
     row("CPU-bound loop (4e8 iterations)", tc.nat, tc.fifo, tc.cage);
     row("python3 start-up + short script", tp.nat, tp.fifo, tp.cage);
     row("build: 25 C files, gcc -O2", tb.nat, tb.fifo, tb.cage);

@@ -26,8 +26,10 @@
 #define MN__DL_TASKS_MAX 512u
 /* Trapped events a task may take in a row while others wait for the turn (supervisor.c). */
 #define MN__DL_QUANTUM_EVENTS 100u
-/* First and longest wait before the supervisor looks whether the turn holder fell asleep. */
-#define MN__DL_BLOCK_CHECK_FIRST_NS 50000ull
+/* First and longest wait before the supervisor looks whether the turn holder fell asleep
+ * (the first bounds the cost of a hand-over at a blocking call; it doubles up to the longest
+ * while the holder computes, each look costing a /proc read). */
+#define MN__DL_BLOCK_CHECK_FIRST_NS 25000ull
 #define MN__DL_BLOCK_CHECK_MAX_NS 4000000ull
 /* Most turns a task that keeps blocking sits out before it is retried. */
 #define MN__DL_BACKOFF_MAX 32u
