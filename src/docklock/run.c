@@ -209,6 +209,16 @@ static int record_stdin(mn__dl_sup *s, mn_err *err)
     return 0;
 }
 
+/* CPU time (user + system) of all reaped children of this process so far. */
+static uint64_t children_cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
 static int first_cpu(void)
 {
     cpu_set_t set;
@@ -383,6 +393,7 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
     sp->errfd = pipefd[1];
     sched_saved saved;
     supervisor_sched(sp->cpu, &saved);
+    uint64_t cpu0 = children_cpu_ns(); /* cumulative over this process's life: a difference */
     uint64_t t0 = now_ns();
     int rc = start_child(s, sp, err);
     close(pipefd[1]);
@@ -400,12 +411,9 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
         rc = child_error(s, pipefd[0], err);
     close(pipefd[0]);
     struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
-        res->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
-                          1000000000u +
-                      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+    res->cpu_ns = children_cpu_ns() - cpu0;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* the largest child ever: not per run */
         res->peak_memory_bytes = (uint64_t)ru.ru_maxrss * 1024u;
-    }
     return rc;
 }
 

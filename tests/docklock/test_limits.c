@@ -91,6 +91,7 @@ static void cpu_limit_throttles(void)
     ASSERT_EQ(limited.out.len, free_run.out.len);
     ASSERT_MEM_EQ(limited.out.data, free_run.out.data, free_run.out.len);
     ASSERT_TRUE(cpu >= 50000000u); /* enough work to span several periods */
+    ASSERT_TRUE(limited.cpu_ns <= cpu && limited.cpu_ns * 2 >= cpu); /* this run's own */
     if (limited.wall_ns < 5 * cpu)
         mn_test_fail(__FILE__, __LINE__, "wall %llu ns for %llu ns of CPU at 100 millicpus",
                      (unsigned long long)limited.wall_ns, (unsigned long long)cpu);
