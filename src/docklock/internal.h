@@ -65,6 +65,7 @@ typedef struct mn__dl_task {
     uint32_t backoff;     /* turns a blocked task sits out after blocking again (doubling) */
     uint32_t skip;        /* turns still to sit out */
     uint64_t blocked_at;  /* s->progress when it last lost the turn asleep */
+    uint64_t block_regs[7]; /* where it was asleep then: rip, rsp, orig_rax, rdi, rsi, rdx, r10 */
     bool timed;           /* in a wait passed through untimed (futex, poll, ...), whose: */
     uint64_t deadline_ns; /* logical time (s->ltime_ns) at which it times out */
     long timed_nr;        /* the call, */

@@ -311,8 +311,8 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
          * (epoll_wait, semtimedop, ...) are made to restart like the others: no signal reaches
          * the guest, so no call of its may fail because of one. */
         struct user_regs_struct regs;
-        if (mn__dl_get_regs(t->pid, &regs) == 0 && (int64_t)regs.orig_rax >= 0 &&
-            (int64_t)regs.rax == -EINTR) {
+        bool have_regs = mn__dl_get_regs(t->pid, &regs) == 0;
+        if (have_regs && (int64_t)regs.orig_rax >= 0 && (int64_t)regs.rax == -EINTR) {
             regs.rax = (uint64_t)(int64_t)-514; /* -ERESTARTNOHAND */
             (void)mn__dl_set_regs(t->pid, &regs);
         }
@@ -330,6 +330,13 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
                                                                         : t->backoff * 2)
                                 : 1;
         t->skip = t->backoff;
+        /* Work done without a trapped call (a pipe drained, a futex handed over) is progress
+         * too: a task found asleep somewhere else than at its last block has made some. */
+        const uint64_t where[7] = {regs.rip, regs.rsp, regs.orig_rax, regs.rdi,
+                                   regs.rsi, regs.rdx, regs.r10};
+        if (!have_regs || memcmp(where, t->block_regs, sizeof(where)) != 0)
+            s->progress++;
+        memcpy(t->block_regs, where, sizeof(where));
         t->blocked = true;
         t->blocked_at = s->progress;
         s->blocks++;
