@@ -136,6 +136,10 @@ MN_STATIC_ASSERT(MN_WITNESS_FRAME_BYTES_MAX >
 MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
 /* Largest witness file read back whole (verify, replay, inspect); also the cap on writing. */
 #define MN_WITNESS_FILE_BYTES_MAX MN_FILE_BYTES_MAX
+/* --cpu-limit range in thousandths of a CPU: the kernel's smallest CFS quota is 1 ms per
+ * 100 ms period (10); the guest runs on one CPU, so more than 1000 only means "no throttle". */
+#define MN_DOCKLOCK_CPU_MILLIS_MIN 10u
+#define MN_DOCKLOCK_CPU_MILLIS_MAX 1000u
 
 /* ---- wasm ---------------------------------------------------------------------------- */
 

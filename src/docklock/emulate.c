@@ -9,7 +9,9 @@
  * Clocks: REALTIME = epoch + logical time; MONOTONIC/BOOTTIME = 1 s + logical time; the
  * virtual TSC runs at 1 GHz on the monotonic clock. Randomness: per-task ChaCha20 streams
  * keyed by (seed, label, vtid). The stat family and getdents64 are handed to fsmeta.c.
- * Not here: blocking calls (they run natively under SCHED_FIFO serialisation).
+ * Readiness waits (poll, select, epoll_wait) run in the kernel with their timeout turned
+ * into a logical deadline, as futex waits with others alive. Not here: blocking calls (they
+ * run in the kernel; the turn scheduler in supervisor.c makes their order deterministic).
  */
 #include <errno.h>
 #include <linux/sched.h>
@@ -249,15 +251,88 @@ static void do_getrandom(mn__dl_sup *s, mn__dl_task *t, const uint64_t *a, answe
     r->result = (int64_t)len;
 }
 
+/* Marks t as in a wait, passed through untimed, that times out at logical time when. */
+static void set_deadline(mn__dl_sup *s, mn__dl_task *t, const struct user_regs_struct *regs,
+                         uint64_t when)
+{
+    t->timed = true;
+    t->deadline_ns = when > s->ltime_ns ? when : s->ltime_ns;
+    t->timed_nr = (long)regs->orig_rax;
+    t->timed_regs[0] = regs->rdi;
+    t->timed_regs[1] = regs->rsi;
+    t->timed_regs[2] = regs->rdx;
+    t->timed_regs[3] = regs->rsp;
+}
+
+int64_t mn__dl_timeout_result(long nr)
+{
+    return nr == SYS_futex ? -ETIMEDOUT : 0; /* poll, select, epoll_wait: 0 ready */
+}
+
+/* A readiness wait: poll, ppoll, select, pselect6, epoll_wait, epoll_pwait, epoll_pwait2. It
+ * runs in the kernel: under the turn scheduler the readiness it reports is a function of the
+ * run. A zero timeout runs as it is; no timeout blocks like a read; a finite timeout becomes
+ * no timeout plus a logical deadline, at which the scheduler ends the wait with 0 when every
+ * task is blocked (a task alone is watched for that too). arg: the timeout argument's index;
+ * ms: it is in milliseconds (int), else a pointer to a timespec (timeval for select). */
+static void do_wait(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
+                    const uint64_t *a, int arg, bool ms, bool timeval, answer *r)
+{
+    r->skip = false;
+    r->result = 0; /* passed through; the result is not observed */
+    uint64_t ns;
+    if (ms) {
+        int timeout = (int)a[arg];
+        if (timeout <= 0)
+            return; /* immediate, or no timeout */
+        ns = (uint64_t)timeout * 1000000u;
+        regs->rdx = arg == 2 ? (uint64_t)-1 : regs->rdx;
+        regs->r10 = arg == 3 ? (uint64_t)-1 : regs->r10;
+    } else {
+        int64_t ts[2];
+        if (a[arg] == 0 || mn__dl_read_mem(t->pid, a[arg], ts, sizeof(ts)) != 0)
+            return; /* no timeout, or a bad pointer the kernel refuses (EFAULT) */
+        uint64_t frac = timeval ? 1000u : 1u, lim = timeval ? 1000000 : 1000000000;
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= (int64_t)lim)
+            return; /* the kernel refuses it (EINVAL) */
+        ns = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1] * frac;
+        if (ns == 0)
+            return; /* immediate */
+        if (arg == 2)
+            regs->rdx = 0;
+        else if (arg == 3)
+            regs->r10 = 0;
+        else
+            regs->r8 = 0;
+    }
+    set_deadline(s, t, regs, s->ltime_ns + ns);
+    r->set_regs = true;
+}
+
 /* A futex wait with a timeout. Alone, the task can only be ended by the timeout: if the word
  * still holds the expected value, logical time jumps to the deadline and the wait times out.
  * With other tasks alive, the wait runs without its timeout: it ends when another task wakes
- * it, at a point fixed by the serialised execution, never by the host's clock. */
+ * it, at a point fixed by the serialised execution, never by the host's clock, or, when every
+ * task is blocked, the scheduler times out the wait with the earliest logical deadline. */
 static void do_futex(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *regs,
                      const uint64_t *a, answer *r)
 {
     unsigned cmd = (unsigned)a[1] & 0x7f;
     if (s->live > 1 || (cmd != 0 && cmd != 9)) { /* FUTEX_WAIT, FUTEX_WAIT_BITSET */
+        int64_t ts[2];
+        if ((cmd == 0 || cmd == 9) && mn__dl_read_mem(t->pid, a[3], ts, sizeof(ts)) == 0 &&
+            ts[0] >= 0 && ts[1] >= 0 && ts[1] < 1000000000) {
+            /* The deadline in logical time: the scheduler ends the wait there when every task
+             * is blocked (supervisor.c). */
+            uint64_t when = (uint64_t)ts[0] * 1000000000u + (uint64_t)ts[1];
+            if (cmd == 9) {
+                uint64_t base = (a[1] & 256) != 0 ? s->cfg->epoch_ns : MN__DL_MONO_START_NS;
+                when = when > base ? when - base : 0;
+            } else {
+                when += s->ltime_ns;
+            }
+            set_deadline(s, t, regs, when);
+        }
         regs->r10 = 0;
         r->skip = false;
         r->result = 0; /* passed through untimed; the result is not observed */
@@ -344,6 +419,17 @@ static bool dispatch(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *reg
     case SYS_times: do_times(s, a, r); break;
     case SYS_getrusage: do_getrusage(a, r); break;
     case SYS_socket: do_socket(a, r); break;
+    case SYS_poll: do_wait(s, t, regs, a, 2, true, false, r); break;
+    case SYS_ppoll: do_wait(s, t, regs, a, 2, false, false, r); break;
+    case SYS_select: do_wait(s, t, regs, a, 4, false, true, r); break;
+    case SYS_pselect6: do_wait(s, t, regs, a, 4, false, false, r); break;
+    case SYS_epoll_wait:
+    case SYS_epoll_pwait: do_wait(s, t, regs, a, 3, true, false, r); break;
+    case SYS_epoll_pwait2: do_wait(s, t, regs, a, 3, false, false, r); break;
+    case SYS_sched_yield: /* gives the turn to the next task (supervisor.c) */
+        s->yield = true;
+        r->result = 0;
+        break;
     default: return false;
     }
     return true;

@@ -11,7 +11,8 @@
  * bytes the guest saw inline. First-seen order is stable across runs and replay because the
  * guest's execution, and so the sequence of stat and getdents answers, is serialised and the
  * same in every run; it keeps identity too (hard links and fstat of an open file share the
- * inode number the path had), which a number derived from the path could not.
+ * inode number the path had), which a number derived from the path could not. statfs and
+ * fstatfs run too and get their host-varying counts normalised at the exit stop.
  * Not here: mapping inode numbers the guest reads elsewhere (/proc/self/maps, fdinfo).
  */
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -166,9 +168,29 @@ static void norm_statx(const mn__dl_sup *s, mn__dl_fsmeta *m, struct statx *sx)
 
 /* At the exit stop of a stat-family call: rewrites the guest's buffer. Returns the number of
  * bytes now in it (the inline data of the record), 0 when the call failed or wrote nothing. */
+/* statfs/fstatfs: the host's free block and inode counts change while the run goes on (other
+ * users write to the same disk) and f_fsid names the host's file system: free counts become
+ * half the totals and f_fsid 0. Totals, block size, type and mount flags are left: they are
+ * properties of the root image and its mounts. */
+static void norm_statfs(struct statfs *f)
+{
+    f->f_bfree = f->f_blocks / 2;
+    f->f_bavail = f->f_blocks / 2;
+    f->f_ffree = f->f_files / 2;
+    memset(&f->f_fsid, 0, sizeof(f->f_fsid));
+}
+
 static size_t stat_exit(mn__dl_sup *s, mn__dl_task *t, int64_t result, uint8_t *buf)
 {
     const uint64_t *a = t->pend_args;
+    if (t->pend_nr == SYS_statfs || t->pend_nr == SYS_fstatfs) {
+        if (result != 0 || mn__dl_read_mem(t->pid, a[1], buf, sizeof(struct statfs)) != 0)
+            return 0;
+        norm_statfs((struct statfs *)(void *)buf);
+        return mn__dl_write_mem(t->pid, a[1], buf, sizeof(struct statfs)) == 0
+                   ? sizeof(struct statfs)
+                   : 0;
+    }
     uint64_t addr = t->pend_nr == SYS_newfstatat ? a[2] : t->pend_nr == SYS_statx ? a[4] : a[1];
     size_t len = t->pend_nr == SYS_statx ? sizeof(struct statx) : sizeof(struct stat);
     mn__dl_fsmeta *m = fsmeta_get(s);
@@ -329,7 +351,7 @@ void mn__dl_getdents_enter(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struc
 bool mn__dl_fsmeta_traps(long nr)
 {
     return nr == SYS_stat || nr == SYS_fstat || nr == SYS_lstat || nr == SYS_newfstatat ||
-           nr == SYS_statx || nr == SYS_getdents64;
+           nr == SYS_statx || nr == SYS_getdents64 || nr == SYS_statfs || nr == SYS_fstatfs;
 }
 
 int mn__dl_on_syscall_exit(mn__dl_sup *s, mn__dl_task *t, mn_err *err)

@@ -24,15 +24,54 @@
 #define MN__DL_MONO_START_NS 1000000000ull
 /* Most tasks (threads + processes) alive at once; a fork bomb stops here as a pids limit. */
 #define MN__DL_TASKS_MAX 512u
+/* Trapped events a task may take in a row while others wait for the turn (supervisor.c). */
+#define MN__DL_QUANTUM_EVENTS 100u
+/* First and longest wait before the supervisor looks whether the turn holder fell asleep
+ * (the first bounds the cost of a hand-over at a blocking call; it doubles up to the longest
+ * while the holder computes, each look costing a /proc read). */
+#define MN__DL_BLOCK_CHECK_FIRST_NS 25000ull
+#define MN__DL_BLOCK_CHECK_MAX_NS 4000000ull
+/* Most turns a task that keeps blocking sits out before it is retried. */
+#define MN__DL_BACKOFF_MAX 32u
 
-/* cgroup.c: a memory cgroup for the run (v1, else v2); nothing when mem_bytes is 0. */
-typedef struct mn__dl_cgroup {
+/* cgroup.c: a memory and a cpu cgroup for the run (v1, else v2), each only with its limit. */
+typedef struct mn__dl_group {
     char dir[128];
     bool active;
     bool v1;
+} mn__dl_group;
+typedef struct mn__dl_cgroup {
+    mn__dl_group mem, cpu;
 } mn__dl_cgroup;
+/* Where a task is in the turn scheduler (supervisor.c). */
+typedef enum mn__dl_tstate {
+    MN__DL_T_ARRIVING, /* created; its attach stop not seen yet (it runs no guest code) */
+    MN__DL_T_HELD,     /* at a ptrace stop, waiting for the turn */
+    MN__DL_T_RUNNING,  /* the turn holder, released */
+    MN__DL_T_STOPPING, /* the holder, found asleep: SIGSTOP sent, its stop not seen yet */
+    MN__DL_T_EXITING,  /* past its exit stop: the kernel finishes it */
+} mn__dl_tstate;
+
 typedef struct mn__dl_task {
     pid_t pid;            /* host tid */
+    pid_t tgid;           /* host thread-group id */
+    mn__dl_tstate st;
+    int resume_how;       /* PTRACE_CONT or PTRACE_SYSCALL when it next gets the turn */
+    int resume_sig;       /* signal to deliver then */
+    pid_t vfork_child;    /* host tid of the vfork child it waits for (0: none) */
+    uint32_t quantum;     /* trapped events since it got the turn */
+    uint32_t events_since_stop; /* events after the SIGSTOP was sent (STOPPING) */
+    bool blocked;         /* last lost the turn asleep in a blocking call */
+    uint32_t backoff;     /* turns a blocked task sits out after blocking again (doubling) */
+    uint32_t skip;        /* turns still to sit out */
+    uint64_t blocked_at;  /* s->progress when it last lost the turn asleep */
+    uint64_t block_regs[7]; /* where it was asleep then: rip, rsp, orig_rax, rdi, rsi, rdx, r10 */
+    bool timed;           /* in a wait passed through untimed (futex, poll, ...), whose: */
+    uint64_t deadline_ns; /* logical time (s->ltime_ns) at which it times out */
+    long timed_nr;        /* the call, */
+    uint64_t timed_regs[4]; /* and rdi, rsi, rdx, rsp then: the same call when asleep again */
+    bool stop_sent;       /* the scheduler's SIGSTOP is on its way (its stop is consumed) */
+    bool given_up;        /* exiting, but its end was never reported: no longer waited for */
     uint32_t vtid;        /* tid inside the pid namespace */
     uint64_t rng_counter; /* 64-byte blocks of this task's random stream consumed */
     uint32_t execs;       /* successful execs (keys AT_RANDOM) */
@@ -51,6 +90,7 @@ typedef struct mn__dl_sup {
     const mn_docklock_config *cfg;
     pid_t init_pid;       /* host pid of the guest's pid 1 */
     mn__dl_task tasks[MN__DL_TASKS_MAX];
+    uint32_t used;        /* slots ever used (a high-water mark: slots are never reused) */
     uint32_t live;
     uint64_t ltime_ns;    /* logical time elapsed since the start of the run */
     uint64_t events;      /* trapped events answered */
@@ -69,6 +109,15 @@ typedef struct mn__dl_sup {
     int init_signal;      /* a signal the cage made pid 1 die of (see supervisor.c) */
     bool init_done;
     mn__dl_fsmeta *fsmeta; /* virtual inode and device numbers (fsmeta.c), made on first use */
+    /* The turn scheduler (supervisor.c). */
+    mn__dl_task *holder;   /* the one task released, NULL between turns */
+    mn__dl_task *handoff;  /* the task that must get the next turn (a vfork child) */
+    uint32_t last_vtid;    /* the last holder: round-robin goes on after it */
+    bool yield;            /* the holder's trapped call gives the turn away (sched_yield) */
+    uint64_t check_ns;     /* next wait before looking whether the holder fell asleep */
+    uint64_t turns, blocks; /* turns given, holders found asleep (measured, not recorded) */
+    uint64_t progress;     /* trapped events and exits so far: a task blocked at the current
+                            * value has been tried since anything last happened */
 } mn__dl_sup;
 
 /* Real-time priorities: the guest's tasks run SCHED_FIFO at one level (run until they block or
@@ -100,7 +149,8 @@ void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd
 int mn__dl_tree_root(const char *root, uint8_t out[32], mn_err *err);
 
 /* cgroup.c */
-int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, mn_err *err);
+int mn__dl_cgroup_enter(mn__dl_cgroup *cg, pid_t pid, uint64_t mem_bytes, uint64_t cpu_millis,
+                        mn_err *err);
 bool mn__dl_cgroup_oom(const mn__dl_cgroup *cg);
 void mn__dl_cgroup_leave(mn__dl_cgroup *cg);
 
@@ -114,13 +164,18 @@ int mn__dl_read_mem(pid_t pid, uint64_t addr, void *out, size_t len);
 int mn__dl_write_mem(pid_t pid, uint64_t addr, const void *data, size_t len);
 int mn__dl_get_regs(pid_t pid, struct user_regs_struct *regs);
 int mn__dl_set_regs(pid_t pid, const struct user_regs_struct *regs);
-/* The tid of host thread pid inside its innermost pid namespace (from /proc/PID/status). */
-int mn__dl_ns_tid(pid_t pid, uint32_t *vtid);
+/* The tid of host thread pid inside its innermost pid namespace and its host thread-group id
+ * (from /proc/PID/status). */
+int mn__dl_ns_tid(pid_t pid, uint32_t *vtid, pid_t *tgid);
+/* The state letter of /proc/PID/stat (R, S, D, t, Z, ...), '?' when it cannot be read. */
+char mn__dl_task_state(pid_t pid);
 
 /* vdso.c: at the exec stop of task t: overwrite AT_RANDOM from the seed, drop
  * AT_SYSINFO_EHDR from the auxv and patch the vDSO's time/getcpu/getrandom entries. */
 int mn__dl_on_exec(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
 
+/* emulate.c: the result a timed wait of call nr gives at its timeout (ETIMEDOUT or 0). */
+int64_t mn__dl_timeout_result(long nr);
 /* emulate.c: answers a seccomp-trace stop of task t (the syscall in regs). Returns 0 when
  * answered or let through, -code on a fatal error; sets s->limit_hit for an unmodelled call. */
 int mn__dl_on_syscall(mn__dl_sup *s, mn__dl_task *t, mn_err *err);

@@ -2,9 +2,10 @@
  *
  * ptrace.c: the supervisor's access to a stopped tracee: registers (PTRACE_GETREGS/SETREGS),
  * memory (process_vm_readv to read; /proc/PID/mem to write, which as the tracer also reaches
- * read-only and executable pages such as the vDSO), and the tracee's tid inside its pid
- * namespace. Every address comes from the guest and is untrusted: a bad one is an error
- * return, never a crash. Not here: deciding what to read or write (emulate.c, vdso.c).
+ * read-only and executable pages such as the vDSO), the tracee's tid inside its pid namespace
+ * and its scheduler state letter. Every address comes from the guest and is untrusted: a bad
+ * one is an error return, never a crash. Not here: deciding what to read or write (emulate.c,
+ * vdso.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,7 +54,7 @@ int mn__dl_set_regs(pid_t pid, const struct user_regs_struct *regs)
     return ptrace(PTRACE_SETREGS, pid, NULL, regs) == 0 ? 0 : -1;
 }
 
-int mn__dl_ns_tid(pid_t pid, uint32_t *vtid)
+int mn__dl_ns_tid(pid_t pid, uint32_t *vtid, pid_t *tgid)
 {
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -61,7 +62,10 @@ int mn__dl_ns_tid(pid_t pid, uint32_t *vtid)
     if (f == NULL)
         return -1;
     int rc = -1;
+    *tgid = pid;
     while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "Tgid:", 5) == 0)
+            *tgid = (pid_t)strtol(line + 5, NULL, 10);
         if (strncmp(line, "NSpid:", 6) != 0)
             continue;
         /* NSpid lists the id in each namespace, outermost first: take the last one. */
@@ -73,8 +77,24 @@ int mn__dl_ns_tid(pid_t pid, uint32_t *vtid)
             *vtid = (uint32_t)strtoul(last, NULL, 10);
             rc = 0;
         }
-        break;
+        break; /* Tgid comes before NSpid */
     }
     fclose(f);
     return rc;
+}
+
+char mn__dl_task_state(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return '?';
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the command name may hold any byte */
+    return paren != NULL && paren[1] == ' ' && paren[2] != '\0' ? paren[2] : '?';
 }

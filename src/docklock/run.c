@@ -7,7 +7,7 @@
  * stop, supervise until the tree is gone (supervisor.c), then write the trailer and compute the
  * roots and stats the receipt needs. The supervisor runs SCHED_FIFO on the guest's CPU for the
  * duration of the run and returns to its former policy afterwards.
- * Not here: receipts and files (the CLI), cgroups.
+ * Not here: receipts and files (the CLI), cgroups (cgroup.c).
  */
 #include <cpuid.h>
 #include <dirent.h>
@@ -91,6 +91,10 @@ static int check_config(const mn_docklock_config *cfg, mn_err *err)
     for (uint32_t i = 0; i < cfg->envc; i++)
         if (strlen(cfg->env[i]) > MN_WITNESS_STRING_BYTES_MAX || !strchr(cfg->env[i], '='))
             return mn_err_set(err, MN_EINVAL, 0, "environment entry %u is not K=V", i);
+    if (cfg->cpu_millis != 0 && (cfg->cpu_millis < MN_DOCKLOCK_CPU_MILLIS_MIN ||
+                                 cfg->cpu_millis > MN_DOCKLOCK_CPU_MILLIS_MAX))
+        return mn_err_set(err, MN_EINVAL, 0, "--cpu-limit must be %u..%u millicpus",
+                          MN_DOCKLOCK_CPU_MILLIS_MIN, MN_DOCKLOCK_CPU_MILLIS_MAX);
     if (cfg->stdin_len > MN_WITNESS_FILE_BYTES_MAX / 2)
         return mn_err_set(err, MN_ELIMIT, 0, "stdin of %zu bytes", cfg->stdin_len);
     if (cfg->output_dir != NULL) {
@@ -205,6 +209,16 @@ static int record_stdin(mn__dl_sup *s, mn_err *err)
     return 0;
 }
 
+/* CPU time (user + system) of all reaped children of this process so far. */
+static uint64_t children_cpu_ns(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+        return 0;
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
 static int first_cpu(void)
 {
     cpu_set_t set;
@@ -234,7 +248,8 @@ static int start_child(mn__dl_sup *s, const mn__dl_spawn *sp, mn_err *err)
         s->init_done = true;
         return 0; /* set-up failed: the reason is on the error pipe */
     }
-    int rc = mn__dl_cgroup_enter(&s->cgroup, (pid_t)pid, s->cfg->mem_bytes, err);
+    int rc = mn__dl_cgroup_enter(&s->cgroup, (pid_t)pid, s->cfg->mem_bytes, s->cfg->cpu_millis,
+                                 err);
     if (rc != 0) {
         kill((pid_t)pid, SIGKILL);
         waitpid((pid_t)pid, &status, __WALL);
@@ -378,6 +393,7 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
     sp->errfd = pipefd[1];
     sched_saved saved;
     supervisor_sched(sp->cpu, &saved);
+    uint64_t cpu0 = children_cpu_ns(); /* cumulative over this process's life: a difference */
     uint64_t t0 = now_ns();
     int rc = start_child(s, sp, err);
     close(pipefd[1]);
@@ -395,12 +411,9 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
         rc = child_error(s, pipefd[0], err);
     close(pipefd[0]);
     struct rusage ru;
-    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) {
-        res->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) *
-                          1000000000u +
-                      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+    res->cpu_ns = children_cpu_ns() - cpu0;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0) /* the largest child ever: not per run */
         res->peak_memory_bytes = (uint64_t)ru.ru_maxrss * 1024u;
-    }
     return rc;
 }
 

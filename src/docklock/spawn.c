@@ -4,10 +4,11 @@
  * mount, uts, ipc and net namespaces (it becomes pid 1 of its pid namespace and the guest's
  * first process), builds its root (ns.c), takes its standard streams, asks to be traced and
  * stops so the supervisor can set the ptrace options, then fixes everything the program could
- * otherwise observe or change: one CPU and SCHED_FIFO (serialised execution), no ASLR, rdtsc
- * faulting, umask, a core-dump and output size limit, no capabilities and no_new_privs, and
- * finally the seccomp filter. Errors before exec go to errfd as one line; the exit code is
- * 125 for set-up failures, 126 for a program that cannot be executed, 127 for one not found.
+ * otherwise observe or change: one CPU and SCHED_FIFO (SCHED_OTHER under a CPU limit), no
+ * ASLR, rdtsc faulting, umask, a core-dump and output size limit, no capabilities and
+ * no_new_privs, and finally the seccomp filter. Errors before exec go to errfd as one line;
+ * the exit code is 125 for set-up failures, 126 for a program that cannot be executed, 127 for
+ * one not found.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -49,16 +50,16 @@ static void drop_capabilities(int errfd)
         fail(errfd, 125, "capset");
 }
 
-static void fix_process(int cpu, int errfd)
+static void fix_process(int cpu, bool cfs, int errfd)
 {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof(set), &set) != 0)
         fail(errfd, 125, "pin to one CPU");
-    struct sched_param sp = {.sched_priority = MN__DL_GUEST_PRIO};
-    if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
-        fail(errfd, 125, "SCHED_FIFO for the guest");
+    struct sched_param sp = {.sched_priority = cfs ? 0 : MN__DL_GUEST_PRIO};
+    if (sched_setscheduler(0, cfs ? SCHED_OTHER : SCHED_FIFO, &sp) != 0)
+        fail(errfd, 125, "scheduling policy for the guest");
     if (personality(ADDR_NO_RANDOMIZE) == -1)
         fail(errfd, 125, "personality(ADDR_NO_RANDOMIZE)");
     if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) != 0)
@@ -79,10 +80,17 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "standard streams");
     if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
         fail(errfd, 125, "close_range");
+    /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be
+     * so before the supervisor moves it into the cpu cgroup (RT tasks need an RT budget
+     * there). It was cloned from the SCHED_FIFO supervisor. */
+    bool cfs = sp->cfg->cpu_millis != 0;
+    struct sched_param other = {.sched_priority = 0};
+    if (cfs && sched_setscheduler(0, SCHED_OTHER, &other) != 0)
+        fail(errfd, 125, "SCHED_OTHER for the guest");
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         fail(errfd, 125, "PTRACE_TRACEME");
     raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
-    fix_process(sp->cpu, errfd);
+    fix_process(sp->cpu, cfs, errfd);
     drop_capabilities(errfd);
     if (mn__dl_seccomp_install(errfd) != 0)
         _exit(125);

@@ -5,11 +5,18 @@
  * fixed per host such as uname, that the native output differs from the cage's), so that the
  * second half means something: five runs in the cage with the same seed must give the same
  * stdout, exit status, witness log and receipt core, and the witness must check (its root and
- * leaf count match the run's). A different seed must change the witness.
+ * leaf count match the run's). A different seed must change the witness. The programs that
+ * race (threads, forked children, pipes, a mutex, vfork spawns, a shell pipeline) are run
+ * again with their executables evicted from the page cache before every run and a second cage
+ * running beside them: the turn scheduler must make them identical all the same.
  * argv[1] is the directory holding the nd_* programs. Needs root (namespaces, ptrace, FIFO):
  * exits 77 with the reason otherwise.
  */
+#include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -51,6 +58,9 @@ static const nd_case cases[] = {
     {"cputime", {"nd_cputime"}, false},
     {"canary", {"nd_canary"}, false},
     {"thread_ids", {"nd_thread_ids"}, false},
+    {"pipes", {"nd_pipes"}, false},
+    {"mutex", {"nd_mutex"}, false},
+    {"spawn", {"nd_spawn"}, false},
     {"clock_coarse", {"nd_clock_coarse"}, false},
     {"hostname", {"nd_hostname"}, true},
     {"uname", {"nd_uname"}, true},
@@ -58,6 +68,7 @@ static const nd_case cases[] = {
     {"readdir_order", {"nd_readdir_order"}, true},
     {"inode_numbers", {"nd_inode_numbers"}, true},
     {"mtimes", {"nd_mtimes"}, false},
+    {"statfs", {"nd_statfs"}, true},
     {"ls_find",
      {"/bin/sh", "-c",
       "d=$(mktemp -d) && cd $d && for f in zz aa mm bb; do echo $f > $f; done && mkdir sub && "
@@ -80,6 +91,37 @@ static const nd_case cases[] = {
       "[t.start() for t in ts]; [t.join() for t in ts]\n"
       "t0 = time.monotonic(); threading.Event().wait(0.05)\n"
       "print(hash(tuple(log)), ''.join(map(str, log[:60])), round(time.monotonic() - t0, 6))"},
+     false},
+    /* Every thread blocked, one in a timed wait: only its logical deadline can end it. */
+    {"python_timeouts",
+     {"/usr/bin/python3", "-c",
+      "import queue, threading, time\n"
+      "q, r = queue.Queue(), queue.Queue()\n"
+      "def worker():\n"
+      "    while True: r.put(q.get() * 2)\n"
+      "threading.Thread(target=worker, daemon=True).start()\n"
+      "t0 = time.monotonic()\n"
+      "try: r.get(timeout=0.25)\n"
+      "except queue.Empty: print('timed out after', time.monotonic() - t0)\n"
+      "q.put(21); print('got', r.get(timeout=1))\n"
+      "print('event', threading.Event().wait(0.1), time.monotonic() - t0)"},
+     false},
+    /* Readiness waits with timeouts, alone and beside a child: poll, select, epoll, and
+     * subprocess.run's poll loop over two pipes. */
+    {"python_poll",
+     {"/usr/bin/python3", "-c",
+      "import os, select, subprocess, time\n"
+      "t0 = time.monotonic()\n"
+      "print('poll', select.poll().poll(10), time.monotonic() - t0)\n"
+      "r, w = os.pipe()\n"
+      "print('select', select.select([r], [], [], 0.02), time.monotonic() - t0)\n"
+      "os.write(w, b'x')\n"
+      "print('ready', select.select([r], [], [], 0.02)[0] == [r])\n"
+      "ep = select.epoll(); ep.register(r, select.EPOLLIN)\n"
+      "print('epoll', ep.poll(0.01), time.monotonic() - t0)\n"
+      "p = subprocess.run(['/bin/sh', '-c', 'echo out; echo err >&2; sleep 0.05; echo late'],"
+      " capture_output=True)\n"
+      "print(p.stdout, p.stderr, p.returncode, time.monotonic() - t0)"},
      false},
     {"python",
      {"/usr/bin/python3", "-c",
@@ -246,6 +288,128 @@ static void nondeterminism_suite(void)
             check_case(&cases[i]);
 }
 
+/* Drops a file's pages from the page cache; returns how many stay resident (pages mapped by
+ * some process stay, and pages under writeback). */
+static size_t evict(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    (void)fdatasync(fd); /* dirty pages (a program just linked) cannot be dropped */
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    size_t len = (size_t)st.st_size, pages = (len + 4095) / 4096, resident = 0;
+    void *m = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    unsigned char *vec = malloc(pages);
+    if (m != MAP_FAILED && vec != NULL && mincore(m, len, vec) == 0)
+        for (size_t i = 0; i < pages; i++)
+            resident += vec[i] & 1u;
+    if (m != MAP_FAILED)
+        munmap(m, len);
+    free(vec);
+    close(fd);
+    return resident;
+}
+
+/* A second cage running beside the test's, until the returned pipe is closed: a grandchild,
+ * so the test's own cage (which reaps with waitpid(-1)) never sees it. */
+static int start_neighbour(void)
+{
+    int p[2];
+    ASSERT_EQ(pipe(p), 0);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        close(p[1]);
+        if (fork() != 0)
+            _exit(0);
+        /* Not one of the programs evicted below: their pages would stay mapped. */
+        const char *argv[] = {"/bin/sh", "-c",
+                              "for i in 1 2 3; do (echo $i; cat /etc/hostname) & done; wait"};
+        struct pollfd pf = {p[0], POLLIN, 0};
+        for (int i = 0; i < 1000 && poll(&pf, 1, 0) == 0; i++) {
+            mn_docklock_config cfg;
+            memset(&cfg, 0, sizeof(cfg));
+            cfg.argv = argv;
+            cfg.argc = 3;
+            cfg.time_ms = 20000;
+            mn_docklock_result res;
+            mn_err err;
+            if (mn_docklock_run(&cfg, &res, &err) == 0)
+                mn_docklock_result_deinit(&res);
+        }
+        _exit(0);
+    }
+    close(p[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return p[1];
+}
+
+/* Racing threads, forked children, pipes, a mutex and a shell pipeline with a cold page cache
+ * (their executables evicted before every run) and another cage beside them: blocking on the
+ * disk must not change the interleaving. */
+static void cold_cache_interleavings(void)
+{
+    static const char *const names[] = {"threads", "fork_order", "pipes", "mutex", "spawn",
+                                        "shell_pipeline"};
+    static const char *const tools[] = {"/usr/bin/od", "/usr/bin/tr", "/usr/bin/head",
+                                        "/usr/bin/date"};
+    int neighbour = start_neighbour();
+    /* Private copies of the programs (under /var/tmp: the cage sees the host's root), so that
+     * no other process (another test run) keeps their pages mapped and resident. */
+    char dir[] = "/var/tmp/docklock-cold.XXXXXX", copy[4200];
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+        const nd_case *orig = NULL;
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+            if (strcmp(cases[i].name, names[n]) == 0)
+                orig = &cases[i];
+        ASSERT_TRUE(orig != NULL);
+        nd_case private_case = *orig;
+        const nd_case *c = &private_case;
+        char path[4096];
+        if (orig->argv[0][0] != '/') {
+            uint8_t *bin;
+            size_t len;
+            mn_err err;
+            ASSERT_OK(mn_file_read(prog_path(orig, path, sizeof(path)), 64u << 20, &bin, &len,
+                                   &err), &err);
+            snprintf(copy, sizeof(copy), "%s/%s", dir, orig->argv[0]);
+            ASSERT_OK(mn_file_write(copy, bin, len, 0755, true, &err), &err);
+            free(bin);
+            private_case.argv[0] = copy;
+        }
+        mn_docklock_result ref, res;
+        for (int i = 0; i < CAGE_RUNS; i++) {
+            if (orig->argv[0][0] != '/') /* not resident afterwards: the exec reads the disk */
+                ASSERT_EQ(evict(copy), 0);
+            for (size_t k = 0; k < sizeof(tools) / sizeof(tools[0]); k++)
+                (void)evict(tools[k]);
+            cage(c, 0, i == 0 ? &ref : &res);
+            if (i == 0)
+                continue;
+            if (res.witness.len != ref.witness.len ||
+                memcmp(res.witness.data, ref.witness.data, ref.witness.len) != 0)
+                dump_witnesses(c, &ref, &res);
+            ASSERT_EQ(res.out.len, ref.out.len);
+            ASSERT_MEM_EQ(res.out.data, ref.out.data, ref.out.len);
+            ASSERT_EQ(res.witness.len, ref.witness.len);
+            ASSERT_MEM_EQ(res.witness.data, ref.witness.data, ref.witness.len);
+            mn_docklock_result_deinit(&res);
+        }
+        mn_docklock_result_deinit(&ref);
+        if (orig->argv[0][0] != '/')
+            unlink(copy);
+        printf("  %-16s cold ok\n", c->name);
+    }
+    rmdir(dir);
+    close(neighbour);
+}
+
 static void time_limit_stops_a_spin(void)
 {
     nd_case spin = {"spin", {"/bin/sh", "-c", "while :; do :; done"}, false};
@@ -345,7 +509,7 @@ static void replay_witness(const mn_docklock_result *rec, mn_docklock_result *re
 static void replay_identical_then_diverges(void)
 {
     char flag[4096], script[8192];
-    snprintf(flag, sizeof(flag), "%s/replay-flag", nd_dir);
+    snprintf(flag, sizeof(flag), "%s/replay-flag.%d", nd_dir, (int)getpid()); /* per run */
     unlink(flag);
     snprintf(script, sizeof(script), "read line; echo \"got $line\"; "
              "if [ -e %s ]; then date +%%s; fi; head -c 4 /dev/urandom | od -An -tx1", flag);
@@ -440,7 +604,8 @@ int main(int argc, char **argv)
     }
     nd_dir = dir; /* absolute: the cage's working directory is / */
     static const mn_test_case tests[] = {
-        MN_TEST(nondeterminism_suite), MN_TEST(time_limit_stops_a_spin),
+        MN_TEST(nondeterminism_suite), MN_TEST(cold_cache_interleavings),
+        MN_TEST(time_limit_stops_a_spin),
         MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges),
         MN_TEST(output_dir_tree_root)};
     return mn_test_run("cage", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);

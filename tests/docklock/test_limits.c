@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * Limits, fail-closed and escapes: a fork bomb stops at the pids limit, a memory hog at the
- * memory limit, an endless loop at the time limit, a syscall nobody modelled (poll) stops the
+ * memory limit, an endless loop at the time limit, a CPU limit throttles a busy loop (its wall
+ * time is at least 5 times its CPU time at a tenth of a CPU, whatever the load: load can only
+ * add wall time) without changing its output, a syscall nobody modelled (setitimer) stops the
  * run naming it, and every escape attempt of esc_attempts fails inside the cage. Each ends
  * with the documented exit kind and code, and the host is unaffected (the test goes on).
  * argv[1] is the directory of esc_attempts. Needs root: exits 77 with the reason otherwise.
  */
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "metanode/docklock.h"
@@ -59,14 +62,61 @@ static void endless_loop_hits_time_limit(void)
     mn_docklock_result_deinit(&res);
 }
 
+static uint64_t children_cpu_ns(void)
+{
+    struct rusage ru;
+    ASSERT_EQ(getrusage(RUSAGE_CHILDREN, &ru), 0);
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
+static void cpu_limit_throttles(void)
+{
+    const char *argv[] = {"/bin/sh", "-c",
+                          "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; echo $i"};
+    mn_docklock_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.argv = argv;
+    cfg.argc = 3;
+    cfg.time_ms = 60000;
+    mn_docklock_result free_run, limited;
+    mn_err err;
+    ASSERT_OK(mn_docklock_run(&cfg, &free_run, &err), &err);
+    cfg.cpu_millis = 100; /* a tenth of a CPU: 10 ms per 100 ms period */
+    uint64_t cpu0 = children_cpu_ns();
+    ASSERT_OK(mn_docklock_run(&cfg, &limited, &err), &err);
+    uint64_t cpu = children_cpu_ns() - cpu0;
+    ASSERT_EQ(limited.exit_kind, MN_EXIT_CODE);
+    ASSERT_EQ(limited.exit_code, 0);
+    ASSERT_EQ(limited.out.len, free_run.out.len);
+    ASSERT_MEM_EQ(limited.out.data, free_run.out.data, free_run.out.len);
+    ASSERT_TRUE(cpu >= 50000000u); /* enough work to span several periods */
+    ASSERT_TRUE(limited.cpu_ns <= cpu && limited.cpu_ns * 2 >= cpu); /* this run's own */
+    if (limited.wall_ns < 5 * cpu)
+        mn_test_fail(__FILE__, __LINE__, "wall %llu ns for %llu ns of CPU at 100 millicpus",
+                     (unsigned long long)limited.wall_ns, (unsigned long long)cpu);
+    mn_witness_header h;
+    mn_witness_trailer t;
+    uint8_t root[32];
+    uint64_t count;
+    ASSERT_OK(mn_witness_check(limited.witness.data, limited.witness.len, &h, &t, root, &count,
+                               &err), &err);
+    ASSERT_U64_EQ(h.cpu_millis, 100);
+    mn_docklock_result_deinit(&limited);
+    cfg.cpu_millis = 5; /* below the kernel's smallest quota */
+    ASSERT_EQ(mn_docklock_run(&cfg, &limited, &err), -MN_EINVAL);
+    mn_docklock_result_deinit(&free_run);
+}
+
 static void unmodelled_syscall_fails_closed(void)
 {
-    const char *argv[] = {"/usr/bin/python3", "-c", "import select\nselect.poll().poll(10)"};
+    const char *argv[] = {"/usr/bin/python3", "-c",
+                          "import signal\nsignal.setitimer(signal.ITIMER_REAL, 0.5)"};
     mn_docklock_result res;
     run(argv, 3, 0, 0, 20000, &res);
     ASSERT_EQ(res.exit_kind, MN_EXIT_LIMIT);
     ASSERT_EQ(res.exit_code, MN_LIMIT_UNMODELLED);
-    ASSERT_STR_EQ(res.unmodelled, "poll");
+    ASSERT_STR_EQ(res.unmodelled, "setitimer");
     mn_docklock_result_deinit(&res);
 }
 
@@ -100,7 +150,8 @@ int main(int argc, char **argv)
     esc_dir = argv[1];
     static const mn_test_case tests[] = {
         MN_TEST(fork_bomb_hits_pids_limit), MN_TEST(memory_hog_hits_memory_limit),
-        MN_TEST(endless_loop_hits_time_limit), MN_TEST(unmodelled_syscall_fails_closed),
+        MN_TEST(endless_loop_hits_time_limit), MN_TEST(cpu_limit_throttles),
+        MN_TEST(unmodelled_syscall_fails_closed),
         MN_TEST(escapes_are_blocked)};
     return mn_test_run("limits", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
 }
