@@ -95,6 +95,41 @@ MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
 /* Decay steps applied in one call: after 1,000 steps of at most 99.9 % every counter is zero,
  * so a long gap costs bounded work. */
 #define MN_RELAY_SCORE_DECAY_STEPS_MAX 1000u
+/* Message ids in one IHAVE or IWANT list: gossipsub caps IHAVE at 5,000, but our history holds
+ * at most a few heartbeats of one topic's messages and a peer gets one list a heartbeat. */
+#define MN_RELAY_IHAVE_IDS_MAX 64u
+#define MN_RELAY_IWANT_IDS_MAX 64u
+/* Peers offered in one PRUNE (peer exchange): gossipsub's prunePeers is 16. */
+#define MN_RELAY_PX_MAX 16u
+/* Longest back-off a PRUNE may ask for: gossipsub's default is one minute; an hour bounds a
+ * peer that asks for more (it only keeps itself out of our mesh). */
+#define MN_RELAY_BACKOFF_S_MAX 3600u
+/* Message history (mcache): ids with the caller's handle for the last history windows. 4,096
+ * entries hold five one-second heartbeats of 800 messages a second across all topics; beyond
+ * that the oldest entry goes early (it is then only missing from IHAVE/IWANT repair). */
+#ifdef MN_LIMITS_SMALL
+#define MN_RELAY_MCACHE_MAX 64u
+#else
+#define MN_RELAY_MCACHE_MAX 4096u
+#endif
+MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
+/* History windows kept (gossipsub's history_length) and advertised (history_gossip). */
+#define MN_RELAY_MCACHE_WINDOWS 5u
+#define MN_RELAY_GOSSIP_WINDOWS 3u
+/* IWANT requests a peer may still owe us (broken promises are penalised): one per IHAVE. */
+#define MN_RELAY_PROMISES_MAX 8u
+/* Scores kept by node id after a disconnect, so a peer cannot reconnect to shed penalties:
+ * four times the peer slots, the oldest dropped first. */
+#define MN_RELAY_RETAIN_MAX (4u * MN_RELAY_PEERS_MAX)
+/* How long a departed peer's score is kept: an hour, past any penalty's decay to zero. */
+#define MN_RELAY_RETAIN_MS (60u * 60u * 1000u)
+/* Actions of one event: a message forwarded to every peer, the history emptied (one release
+ * per entry) and an IWANT answered, with slack. */
+#define MN_RELAY_ACTIONS_MAX (2u * MN_RELAY_PEERS_MAX + MN_RELAY_MCACHE_MAX + \
+                              MN_RELAY_IWANT_IDS_MAX + 64u)
+/* Address groups (/24 IPv4, /48 IPv6) whose connection attempts are rate limited at once:
+ * a table entry per recently seen group, the least recently used reused. */
+#define MN_RELAY_CONN_GROUPS_MAX 1024u
 
 /* ---- consensus ----------------------------------------------------------------------- */
 

@@ -149,8 +149,8 @@ static void test_spammer_graylisted(void)
     mn_relay_config cfg;
     mn_relay_config_default(&cfg);
     mn_relay_init(&relay, &cfg, 0);
-    mn_relay_on_peer_up(&relay, 0, 0);
-    mn_relay_on_peer_up(&relay, 1, 0);
+    mn_relay_on_peer_up(&relay, 0, NULL, 0);
+    mn_relay_on_peer_up(&relay, 1, NULL, 0);
     int sent = 0;
     while (send(0, &kp, (uint64_t)sent, true, 0) == MN_RELAY_BAD_SIGNATURE)
         sent++;
