@@ -572,10 +572,16 @@ void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
             }
         }
         uint32_t outb, n = mesh_count(r, t, &outb);
-        if (n < m->d_lo)
-            graft_some(r, t, m->d - n, false, now_ms, out);
-        else if (n > m->d_hi)
+        if (n < m->d_lo) {
+            /* outbound peers first, so the mesh reaches d with d_out of them when it can */
+            if (outb < m->d_out)
+                graft_some(r, t, m->d_out - outb, true, now_ms, out);
+            n = mesh_count(r, t, &outb);
+            if (n < m->d)
+                graft_some(r, t, m->d - n, false, now_ms, out);
+        } else if (n > m->d_hi) {
             prune_excess(r, t, now_ms, out);
+        }
         n = mesh_count(r, t, &outb);
         if (outb < m->d_out)
             graft_some(r, t, m->d_out - outb, true, now_ms, out);
