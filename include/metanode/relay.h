@@ -156,11 +156,13 @@ typedef struct mn_relay_score_params {
     /* P1: thousandths of a point per second in the mesh, >= 0, counted up to mesh_time_cap_s */
     int64_t mesh_time_weight;
     uint32_t mesh_time_cap_s;
-    /* P3: below mesh_threshold deliveries (decaying like first deliveries) the deficit squared
-     * costs mesh_deficit_weight (<= 0; 0 disables P3 and P3b), once in the mesh for
-     * mesh_activation_ms; a duplicate counts if it comes within mesh_window_ms of the first. */
+    /* P3: below mesh_threshold[topic] deliveries (decaying like first deliveries) the deficit
+     * squared costs mesh_deficit_weight (<= 0), once in the mesh for mesh_activation_ms; a
+     * duplicate counts if it comes within mesh_window_ms of the first. A threshold of 0 turns
+     * P3 and P3b off for the topic: it must follow the topic's expected rate, or a quiet topic
+     * would push every mesh peer below zero. */
     int64_t mesh_deficit_weight;
-    uint32_t mesh_threshold;
+    uint32_t mesh_threshold[MN_RELAY_TOPICS_COUNT];
     uint32_t mesh_activation_ms;
     uint32_t mesh_window_ms;
     /* P6: thousandths of a point per (peers on one address - threshold)^2, <= 0 */

@@ -433,15 +433,18 @@ void mn_relay_on_ctrl(mn_relay *r, uint32_t peer, const uint8_t *data, size_t le
 
 static void colocation(mn_relay *r)
 {
-    for (uint32_t a = 0; a < MN_RELAY_PEERS_MAX; a++) {
-        mn_relay_peer *p = &r->peers[a];
-        if (!p->up)
-            continue;
-        uint32_t n = 0;
-        for (uint32_t b = 0; b < MN_RELAY_PEERS_MAX; b++)
-            n += r->peers[b].up && !r->peers[b].info.explicit_peer &&
-                 memcmp(r->peers[b].info.addr, p->info.addr, 16) == 0;
-        p->score.colocated = p->info.explicit_peer ? 0 : n;
+    uint16_t up[MN_RELAY_PEERS_MAX];
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+        if (r->peers[q].up && !r->peers[q].info.explicit_peer)
+            up[n++] = (uint16_t)q;
+        else if (r->peers[q].up)
+            r->peers[q].score.colocated = 0;
+    for (uint32_t a = 0; a < n; a++) {
+        uint32_t same = 0;
+        for (uint32_t b = 0; b < n; b++)
+            same += memcmp(r->peers[up[b]].info.addr, r->peers[up[a]].info.addr, 16) == 0;
+        r->peers[up[a]].score.colocated = same;
     }
 }
 

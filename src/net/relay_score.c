@@ -33,10 +33,11 @@ void mn_relay_score_params_default(mn_relay_score_params *p)
          * mesh peer survives one bad moment, a new identity cannot buy much standing. */
         .mesh_time_weight = 10,
         .mesh_time_cap_s = 600,
-        /* P3 off by default: its threshold depends on each topic's rate (a quiet topic would
-         * push every mesh peer below zero). Deployments and the simulation set it. */
-        .mesh_deficit_weight = 0,
-        .mesh_threshold = 1,
+        /* P3: -1 point per missing delivery squared, but every topic's threshold is 0 (off) by
+         * default: it depends on the topic's rate, which the deployment knows (the simulation
+         * sets it for its traffic). */
+        .mesh_deficit_weight = -1000,
+        .mesh_threshold = {0, 0, 0, 0},
         .mesh_activation_ms = 5000,
         .mesh_window_ms = 200,
         /* P6: beyond two peers on one address, 5 points per extra peer, squared. */
@@ -63,7 +64,10 @@ int mn_relay_score_params_check(const mn_relay_score_params *p, mn_err *err)
         return mn_err_set(err, MN_EINVAL, 0, "score: decay must be below 1000 permille");
     if (p->mesh_time_weight < 0 || p->mesh_time_weight > 1000000 ||
         p->mesh_time_cap_s > 86400 || p->mesh_deficit_weight > 0 ||
-        p->mesh_deficit_weight < -1000000 || p->mesh_threshold > MN_RELAY_SCORE_COUNT_MAX ||
+        p->mesh_deficit_weight < -1000000 || p->mesh_threshold[0] > MN_RELAY_SCORE_COUNT_MAX ||
+        p->mesh_threshold[1] > MN_RELAY_SCORE_COUNT_MAX ||
+        p->mesh_threshold[2] > MN_RELAY_SCORE_COUNT_MAX ||
+        p->mesh_threshold[3] > MN_RELAY_SCORE_COUNT_MAX ||
         p->colocation_weight > 0 || p->colocation_weight < -1000000)
         return mn_err_set(err, MN_EINVAL, 0, "score: mesh or colocation parameters");
     if (p->accept_px_threshold < 0)
@@ -142,9 +146,9 @@ void mn_relay_score_mesh_delivery(mn_relay_score *s, uint32_t topic)
 /* The P3 deficit in thousandths of an event: 0 before activation or with P3 off. */
 static uint64_t deficit(const mn_relay_score *s, const mn_relay_score_params *p, uint32_t t)
 {
-    if (p->mesh_deficit_weight == 0 || s->mesh_ms[t] < p->mesh_activation_ms)
+    if (p->mesh_threshold[t] == 0 || s->mesh_ms[t] < p->mesh_activation_ms)
         return 0;
-    uint64_t want = (uint64_t)p->mesh_threshold * EVENT;
+    uint64_t want = (uint64_t)p->mesh_threshold[t] * EVENT;
     return s->mesh_deliveries[t] >= want ? 0 : want - s->mesh_deliveries[t];
 }
 
