@@ -130,6 +130,34 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* Address groups (/24 IPv4, /48 IPv6) whose connection attempts are rate limited at once:
  * a table entry per recently seen group, the least recently used reused. */
 #define MN_RELAY_CONN_GROUPS_MAX 1024u
+/* Address book (Bitcoin's addrman at a quarter of its size: a node meets far fewer peers than a
+ * Bitcoin node): 256 new and 64 tried buckets of 16 slots. A source group reaches at most 16
+ * new buckets and an address group 4 tried buckets, so a flood from a few networks fills a
+ * bounded share of either table. */
+#ifdef MN_LIMITS_SMALL
+#define MN_ADDRBOOK_NEW_BUCKETS 16u
+#define MN_ADDRBOOK_TRIED_BUCKETS 8u
+#else
+#define MN_ADDRBOOK_NEW_BUCKETS 256u
+#define MN_ADDRBOOK_TRIED_BUCKETS 64u
+#endif
+#define MN_ADDRBOOK_BUCKET_SIZE 16u
+#define MN_ADDRBOOK_NEW_PER_SOURCE 16u
+#define MN_ADDRBOOK_TRIED_PER_GROUP 4u
+/* At most 2 addresses of one /24 in a bucket and 10 in a table (the diversity caps). */
+#define MN_ADDRBOOK_PER24_BUCKET 2u
+#define MN_ADDRBOOK_PER24_TABLE 10u
+/* Tried-table collisions waiting for their test-before-evict: Bitcoin keeps 10. */
+#define MN_ADDRBOOK_COLLISIONS_MAX 10u
+/* Outbound peers chosen by the book (CometBFT and Bitcoin both use 8 full-relay outbound). */
+#define MN_ADDRBOOK_OUTBOUND_MAX 16u
+/* Anchors kept across restarts (Bitcoin keeps 2 block-relay-only anchors; we keep up to 4). */
+#define MN_ADDRBOOK_ANCHORS_MAX 4u
+/* ASN map entries (prefix, length, AS number, region) and region labels of a shipped map. */
+#define MN_ASMAP_ENTRIES_MAX 4096u
+#define MN_ASMAP_REGIONS_MAX 32u
+#define MN_ASMAP_REGION_BYTES_MAX 16u
+#define MN_ASMAP_FILE_BYTES_MAX (1024u * 1024u)
 
 /* ---- consensus ----------------------------------------------------------------------- */
 
