@@ -66,11 +66,14 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 static int parse_line(mn_asmap *map, const char *line, size_t len, uint32_t lineno, mn_err *err)
 {
-    char pfx[64], asn_s[16], region[MN_ASMAP_REGION_BYTES_MAX + 2], extra[2];
+    char pfx[64], asn_s[16], region[MN_ASMAP_REGION_BYTES_MAX + 2];
     size_t pos = 0;
-    if (!token(line, len, &pos, pfx, sizeof pfx) || !token(line, len, &pos, asn_s, sizeof asn_s) ||
-        !token(line, len, &pos, region, sizeof region) ||
-        token(line, len, &pos, extra, sizeof extra))
+    bool ok = token(line, len, &pos, pfx, sizeof pfx) &&
+              token(line, len, &pos, asn_s, sizeof asn_s) &&
+              token(line, len, &pos, region, sizeof region);
+    while (pos < len && line[pos] == ' ')
+        pos++;
+    if (!ok || pos != len)
         return mn_err_set(err, MN_ECORRUPT, 0, "asmap line %u: want PREFIX/LEN ASN REGION",
                           lineno);
     char *slash = strchr(pfx, '/');
