@@ -319,6 +319,14 @@ typedef struct mn_relay_config {
     uint32_t inbound_per_group_max;
     uint32_t inbound_max; /* inbound peer slots, explicit peers not counted */
     uint8_t rng_seed[32];  /* peer selection (node-local randomness, from the caller) */
+    /* Health: a peer is dropped (MN_RELAY_ACT_DISCONNECT) when its ping round trip exceeds
+     * rtt_max_ms, when a ping stays unanswered for rtt_max_ms, or when it brought nothing
+     * useful for idle_max_ms while others did; explicit peers never are. */
+    uint32_t ping_interval_ms, rtt_max_ms, idle_max_ms;
+    /* Explicit peering: validator node ids always kept connected, outside the mesh limits. */
+    uint32_t explicit_count;
+    uint8_t explicit_nodes[MN_VALIDATORS_MAX][MN_ED25519_PUBLICKEY_BYTES];
+    uint32_t explicit_redial_ms;
 } mn_relay_config;
 
 /* What happened to one incoming message. Only ACCEPT marks its id seen. */
@@ -360,6 +368,10 @@ typedef struct mn_relay_peer {
     uint32_t promises_count;
     mn_relay_promise promises[MN_RELAY_PROMISES_MAX];
     int64_t score_cached;         /* computed at each heartbeat, thousandths of a point */
+    /* health */
+    uint64_t up_ms, last_useful_ms, last_ping_ms;
+    uint32_t rtt_ms;              /* last ping round trip, 0: none yet */
+    bool ping_outstanding;
     mn_relay_bucket msgs, bytes;
     mn_relay_bucket topic_msgs[MN_RELAY_TOPICS_COUNT], topic_bytes[MN_RELAY_TOPICS_COUNT];
     uint64_t verdicts[MN_RELAY_VERDICT_COUNT];
@@ -393,6 +405,7 @@ typedef struct mn_relay_metrics {
     uint64_t conn_refused_rate, conn_refused_group, conn_refused_full;
     uint64_t seen_evictions, mcache_evictions, retained_evictions;
     uint64_t peers_pruned_score;
+    uint64_t dropped_rtt, dropped_idle, explicit_dials;
 } mn_relay_metrics;
 
 typedef struct mn_relay {
@@ -401,6 +414,8 @@ typedef struct mn_relay {
     uint64_t rng[4];      /* xoshiro256** state for peer selection */
     uint64_t heartbeats;
     uint32_t inbound_count;
+    uint64_t last_accept_ms; /* last first delivery from any peer (health: is the network idle?) */
+    uint64_t explicit_dialled_ms[MN_VALIDATORS_MAX];
     mn_relay_metrics metrics;
     mn_relay_retained retained[MN_RELAY_RETAIN_MAX];
     mn_relay_conn_group groups[MN_RELAY_CONN_GROUPS_MAX];
@@ -453,14 +468,23 @@ typedef enum mn_relay_action_kind {
     MN_RELAY_ACT_SEND_CTRL,    /* encode out->ctrls[ctrl] and send it to peer */
     MN_RELAY_ACT_RELEASE,      /* the relay no longer needs ref: the driver may free the bytes */
     MN_RELAY_ACT_PX,           /* a peer offered by PRUNE: a dial candidate for the address book */
+    MN_RELAY_ACT_PING,         /* ping peer; report the round trip with mn_relay_on_pong */
+    MN_RELAY_ACT_DISCONNECT,   /* drop peer as unhealthy (reason); back it off in the book */
+    MN_RELAY_ACT_DIAL,         /* connect to the explicit peer px.node (not connected) */
 } mn_relay_action_kind;
+
+typedef enum mn_relay_drop_reason {
+    MN_RELAY_DROP_RTT = 1,  /* round trip above rtt_max_ms, or a ping unanswered that long */
+    MN_RELAY_DROP_IDLE,     /* nothing useful for idle_max_ms while others delivered */
+} mn_relay_drop_reason;
 
 typedef struct mn_relay_action {
     mn_relay_action_kind kind;
     uint32_t peer;
     uint32_t ctrl;    /* SEND_CTRL: index into the actions' ctrls */
     uint64_t ref;     /* SEND_MSG, RELEASE */
-    mn_relay_px px;   /* PX */
+    mn_relay_px px;   /* PX; DIAL (node only) */
+    mn_relay_drop_reason reason; /* DISCONNECT */
 } mn_relay_action;
 
 /* Caller-owned, reused for every event (about 1.5 MiB: allocate once). Each event function
@@ -506,12 +530,18 @@ void mn_relay_on_ctrl_decoded(mn_relay *r, uint32_t peer, const mn_relay_ctrl *c
  * outbound); IHAVE goes to d_lazy other peers; broken promises are penalised; the history
  * moves on a window (releasing what falls out). */
 void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out);
+/* (The heartbeat also runs health checks: pings every ping_interval_ms, DISCONNECT for peers
+ * that fail them, and DIAL for explicit peers that are not connected, every
+ * explicit_redial_ms.) */
 
 /* Connection admission for an inbound session from addr, before its handshake: the group's
  * rate, the group's inbound cap and the inbound slots. true: accept (then call on_peer_up). */
 bool mn_relay_conn_admit(mn_relay *r, const uint8_t addr[static 16], uint64_t now_ms);
 /* The group key of an address: /24 for IPv4 (::ffff:a.b.c.d), /48 for IPv6. */
 void mn_relay_addr_group(uint8_t prefix[static 16], const uint8_t addr[static 16]);
+
+/* The answer to a MN_RELAY_ACT_PING: its round trip in milliseconds. */
+void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_ms);
 
 /* The score of peer now (thousandths of a point), and the application's part of it (P5). */
 int64_t mn_relay_peer_score(mn_relay *r, uint32_t peer, uint64_t now_ms);

@@ -44,6 +44,12 @@ void mn_relay_config_default(mn_relay_config *cfg)
     cfg->conn_per_group = (mn_relay_rate){1, 4};
     cfg->inbound_per_group_max = 4;
     cfg->inbound_max = 40;
+    /* Health: a ping every 30 s; 5 s of round trip (or an unanswered ping) is a dead link for
+     * gossip; 10 minutes without one useful message while others delivered is a free rider. */
+    cfg->ping_interval_ms = 30000;
+    cfg->rtt_max_ms = 5000;
+    cfg->idle_max_ms = 600000;
+    cfg->explicit_redial_ms = 10000;
     MN_ASSERT(mn_relay_config_check(cfg, NULL) == 0);
 }
 
@@ -71,6 +77,9 @@ int mn_relay_config_check(const mn_relay_config *cfg, mn_err *err)
         cfg->inbound_max > MN_RELAY_PEERS_MAX)
         return mn_err_set(err, MN_EINVAL, 0, "relay inbound slots %u (per group %u)",
                           cfg->inbound_max, cfg->inbound_per_group_max);
+    if (cfg->ping_interval_ms == 0 || cfg->rtt_max_ms == 0 || cfg->idle_max_ms == 0 ||
+        cfg->explicit_redial_ms == 0 || cfg->explicit_count > MN_VALIDATORS_MAX)
+        return mn_err_set(err, MN_EINVAL, 0, "relay health or explicit peering parameters");
     MN_TRY(mn_relay_mesh_params_check(&cfg->mesh, err));
     return mn_relay_score_params_check(&cfg->score, err);
 }
@@ -87,6 +96,8 @@ void mn_relay_init(mn_relay *r, const mn_relay_config *cfg, uint64_t now_ms)
     r->now_ms = now_ms;
     r->heartbeats = 0;
     r->inbound_count = 0;
+    r->last_accept_ms = now_ms;
+    memset(r->explicit_dialled_ms, 0, sizeof r->explicit_dialled_ms);
     for (uint32_t i = 0; i < 4; i++) {
         r->rng[i] = mn_load_u64_le(cfg->rng_seed + 8 * i);
         if (r->rng[i] == 0)
@@ -113,6 +124,9 @@ void mn_relay_on_peer_up(mn_relay *r, uint32_t peer, const mn_relay_peer_info *i
     p->up = true;
     if (info)
         p->info = *info;
+    if (mn__relay_is_explicit(r, p->info.node))
+        p->info.explicit_peer = true;
+    p->up_ms = p->last_useful_ms = p->last_ping_ms = now_ms;
     mn_relay_score_init(&p->score, now_ms);
     mn__relay_retain_take(r, p, now_ms);
     mn__relay_conn_up(r, p);
@@ -192,7 +206,10 @@ void mn_relay_on_message(mn_relay *r, uint32_t peer, const uint8_t *data, size_t
     mn_relay_metrics *m = &r->metrics;
     uint32_t t = out->topic - MN_RELAY_TOPIC_FIRST;
     switch (out->verdict) {
-    case MN_RELAY_ACCEPT: m->msgs_in[t]++; break;
+    case MN_RELAY_ACCEPT:
+        m->msgs_in[t]++;
+        p->last_useful_ms = r->last_accept_ms = now_ms;
+        break;
     case MN_RELAY_DUPLICATE: m->msgs_dup[t]++; break;
     case MN_RELAY_RATE_LIMITED: m->rate_limited++; break;
     case MN_RELAY_UNDECODABLE: m->undecodable++; break;

@@ -74,7 +74,7 @@ static void out_clear(mn_relay_actions *out)
     memset(out->ctrl_of_peer, 0, sizeof out->ctrl_of_peer);
 }
 
-static mn_relay_action *push(mn_relay_actions *out, mn_relay_action_kind kind, uint32_t peer)
+mn_relay_action *mn__relay_push(mn_relay_actions *out, mn_relay_action_kind kind, uint32_t peer)
 {
     MN_ASSERT(out->count < MN_RELAY_ACTIONS_MAX);
     mn_relay_action *a = &out->items[out->count++];
@@ -83,6 +83,8 @@ static mn_relay_action *push(mn_relay_actions *out, mn_relay_action_kind kind, u
     a->peer = peer;
     return a;
 }
+
+#define push mn__relay_push
 
 static mn_relay_ctrl *ctrl_for(mn_relay_actions *out, uint32_t peer)
 {
@@ -590,6 +592,7 @@ void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
             graft_some(r, t, m->d_out - outb, true, now_ms, out);
         gossip(r, t, out);
     }
+    mn__relay_health(r, now_ms, out);
     r->mcache.window++;
     uint64_t ref;
     while (mn_relay_mcache_expire_one(&r->mcache, &ref))

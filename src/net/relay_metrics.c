@@ -118,6 +118,9 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         {"mcache_evictions_total", "History entries evicted early.", m->mcache_evictions},
         {"retained_evictions_total", "Kept scores dropped for room.", m->retained_evictions},
         {"pruned_score_total", "Mesh peers pruned for a negative score.", m->peers_pruned_score},
+        {"dropped_rtt_total", "Peers dropped for round trip or unanswered pings.", m->dropped_rtt},
+        {"dropped_idle_total", "Peers dropped for bringing nothing useful.", m->dropped_idle},
+        {"explicit_dials_total", "Dials asked for missing explicit peers.", m->explicit_dials},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         MN_TRY(counter(out, err, c[i].name, c[i].help, c[i].v));

@@ -377,9 +377,80 @@ static void test_metrics_text(void)
     mn_buf_deinit(&m);
 }
 
+
+static bool has_action(mn_relay_action_kind kind, uint32_t peer)
+{
+    for (uint32_t i = 0; i < acts.count; i++)
+        if (acts.items[i].kind == kind && acts.items[i].peer == peer)
+            return true;
+    return false;
+}
+
+static void test_health(void)
+{
+    mn_err err;
+    ASSERT_OK(mn_crypto_init(&err), &err);
+    mn_relay_config cfg;
+    mn_relay_config_default(&cfg);
+    cfg.seen_capacity = 1024;
+    cfg.explicit_count = 2;
+    memset(cfg.explicit_nodes[0], 0, 32);
+    cfg.explicit_nodes[0][0] = 4, cfg.explicit_nodes[0][1] = 0xab; /* info_for(.., 3, ..) */
+    memset(cfg.explicit_nodes[1], 0x99, 32);                       /* never connects */
+    mn_relay_init(&relay, &cfg, 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        mn_relay_peer_info info;
+        info_for(&info, i, i == 0);
+        mn_relay_on_peer_up(&relay, i, &info, 0);
+    }
+    ASSERT_TRUE(relay.peers[3].info.explicit_peer); /* recognised by its node id */
+    mn_relay_heartbeat(&relay, cfg.ping_interval_ms, &acts);
+    for (uint32_t q = 0; q < 4; q++)
+        ASSERT_TRUE(has_action(MN_RELAY_ACT_PING, q));
+    uint32_t dials = 0;
+    for (uint32_t i = 0; i < acts.count; i++)
+        if (acts.items[i].kind == MN_RELAY_ACT_DIAL) {
+            ASSERT_EQ(acts.items[i].px.node[0], 0x99);
+            dials++;
+        }
+    ASSERT_EQ(dials, 1); /* only the explicit peer that is not connected */
+    mn_relay_on_pong(&relay, 0, 40, cfg.ping_interval_ms + 40);
+    mn_relay_on_pong(&relay, 1, cfg.rtt_max_ms + 1, cfg.ping_interval_ms + 40);
+    /* peer 2 and explicit peer 3 never answer */
+    mn_relay_heartbeat(&relay, cfg.ping_interval_ms + cfg.rtt_max_ms + 1000, &acts);
+    ASSERT_FALSE(has_action(MN_RELAY_ACT_DISCONNECT, 0));
+    ASSERT_TRUE(has_action(MN_RELAY_ACT_DISCONNECT, 1));
+    ASSERT_TRUE(has_action(MN_RELAY_ACT_DISCONNECT, 2));
+    ASSERT_FALSE(has_action(MN_RELAY_ACT_DISCONNECT, 3)); /* explicit peers stay */
+    ASSERT_FALSE(has_action(MN_RELAY_ACT_DIAL, 0));       /* redial waits */
+    ASSERT_U64_EQ(relay.metrics.dropped_rtt, 2);
+}
+
+static void test_idle_peer_dropped(void)
+{
+    setup(3, 1);
+    uint64_t now = relay.cfg.idle_max_ms + 60000;
+    /* peer 0 keeps delivering; peers 1 and 2 answer pings but bring nothing */
+    for (uint64_t t = 1000; t <= now; t += 29000) {
+        mn_buf m = make(1000 + t);
+        mn_relay_admission adm;
+        mn_relay_on_gossip(&relay, 0, m.data, m.len, t, t, &adm, &acts);
+        ASSERT_EQ(adm.verdict, MN_RELAY_ACCEPT);
+        mn_buf_deinit(&m);
+        mn_relay_heartbeat(&relay, t + 1, &acts);
+        for (uint32_t q = 0; q < 3; q++)
+            if (relay.peers[q].ping_outstanding)
+                mn_relay_on_pong(&relay, q, 30, t + 2);
+        ASSERT_FALSE(has_action(MN_RELAY_ACT_DISCONNECT, 0));
+    }
+    mn_relay_heartbeat(&relay, now + 30000, &acts);
+    ASSERT_TRUE(has_action(MN_RELAY_ACT_DISCONNECT, 1));
+    ASSERT_TRUE(relay.metrics.dropped_idle >= 1);
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
              MN_TEST(test_ihave_iwant_promises), MN_TEST(test_iwant_served_until_released),
              MN_TEST(test_score_kept_across_reconnect), MN_TEST(test_conn_limits),
-             MN_TEST(test_metrics_text))
+             MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped))

@@ -174,10 +174,19 @@ static void execute(sim *s, uint32_t n, uint32_t msg_hops_from)
     mn_relay_actions *a = s->acts;
     for (uint32_t i = 0; i < a->count; i++) {
         const mn_relay_action *x = &a->items[i];
-        if (x->kind == MN_RELAY_ACT_RELEASE || x->kind == MN_RELAY_ACT_PX)
+        if (x->kind == MN_RELAY_ACT_RELEASE || x->kind == MN_RELAY_ACT_PX ||
+            x->kind == MN_RELAY_ACT_DIAL)
+            continue; /* the simulated network keeps its topology */
+        if (x->kind == MN_RELAY_ACT_DISCONNECT) {
+            s->res->health_drops++;
             continue;
+        }
         MN_ASSERT(x->peer < nd->links_count && nd->links[x->peer].up);
         link *l = &nd->links[x->peer];
+        if (x->kind == MN_RELAY_ACT_PING) { /* answered at once with the link's round trip */
+            mn_relay_on_pong(nd->r, x->peer, 2 * latency(s, n, l->node), s->now_ms);
+            continue;
+        }
         if (x->kind == MN_RELAY_ACT_SEND_MSG) {
             message *m = &s->msgs[x->ref];
             if (nd->role == CENSOR && m->topic == TOPIC)

@@ -51,6 +51,7 @@ typedef struct relay_sim_result {
     uint64_t dup_milli;       /* duplicates per node per message, thousandths */
     uint64_t sent_msgs, sent_ctrl, lost;
     uint64_t iwant_served, pruned_score;
+    uint64_t health_drops;    /* DISCONNECT actions (should be none in these networks) */
     uint32_t spam_max_invalid; /* spam: most invalid messages one honest node took from one spammer */
     uint32_t spam_unlisted;    /* spam: (honest, spammer) links never graylisted */
     uint64_t sybil_admitted, sybil_attempts; /* sybil */

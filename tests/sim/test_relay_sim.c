@@ -60,14 +60,14 @@ int main(int argc, char **argv)
         printf("relay-sim: scenario=%s nodes=%u messages=%u seed=%llu result=%s | %s | "
                "hops p50=%u p99=%u latency_ms p50=%u p99=%u dup_per_node_msg=%llu.%03llu "
                "sent_msgs=%llu sent_ctrl=%llu lost=%llu iwant_served=%llu pruned_score=%llu "
-               "spam_max_invalid=%u sim_ms=%llu\n",
+               "spam_max_invalid=%u health_drops=%llu sim_ms=%llu\n",
                relay_sim_name(sc), nodes, messages, (unsigned long long)seed,
                r.pass ? "PASS" : "FAIL", r.check, r.hops_p50, r.hops_p99, r.latency_p50_ms,
                r.latency_p99_ms, (unsigned long long)(r.dup_milli / 1000),
                (unsigned long long)(r.dup_milli % 1000), (unsigned long long)r.sent_msgs,
                (unsigned long long)r.sent_ctrl, (unsigned long long)r.lost,
                (unsigned long long)r.iwant_served, (unsigned long long)r.pruned_score,
-               r.spam_max_invalid, (unsigned long long)r.sim_ms);
+               r.spam_max_invalid, (unsigned long long)r.health_drops, (unsigned long long)r.sim_ms);
         fflush(stdout);
         all_ok &= r.pass;
     }
