@@ -38,7 +38,8 @@ static uint64_t hash(const mn_addrbook *ab, uint8_t tag, const void *a, size_t a
     size_t n = 0;
     buf[n++] = tag;
     memcpy(buf + n, a, alen), n += alen;
-    memcpy(buf + n, b, blen), n += blen;
+    if (blen > 0)
+        memcpy(buf + n, b, blen), n += blen;
     mn_store_u64_le(buf + n, c), n += 8;
     uint8_t h[crypto_shorthash_BYTES];
     crypto_shorthash(h, buf, n, ab->key);
