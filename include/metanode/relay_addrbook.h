@@ -134,6 +134,9 @@ bool mn_addrbook_feeler(mn_addrbook *ab, uint64_t now_ms, mn_addr *out);
 /* Outbound peers connected now. */
 uint32_t mn_addrbook_outbound_count(const mn_addrbook *ab);
 
+/* Prometheus text of the book's sizes and counters, appended to out (relay_metrics.c). */
+int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err);
+
 /* ---- anchors ---------------------------------------------------------------------------- */
 
 /* A canonical CBOR array of [ip (16 bytes), port, node (32 bytes)], at most

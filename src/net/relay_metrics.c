@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * relay_metrics.c: the relay's counters in the Prometheus text exposition format (version
- * 0.0.4), ready for the node's /metrics. Also the peers per address group and per topic mesh,
- * counted from the peer table when written. It only formats; counting happens where the events
+ * 0.0.4), ready for the node's /metrics. Also the peers per address group, per topic mesh
+ * and per score standing, counted from the peer table when written, and the address book's
+ * counters. It only formats; counting happens where the events
  * are (relay.c, relay_mesh.c, relay_conn.c).
  */
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "metanode/relay.h"
+#include "metanode/relay_addrbook.h"
 
 static const char *const topic_names[MN_RELAY_TOPICS_COUNT] = {"blocks", "transactions",
                                                                "receipts", "consensus"};
@@ -59,7 +61,7 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
     MN_TRY(per_topic(out, err, "messages_published_total", "Own messages published.",
                      m->msgs_published, "counter"));
     uint64_t mesh[MN_RELAY_TOPICS_COUNT] = {0};
-    uint64_t peers = 0, outbound = 0, explicit_peers = 0, graylisted = 0;
+    uint64_t peers = 0, outbound = 0, explicit_peers = 0, standing[4] = {0};
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         const mn_relay_peer *p = &r->peers[q];
         if (!p->up)
@@ -67,7 +69,10 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         peers++;
         outbound += p->info.outbound;
         explicit_peers += p->info.explicit_peer;
-        graylisted += p->score_cached < r->cfg.score.graylist_threshold;
+        const mn_relay_score_params *sp = &r->cfg.score;
+        int64_t v = p->score_cached;
+        standing[v < sp->graylist_threshold ? 3 : v < sp->publish_threshold ? 2
+                 : v < sp->gossip_threshold ? 1 : 0]++;
         for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
             mesh[t] += (p->mesh >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
     }
@@ -77,7 +82,12 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
     MN_TRY(line(out, err, "mn_relay_peers{kind=\"all\"} %" PRIu64 "\n", peers));
     MN_TRY(line(out, err, "mn_relay_peers{kind=\"outbound\"} %" PRIu64 "\n", outbound));
     MN_TRY(line(out, err, "mn_relay_peers{kind=\"explicit\"} %" PRIu64 "\n", explicit_peers));
-    MN_TRY(line(out, err, "mn_relay_peers{kind=\"graylisted\"} %" PRIu64 "\n", graylisted));
+    static const char *const standings[4] = {"ok", "no_gossip", "no_publish", "graylisted"};
+    MN_TRY(line(out, err, "# HELP mn_relay_peers_standing Peers by score standing (last "
+                          "heartbeat).\n# TYPE mn_relay_peers_standing gauge\n"));
+    for (uint32_t i = 0; i < 4; i++)
+        MN_TRY(line(out, err, "mn_relay_peers_standing{standing=\"%s\"} %" PRIu64 "\n",
+                    standings[i], standing[i]));
     MN_TRY(line(out, err, "# HELP mn_relay_group_inbound Inbound peers per address group.\n"
                           "# TYPE mn_relay_group_inbound gauge\n"));
     for (uint32_t i = 0; i < MN_RELAY_CONN_GROUPS_MAX; i++) {
@@ -124,5 +134,36 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
         MN_TRY(counter(out, err, c[i].name, c[i].help, c[i].v));
+    return 0;
+}
+
+int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
+{
+    const mn_addrbook_metrics *m = &ab->metrics;
+    MN_TRY(line(out, err, "# HELP mn_addrbook_addresses Addresses in the book, by table.\n"
+                          "# TYPE mn_addrbook_addresses gauge\n"));
+    MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"new\"} %u\n", ab->count_new));
+    MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"tried\"} %u\n", ab->count_tried));
+    struct {
+        const char *name, *help;
+        uint64_t v;
+    } const c[] = {
+        {"added_total", "Addresses added to the new table.", m->added},
+        {"refused_group24_total", "Addresses refused by a /24 cap.", m->refused_group24},
+        {"refused_full_total", "Addresses refused: slot held by a live entry.", m->refused_full},
+        {"evicted_new_total", "Terrible new entries replaced.", m->evicted_new},
+        {"moved_tried_total", "Addresses moved to the tried table.", m->moved_tried},
+        {"collisions_total", "Tried slot collisions queued for a test.", m->collisions},
+        {"evicted_tried_total", "Tried entries evicted after failing a test.", m->evicted_tried},
+        {"kept_tried_total", "Tried entries kept after passing a test.", m->kept_tried},
+        {"selected_total", "Outbound addresses chosen.", m->selected},
+        {"feelers_total", "Feeler addresses chosen.", m->feelers},
+        {"failures_total", "Failed dials and health drops.", m->failures},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        MN_TRY(line(out, err, "# HELP mn_addrbook_%s %s\n# TYPE mn_addrbook_%s counter\n",
+                    c[i].name, c[i].help, c[i].name));
+        MN_TRY(line(out, err, "mn_addrbook_%s %" PRIu64 "\n", c[i].name, c[i].v));
+    }
     return 0;
 }

@@ -210,6 +210,14 @@ static void test_select_distinct_groups_and_backoff(void)
     }
     mn_addr anchors[MN_ADDRBOOK_ANCHORS_MAX];
     ASSERT_EQ(mn_addrbook_anchors(&book, anchors), 2);
+    mn_buf m;
+    mn_err err;
+    mn_buf_init(&m, 0);
+    ASSERT_OK(mn_addrbook_metrics_write(&book, &m, &err), &err);
+    ASSERT_OK(mn_buf_append_byte(&m, 0, &err), &err);
+    ASSERT_TRUE(strstr((const char *)m.data, "mn_addrbook_selected_total ") != NULL);
+    ASSERT_TRUE(strstr((const char *)m.data, "mn_addrbook_addresses{table=\"tried\"} ") != NULL);
+    mn_buf_deinit(&m);
 }
 
 static void test_region_cap(void)

@@ -373,6 +373,7 @@ static void test_metrics_text(void)
     ASSERT_TRUE(strstr(s, "mn_relay_mesh_peers{topic=\"blocks\"} 6\n") != NULL);
     ASSERT_TRUE(strstr(s, "# TYPE mn_relay_graft_out_total counter\n") != NULL);
     ASSERT_TRUE(strstr(s, "mn_relay_peers{kind=\"all\"} 10\n") != NULL);
+    ASSERT_TRUE(strstr(s, "mn_relay_peers_standing{standing=\"ok\"} 10\n") != NULL);
     mn_buf_deinit(&out);
     mn_buf_deinit(&m);
 }
