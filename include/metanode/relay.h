@@ -3,10 +3,13 @@
  * relay.h: the pure logic of the gossip relay. Gossip travels in signed envelopes (topic,
  * origin sequence number, signer, payload, signature) with one canonical CBOR encoding; a
  * message id is the tagged SHA-256 of the whole signed envelope, so every node computes the same
- * id for the same message. Like the consensus core, nothing here does I/O, reads a clock or
- * allocates after init: the caller passes the time (milliseconds of a monotonic clock) with each
- * event. Not here (yet): the per-topic mesh, IHAVE/IWANT, peer scores, the address book and the
- * wiring to BPCI sessions (docs/relay.md lists what remains).
+ * id for the same message. On top of admission (seen-cache, token buckets, scores) sit a
+ * gossipsub v1.1 mesh per topic with IHAVE/IWANT repair, scores kept by node id, connection
+ * limits per address group, health checks and explicit peering, and Prometheus metrics. Like
+ * the consensus core, nothing here does I/O, reads a clock or allocates after init: the caller
+ * passes the time (milliseconds of a monotonic clock) with each event and executes the actions
+ * it gets back. The address book is in relay_addrbook.h. Not here: the wiring to BPCI sessions
+ * (docs/relay.md, "Remaining").
  */
 #ifndef METANODE_RELAY_H
 #define METANODE_RELAY_H
