@@ -116,6 +116,11 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* History windows kept (gossipsub's history_length) and advertised (history_gossip). */
 #define MN_RELAY_MCACHE_WINDOWS 5u
 #define MN_RELAY_GOSSIP_WINDOWS 3u
+/* IWANT answers: each id is sent to one peer at most 3 times (gossipsub's
+ * gossip_retransmission), tracked over the last 16 ids served to that peer; beyond that an
+ * IWANT flood could turn one large block into unbounded upload. */
+#define MN_RELAY_IWANT_RETRANSMIT_MAX 3u
+#define MN_RELAY_SERVED_MAX 16u
 /* IWANT requests a peer may still owe us (broken promises are penalised): one per IHAVE. */
 #define MN_RELAY_PROMISES_MAX 8u
 /* Scores kept by node id after a disconnect, so a peer cannot reconnect to shed penalties:

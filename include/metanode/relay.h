@@ -270,6 +270,7 @@ typedef struct mn_relay_mcache_entry {
     uint64_t added_ms;
     uint64_t window;
     uint32_t topic;
+    uint32_t len;  /* bytes of the message (IWANT answers are budgeted in bytes) */
     uint32_t next; /* bucket chain, UINT32_MAX ends it */
 } mn_relay_mcache_entry;
 
@@ -288,7 +289,8 @@ const mn_relay_mcache_entry *mn_relay_mcache_get(const mn_relay_mcache *m,
 /* Adds id (not present). When full the oldest goes: its ref is stored in *evicted_ref and true
  * returned. */
 bool mn_relay_mcache_put(mn_relay_mcache *m, const uint8_t id[static MN_RELAY_ID_BYTES],
-                         uint32_t topic, uint64_t ref, uint64_t now_ms, uint64_t *evicted_ref);
+                         uint32_t topic, uint64_t ref, uint32_t len, uint64_t now_ms,
+                         uint64_t *evicted_ref);
 /* Drops the oldest entry if it is older than the kept windows: true and its ref, or false. */
 bool mn_relay_mcache_expire_one(mn_relay_mcache *m, uint64_t *ref);
 
@@ -303,6 +305,7 @@ typedef struct mn_relay_mesh_params {
     uint32_t prune_backoff_s;    /* asked in our PRUNEs, and the least we honour */
     uint32_t ihave_per_heartbeat;   /* IHAVE messages accepted from a peer per heartbeat */
     uint32_t iwant_followup_ms;  /* an IWANT not answered by then is a broken promise */
+    uint32_t iwant_bytes_per_heartbeat; /* bytes sent per peer per heartbeat in IWANT answers */
     bool flood_publish;          /* own messages to every peer above the publish threshold */
 } mn_relay_mesh_params;
 
@@ -370,6 +373,12 @@ typedef struct mn_relay_peer {
     uint32_t iwant_asked;         /* ids we asked of it this heartbeat */
     uint32_t promises_count;
     mn_relay_promise promises[MN_RELAY_PROMISES_MAX];
+    uint64_t iwant_bytes;         /* IWANT answers sent to it this heartbeat */
+    uint32_t served_next;         /* ring of the last ids served to it and how often */
+    struct {
+        uint8_t id[MN_RELAY_ID_BYTES];
+        uint32_t count;
+    } served[MN_RELAY_SERVED_MAX];
     int64_t score_cached;         /* computed at each heartbeat, thousandths of a point */
     /* health */
     uint64_t up_ms, last_useful_ms, last_ping_ms;
@@ -404,7 +413,8 @@ typedef struct mn_relay_metrics {
     uint64_t rate_limited, undecodable, bad_signature, graylisted;
     uint64_t ctrl_in, ctrl_out, ctrl_undecodable;
     uint64_t graft_in, graft_out, prune_in, prune_out;
-    uint64_t ihave_in, ihave_out, iwant_in, iwant_out, iwant_served, promises_broken;
+    uint64_t ihave_in, ihave_out, iwant_in, iwant_out, iwant_served, iwant_refused;
+    uint64_t promises_broken;
     uint64_t conn_refused_rate, conn_refused_group, conn_refused_full;
     uint64_t seen_evictions, mcache_evictions, retained_evictions;
     uint64_t peers_pruned_score;

@@ -61,7 +61,8 @@ static uint64_t pop_oldest(mn_relay_mcache *m)
 }
 
 bool mn_relay_mcache_put(mn_relay_mcache *m, const uint8_t id[static MN_RELAY_ID_BYTES],
-                         uint32_t topic, uint64_t ref, uint64_t now_ms, uint64_t *evicted_ref)
+                         uint32_t topic, uint64_t ref, uint32_t len, uint64_t now_ms,
+                         uint64_t *evicted_ref)
 {
     MN_DASSERT(mn_relay_mcache_get(m, id) == NULL);
     bool evicted = false;
@@ -77,6 +78,7 @@ bool mn_relay_mcache_put(mn_relay_mcache *m, const uint8_t id[static MN_RELAY_ID
     e->added_ms = now_ms;
     e->window = m->window;
     e->topic = topic;
+    e->len = len;
     e->next = m->buckets[b];
     m->buckets[b] = idx;
     m->count++;

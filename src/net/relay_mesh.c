@@ -23,6 +23,7 @@ void mn_relay_mesh_params_default(mn_relay_mesh_params *p)
         .d = 6, .d_lo = 4, .d_hi = 12, .d_score = 4, .d_out = 2, .d_lazy = 6,
         .heartbeat_ms = 1000, .prune_backoff_s = 60, .ihave_per_heartbeat = 10,
         .iwant_followup_ms = 3000, .flood_publish = true,
+        .iwant_bytes_per_heartbeat = 2 * MN_BPCI_MSG_BYTES_MAX,
     };
 }
 
@@ -35,7 +36,7 @@ int mn_relay_mesh_params_check(const mn_relay_mesh_params *p, mn_err *err)
                           p->d, p->d_lo, p->d_hi, p->d_score, p->d_out);
     if (p->heartbeat_ms == 0 || p->prune_backoff_s == 0 ||
         p->prune_backoff_s > MN_RELAY_BACKOFF_S_MAX || p->ihave_per_heartbeat == 0 ||
-        p->iwant_followup_ms == 0)
+        p->iwant_followup_ms == 0 || p->iwant_bytes_per_heartbeat < MN_BPCI_MSG_BYTES_MAX)
         return mn_err_set(err, MN_EINVAL, 0, "mesh timing parameters");
     return 0;
 }
@@ -224,10 +225,11 @@ static void keep_promises(mn_relay *r, const uint8_t id[MN_RELAY_ID_BYTES])
 }
 
 static void remember(mn_relay *r, mn_relay_actions *out, const uint8_t id[MN_RELAY_ID_BYTES],
-                     uint32_t topic, uint64_t ref, uint64_t now_ms)
+                     uint32_t topic, uint64_t ref, size_t len, uint64_t now_ms)
 {
     uint64_t evicted;
-    if (mn_relay_mcache_put(&r->mcache, id, topic, ref, now_ms, &evicted)) {
+    MN_ASSERT(len <= MN_BPCI_MSG_BYTES_MAX);
+    if (mn_relay_mcache_put(&r->mcache, id, topic, ref, (uint32_t)len, now_ms, &evicted)) {
         r->metrics.mcache_evictions++;
         release(r, out, evicted);
     }
@@ -253,7 +255,7 @@ void mn_relay_on_gossip(mn_relay *r, uint32_t peer, const uint8_t *data, size_t 
     keep_promises(r, adm->id);
     if (p->mesh & BIT(t))
         mn_relay_score_mesh_delivery(&p->score, t);
-    remember(r, out, adm->id, t, ref, now_ms);
+    remember(r, out, adm->id, t, ref, len, now_ms);
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         const mn_relay_peer *o = &r->peers[q];
         if (q != peer && o->up && ((o->mesh & BIT(t)) || o->info.explicit_peer))
@@ -276,7 +278,7 @@ int mn_relay_publish(mn_relay *r, const uint8_t *data, size_t len, uint64_t ref,
     mn_relay_seen_add(&r->seen, id, now_ms);
     uint32_t t = env.topic;
     r->metrics.msgs_published[TOPIC_INDEX(t)]++;
-    remember(r, out, id, t, ref, now_ms);
+    remember(r, out, id, t, ref, len, now_ms);
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         mn_relay_peer *o = &r->peers[q];
         if (!o->up)
@@ -364,6 +366,35 @@ static void on_ihave(mn_relay *r, uint32_t peer, const mn_relay_ctrl *c, uint64_
     }
 }
 
+/* Answers one IWANT id from the history, at most MN_RELAY_IWANT_RETRANSMIT_MAX times per id and
+ * iwant_bytes_per_heartbeat bytes per heartbeat to one peer. */
+static void serve_iwant(mn_relay *r, uint32_t peer, const uint8_t id[MN_RELAY_ID_BYTES],
+                        mn_relay_actions *out)
+{
+    mn_relay_peer *p = &r->peers[peer];
+    const mn_relay_mcache_entry *e = mn_relay_mcache_get(&r->mcache, id);
+    if (e == NULL)
+        return;
+    uint32_t k = 0;
+    while (k < MN_RELAY_SERVED_MAX && memcmp(p->served[k].id, id, MN_RELAY_ID_BYTES) != 0)
+        k++;
+    if ((k < MN_RELAY_SERVED_MAX && p->served[k].count >= MN_RELAY_IWANT_RETRANSMIT_MAX) ||
+        p->iwant_bytes + e->len > r->cfg.mesh.iwant_bytes_per_heartbeat) {
+        r->metrics.iwant_refused++;
+        return;
+    }
+    if (k == MN_RELAY_SERVED_MAX) {
+        k = p->served_next;
+        p->served_next = (p->served_next + 1) % MN_RELAY_SERVED_MAX;
+        memcpy(p->served[k].id, id, MN_RELAY_ID_BYTES);
+        p->served[k].count = 0;
+    }
+    p->served[k].count++;
+    p->iwant_bytes += e->len;
+    send_msg(r, out, peer, e->ref, e->topic);
+    r->metrics.iwant_served++;
+}
+
 void mn_relay_on_ctrl_decoded(mn_relay *r, uint32_t peer, const mn_relay_ctrl *c,
                               uint64_t now_ms, mn_relay_actions *out)
 {
@@ -397,13 +428,8 @@ void mn_relay_on_ctrl_decoded(mn_relay *r, uint32_t peer, const mn_relay_ctrl *c
         if (c->ihave_count)
             on_ihave(r, peer, c, now_ms, out);
         r->metrics.iwant_in += c->iwant_count;
-        for (uint32_t i = 0; i < c->iwant_count; i++) {
-            const mn_relay_mcache_entry *e = mn_relay_mcache_get(&r->mcache, c->iwant[i]);
-            if (e == NULL)
-                continue;
-            send_msg(r, out, peer, e->ref, e->topic);
-            r->metrics.iwant_served++;
-        }
+        for (uint32_t i = 0; i < c->iwant_count; i++)
+            serve_iwant(r, peer, c->iwant[i], out);
     }
     flush(r, out);
 }
@@ -566,6 +592,7 @@ void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
         p->score_cached = score_now(r, p, now_ms);
         p->ihave_recv = 0;
         p->iwant_asked = 0;
+        p->iwant_bytes = 0;
     }
     for (uint32_t t = MN_RELAY_TOPIC_FIRST; t <= MN_RELAY_TOPIC_LAST; t++) {
         for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {

@@ -118,6 +118,8 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         {"iwant_in_total", "IWANT ids received.", m->iwant_in},
         {"iwant_out_total", "IWANT ids sent.", m->iwant_out},
         {"iwant_served_total", "IWANT ids answered from the history.", m->iwant_served},
+        {"iwant_refused_total", "IWANT ids refused (retransmission or byte cap).",
+         m->iwant_refused},
         {"promises_broken_total", "IWANTs not answered in time.", m->promises_broken},
         {"conn_refused_rate_total", "Connections refused over the group rate.",
          m->conn_refused_rate},

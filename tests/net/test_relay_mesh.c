@@ -289,6 +289,15 @@ static void test_iwant_served_until_released(void)
     mn_relay_on_ctrl_decoded(&relay, 2, &c, 20, &acts);
     ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), 1);
     ASSERT_TRUE(sent_msg_to(2));
+    /* the same id again: answered up to the retransmission cap, then refused */
+    for (uint32_t k = 1; k < MN_RELAY_IWANT_RETRANSMIT_MAX + 2; k++) {
+        mn_relay_on_ctrl_decoded(&relay, 2, &c, 20 + k, &acts);
+        ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), k < MN_RELAY_IWANT_RETRANSMIT_MAX ? 1u : 0u);
+    }
+    ASSERT_U64_EQ(relay.metrics.iwant_refused, 2);
+    /* another peer still gets it */
+    mn_relay_on_ctrl_decoded(&relay, 3, &c, 30, &acts);
+    ASSERT_TRUE(sent_msg_to(3));
     uint32_t released = 0;
     for (uint64_t h = 1; h <= MN_RELAY_MCACHE_WINDOWS; h++) {
         mn_relay_heartbeat(&relay, h * 1000, &acts);
