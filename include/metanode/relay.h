@@ -307,6 +307,11 @@ typedef struct mn_relay_mesh_params {
     uint32_t iwant_followup_ms;  /* an IWANT not answered by then is a broken promise */
     uint32_t iwant_bytes_per_heartbeat; /* bytes sent per peer per heartbeat in IWANT answers */
     bool flood_publish;          /* own messages to every peer above the publish threshold */
+    /* Opportunistic grafting: every og_ticks heartbeats, if the median score of a topic's mesh
+     * is below og_threshold (thousandths of a point), graft og_peers peers scoring above the
+     * median, so a mesh held by poor (possibly sybil) peers improves. og_ticks 0: off. */
+    uint32_t og_ticks, og_peers;
+    int64_t og_threshold;
 } mn_relay_mesh_params;
 
 /* Rate limits: one (messages, bytes) pair per peer for everything it sends, checked before the
@@ -417,7 +422,7 @@ typedef struct mn_relay_metrics {
     uint64_t promises_broken;
     uint64_t conn_refused_rate, conn_refused_group, conn_refused_full;
     uint64_t seen_evictions, mcache_evictions, retained_evictions;
-    uint64_t peers_pruned_score;
+    uint64_t peers_pruned_score, opportunistic_grafts;
     uint64_t dropped_rtt, dropped_idle, explicit_dials;
 } mn_relay_metrics;
 

@@ -24,6 +24,7 @@ void mn_relay_mesh_params_default(mn_relay_mesh_params *p)
         .heartbeat_ms = 1000, .prune_backoff_s = 60, .ihave_per_heartbeat = 10,
         .iwant_followup_ms = 3000, .flood_publish = true,
         .iwant_bytes_per_heartbeat = 2 * MN_BPCI_MSG_BYTES_MAX,
+        .og_ticks = 60, .og_peers = 2, .og_threshold = 1000,
     };
 }
 
@@ -31,7 +32,7 @@ int mn_relay_mesh_params_check(const mn_relay_mesh_params *p, mn_err *err)
 {
     if (!(p->d_lo >= 1 && p->d_lo <= p->d && p->d <= p->d_hi && p->d_hi < MN_RELAY_PEERS_MAX &&
           p->d_score <= p->d && p->d_out < p->d_lo && p->d_out <= p->d / 2 &&
-          p->d_lazy < MN_RELAY_PEERS_MAX))
+          p->d_lazy < MN_RELAY_PEERS_MAX && p->og_peers <= p->d_hi - p->d))
         return mn_err_set(err, MN_EINVAL, 0, "mesh degrees d=%u lo=%u hi=%u score=%u out=%u",
                           p->d, p->d_lo, p->d_hi, p->d_score, p->d_out);
     if (p->heartbeat_ms == 0 || p->prune_backoff_s == 0 ||
@@ -535,6 +536,41 @@ static void prune_excess(mn_relay *r, uint32_t t, uint64_t now_ms, mn_relay_acti
     }
 }
 
+/* Opportunistic grafting: the mesh's median score below og_threshold brings in og_peers
+ * peers that score above the median (gossipsub v1.1). */
+static void graft_better(mn_relay *r, uint32_t t, uint64_t now_ms, mn_relay_actions *out)
+{
+    int64_t v[MN_RELAY_PEERS_MAX];
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+        if (r->peers[q].up && (r->peers[q].mesh & BIT(t)))
+            v[n++] = r->peers[q].score_cached;
+    if (n < 2)
+        return;
+    for (uint32_t i = 1; i < n; i++) /* insertion sort, ascending */
+        for (uint32_t j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            int64_t tmp = v[j];
+            v[j] = v[j - 1], v[j - 1] = tmp;
+        }
+    int64_t median = v[n / 2];
+    if (median >= r->cfg.mesh.og_threshold)
+        return;
+    uint16_t cand[MN_RELAY_PEERS_MAX];
+    uint32_t k = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
+        const mn_relay_peer *o = &r->peers[q];
+        if (o->up && !o->info.explicit_peer && !(o->mesh & BIT(t)) &&
+            o->backoff_until_ms[TOPIC_INDEX(t)] <= now_ms && o->score_cached > median)
+            cand[k++] = (uint16_t)q;
+    }
+    sample(r, cand, k, r->cfg.mesh.og_peers);
+    for (uint32_t i = 0; i < r->cfg.mesh.og_peers && i < k; i++) {
+        mesh_add(&r->peers[cand[i]], t, now_ms);
+        ctrl_for(out, cand[i])->graft |= BIT(t);
+        r->metrics.opportunistic_grafts++;
+    }
+}
+
 /* IHAVE of the topic's recent ids (newest first) to d_lazy peers outside the mesh. */
 static void gossip(mn_relay *r, uint32_t t, mn_relay_actions *out)
 {
@@ -617,6 +653,8 @@ void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
         n = mesh_count(r, t, &outb);
         if (outb < m->d_out)
             graft_some(r, t, m->d_out - outb, true, now_ms, out);
+        if (m->og_ticks != 0 && r->heartbeats % m->og_ticks == 0)
+            graft_better(r, t, now_ms, out);
         gossip(r, t, out);
     }
     mn__relay_health(r, now_ms, out);

@@ -130,6 +130,8 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         {"mcache_evictions_total", "History entries evicted early.", m->mcache_evictions},
         {"retained_evictions_total", "Kept scores dropped for room.", m->retained_evictions},
         {"pruned_score_total", "Mesh peers pruned for a negative score.", m->peers_pruned_score},
+        {"opportunistic_grafts_total", "Peers grafted because the mesh scored poorly.",
+         m->opportunistic_grafts},
         {"dropped_rtt_total", "Peers dropped for round trip or unanswered pings.", m->dropped_rtt},
         {"dropped_idle_total", "Peers dropped for bringing nothing useful.", m->dropped_idle},
         {"explicit_dials_total", "Dials asked for missing explicit peers.", m->explicit_dials},

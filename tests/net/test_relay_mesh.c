@@ -458,9 +458,34 @@ static void test_idle_peer_dropped(void)
     ASSERT_TRUE(relay.metrics.dropped_idle >= 1);
 }
 
+static void test_opportunistic_graft(void)
+{
+    setup(12, 2);
+    mn_relay_heartbeat(&relay, 1000, &acts);
+    ASSERT_EQ(mesh_size(T_BLOCKS, NULL), relay.cfg.mesh.d);
+    /* the mesh peers score nothing; two outsiders have delivered plenty */
+    uint32_t good[2], k = 0;
+    for (uint32_t q = 0; q < 12 && k < 2; q++)
+        if (!(relay.peers[q].mesh & BIT(T_BLOCKS)))
+            good[k++] = q;
+    for (uint32_t i = 0; i < 2; i++)
+        for (int j = 0; j < 20; j++)
+            mn_relay_score_first(&relay.peers[good[i]].score, MN_RELAY_TOPIC_TRANSACTIONS);
+    uint64_t hb = relay.heartbeats;
+    while ((hb + 1) % relay.cfg.mesh.og_ticks != 0)
+        hb++;
+    relay.heartbeats = hb; /* the next heartbeat is an opportunistic one */
+    mn_relay_heartbeat(&relay, 2000, &acts);
+    ASSERT_EQ(mesh_size(T_BLOCKS, NULL), relay.cfg.mesh.d + 2);
+    ASSERT_TRUE(relay.peers[good[0]].mesh & BIT(T_BLOCKS));
+    ASSERT_TRUE(relay.peers[good[1]].mesh & BIT(T_BLOCKS));
+    ASSERT_TRUE(relay.metrics.opportunistic_grafts >= 2);
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
              MN_TEST(test_ihave_iwant_promises), MN_TEST(test_iwant_served_until_released),
              MN_TEST(test_score_kept_across_reconnect), MN_TEST(test_conn_limits),
-             MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped))
+             MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped),
+             MN_TEST(test_opportunistic_graft))
