@@ -156,6 +156,8 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 #define MN_ADDRBOOK_COLLISIONS_MAX 10u
 /* Outbound peers chosen by the book (CometBFT and Bitcoin both use 8 full-relay outbound). */
 #define MN_ADDRBOOK_OUTBOUND_MAX 16u
+/* Addresses in one address message: Bitcoin's MAX_ADDR_TO_SEND. */
+#define MN_ADDRBOOK_ADDRS_MAX 1000u
 /* Anchors kept across restarts (Bitcoin keeps 2 block-relay-only anchors; we keep up to 4). */
 #define MN_ADDRBOOK_ANCHORS_MAX 4u
 /* ASN map entries (prefix, length, AS number, region) and region labels of a shipped map. */

@@ -137,6 +137,20 @@ uint32_t mn_addrbook_outbound_count(const mn_addrbook *ab);
 /* Prometheus text of the book's sizes and counters, appended to out (relay_metrics.c). */
 int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err);
 
+/* ---- address messages ------------------------------------------------------------------ */
+
+/* Address gossip between peers (the answer to a request, or an unsolicited announcement): a
+ * canonical CBOR array (1..MN_ADDRBOOK_ADDRS_MAX) of [ip (16 bytes), port (1..65535), node id
+ * (32 bytes)]. The driver rate-limits how many addresses it takes from a peer (Bitcoin: 0.1 a
+ * second, burst 1,000; mn_relay_bucket serves) and adds them with the peer's address as source. */
+int mn_addrbook_addrs_encode(const mn_addr *addrs, uint32_t count, mn_buf *out, mn_err *err);
+/* Strict decoder; addrs holds MN_ADDRBOOK_ADDRS_MAX. MN_ECORRUPT/MN_ELIMIT. */
+int mn_addrbook_addrs_decode(const uint8_t *data, size_t len, mn_addr *addrs, uint32_t *count,
+                             mn_err *err);
+/* Up to max addresses picked at random from both tables (at most 23 % of the book, as Bitcoin
+ * answers GETADDR), skipping ones that failed their last attempts: what we tell a peer. */
+uint32_t mn_addrbook_sample(mn_addrbook *ab, mn_addr *out, uint32_t max);
+
 /* ---- anchors ---------------------------------------------------------------------------- */
 
 /* A canonical CBOR array of [ip (16 bytes), port, node (32 bytes)], at most

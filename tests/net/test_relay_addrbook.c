@@ -278,8 +278,50 @@ static void test_anchors(void)
     ASSERT_EQ(mn_addrbook_anchors_decode(five, sizeof five, out, &n, &err), -MN_ELIMIT);
 }
 
+static void test_addr_messages(void)
+{
+    mn_err err;
+    static mn_addr in[MN_ADDRBOOK_ADDRS_MAX + 1], out[MN_ADDRBOOK_ADDRS_MAX];
+    for (uint32_t i = 0; i <= MN_ADDRBOOK_ADDRS_MAX; i++)
+        in[i] = v4((uint8_t)(11 + i % 200), (uint8_t)(i / 200), 1, 1);
+    mn_buf b;
+    mn_buf_init(&b, 0);
+    ASSERT_OK(mn_addrbook_addrs_encode(in, MN_ADDRBOOK_ADDRS_MAX, &b, &err), &err);
+    uint32_t n = 0;
+    ASSERT_OK(mn_addrbook_addrs_decode(b.data, b.len, out, &n, &err), &err);
+    ASSERT_EQ(n, MN_ADDRBOOK_ADDRS_MAX);
+    ASSERT_MEM_EQ(&out[999], &in[999], sizeof in[0]);
+    mn_buf_deinit(&b);
+    mn_buf_init(&b, 0);
+    ASSERT_EQ(mn_addrbook_addrs_encode(in, MN_ADDRBOOK_ADDRS_MAX + 1, &b, &err), -MN_EINVAL);
+    ASSERT_EQ(mn_addrbook_addrs_encode(in, 0, &b, &err), -MN_EINVAL);
+    static const uint8_t too_many[] = {0x99, 0x03, 0xe9}; /* array of 1,001 */
+    ASSERT_EQ(mn_addrbook_addrs_decode(too_many, sizeof too_many, out, &n, &err), -MN_ELIMIT);
+    static const uint8_t empty[] = {0x80};
+    ASSERT_EQ(mn_addrbook_addrs_decode(empty, sizeof empty, out, &n, &err), -MN_ECORRUPT);
+    mn_buf_deinit(&b);
+    /* the sample we offer: at most 23 % of the book, no failing addresses */
+    mn_addrbook_init(&book, KEY, 5, NULL, 8, 8);
+    mn_addr src = v4(9, 9, 9, 9);
+    for (uint32_t i = 0; i < 400; i++)
+        mn_addrbook_add(&book, &in[i], src.ip, 0);
+    uint32_t total = book.count_new;
+    ASSERT_TRUE(total > 50);
+    for (uint32_t i = 0; i < 400; i++)
+        for (int k = 0; k < 3; k++)
+            if (i % 2 == 0)
+                mn_addrbook_failed(&book, &in[i], 10);
+    uint32_t got = mn_addrbook_sample(&book, out, MN_ADDRBOOK_ADDRS_MAX);
+    ASSERT_TRUE(got > 0 && got <= total * 23 / 100);
+    for (uint32_t i = 0; i < got; i++) {
+        uint32_t idx = (uint32_t)(out[i].ip[12] - 11) + 200u * out[i].ip[13];
+        ASSERT_TRUE(idx % 2 == 1); /* never one that failed three times */
+    }
+    ASSERT_EQ(mn_addrbook_sample(&book, out, 3), 3);
+}
+
 MN_TEST_MAIN("net.relay_addrbook", MN_TEST(test_groups), MN_TEST(test_asmap_sample),
              MN_TEST(test_asmap_refuses), MN_TEST(test_flood_one_source),
              MN_TEST(test_per24_caps), MN_TEST(test_test_before_evict),
              MN_TEST(test_select_distinct_groups_and_backoff), MN_TEST(test_region_cap),
-             MN_TEST(test_anchors))
+             MN_TEST(test_anchors), MN_TEST(test_addr_messages))

@@ -3,8 +3,8 @@
  * relay_sim_eclipse.c: the eclipse scenario on the real address book. Honest nodes (cfg
  * nodes) have addresses spread over the IPv4 space; the attacker owns as many addresses again
  * (half of all) but only in 4 /16 groups, accepts every connection, and each round floods
- * every honest node's book with hundreds of its addresses, while honest peers also pass
- * attacker addresses on (pollution spreads). Each round 10 % of honest nodes go offline or
+ * every honest node's book with hundreds of its addresses, while honest peers pass on samples
+ * of their own books (mn_addrbook_sample), attacker addresses included: pollution spreads. Each round 10 % of honest nodes go offline or
  * come back, and every honest node drops its outbound peers and dials again: anchors first,
  * then mn_addrbook_select until 8 outbound peers (distinct groups); a feeler probes one new
  * address and pending tried collisions are tested. The check: after every round, every honest
@@ -153,13 +153,12 @@ static bool one_run(const relay_sim_config *c, uint64_t seed, uint32_t *min_hone
             for (uint32_t p = 0; p < n->out_count; p++) {
                 if (n->out[p] >= w.honest)
                     continue;
-                const mn_addr *src = &w.nodes[n->out[p]].self;
-                for (uint32_t k = 0; k < SHARE_PER_PEER; k++) {
-                    const mn_addr *a = rsim_below(&w.rng, 2)
-                                           ? &w.nodes[rsim_below(&w.rng, w.honest)].self
-                                           : &w.attacker_addrs[rsim_below(&w.rng, w.attackers)];
-                    mn_addrbook_add(n->ab, a, src->ip, now);
-                }
+                /* what the peer's own book offers (attacker addresses included) */
+                enode *peer = &w.nodes[n->out[p]];
+                mn_addr shared[SHARE_PER_PEER];
+                uint32_t k = mn_addrbook_sample(peer->ab, shared, SHARE_PER_PEER);
+                for (uint32_t j = 0; j < k; j++)
+                    mn_addrbook_add(n->ab, &shared[j], peer->self.ip, now);
             }
         }
         /* churn: everyone reconnects, anchors first */
