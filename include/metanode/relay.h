@@ -469,7 +469,8 @@ void mn_relay_on_peer_up(mn_relay *r, uint32_t peer, const mn_relay_peer_info *i
 /* The session ended: the peer leaves every mesh (a delivery deficit becomes a mesh failure
  * penalty) and its score is kept by node id for MN_RELAY_RETAIN_MS. */
 void mn_relay_on_peer_down(mn_relay *r, uint32_t peer, uint64_t now_ms);
-/* A gossip message from peer (which is up). Admission in order: the peer's standing (a
+/* Admission only (drivers call mn_relay_on_gossip, which runs this and then forwards). A gossip
+ * message from peer (which is up). Admission in order: the peer's standing (a
  * graylisted peer is ignored outright), the peer's budget, decoding,
  * the peer-and-topic budget, the seen-cache, the signature; only a message that passes all of
  * them is marked seen. A duplicate is dropped before its signature is checked: its id covers
