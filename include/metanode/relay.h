@@ -506,7 +506,7 @@ typedef struct mn_relay_action {
     mn_relay_drop_reason reason; /* DISCONNECT */
 } mn_relay_action;
 
-/* Caller-owned, reused for every event (about 1.5 MiB: allocate once). Each event function
+/* Caller-owned, reused for every event (about 1.6 MiB: allocate once). Each event function
  * clears it and fills it with the actions to execute in order; control messages for a peer are
  * batched into one SEND_CTRL at the end. */
 typedef struct mn_relay_actions {
