@@ -44,7 +44,7 @@ typedef struct relay_sim_config {
 
 typedef struct relay_sim_result {
     bool pass;
-    char check[160];          /* what was checked, with the figure */
+    char check[200];          /* what was checked, with the figure */
     uint64_t expected, delivered; /* (honest receiver, honest message) pairs */
     uint32_t hops_p50, hops_p99;
     uint32_t latency_p50_ms, latency_p99_ms;
@@ -58,6 +58,7 @@ typedef struct relay_sim_result {
     uint32_t honest_kept, honest_before;     /* sybil: honest inbound peers kept */
     uint32_t eclipse_runs, eclipse_ok_runs;  /* eclipse */
     uint32_t eclipse_min_honest_out;         /* fewest honest outbound peers of any node */
+    uint32_t eclipse_control; /* (node, round) pairs eclipsed when picks ignore groups */
     uint64_t sim_ms;
 } relay_sim_result;
 

@@ -98,7 +98,11 @@ static uint32_t honest_out(const world *w, const enode *n)
     return k;
 }
 
-static bool one_run(const relay_sim_config *c, uint64_t seed, uint32_t *min_honest)
+/* One run. diverse: outbound peers from mn_addrbook_select (distinct groups); otherwise the
+ * control: random new-table picks (mn_addrbook_feeler) with no group rule. *eclipsed counts
+ * (node, round) pairs left without any honest outbound peer. */
+static bool one_run(const relay_sim_config *c, uint64_t seed, bool diverse, uint32_t *min_honest,
+                    uint32_t *eclipsed)
 {
     world w = {.honest = c->nodes, .attackers = c->nodes, .rng = seed * 0xd1342543de82ef95ull + 3};
     w.nodes = calloc(w.honest, sizeof *w.nodes);
@@ -173,7 +177,8 @@ static bool one_run(const relay_sim_config *c, uint64_t seed, uint32_t *min_hone
                 dial(&w, n, &anchors[k], now, true);
             mn_addr a;
             for (uint32_t tries = 0; n->out_count < OUTBOUND && tries < 40; tries++) {
-                if (!mn_addrbook_select(n->ab, now, &a))
+                if (!(diverse ? mn_addrbook_select(n->ab, now, &a)
+                              : mn_addrbook_feeler(n->ab, now, &a)))
                     break;
                 dial(&w, n, &a, now, true);
             }
@@ -189,6 +194,7 @@ static bool one_run(const relay_sim_config *c, uint64_t seed, uint32_t *min_hone
             if (h < *min_honest)
                 *min_honest = h;
             ok &= h >= 1;
+            *eclipsed += h == 0;
         }
     }
     for (uint32_t i = 0; i < w.honest; i++)
@@ -202,16 +208,21 @@ void rsim_eclipse_run(const relay_sim_config *c, relay_sim_result *res)
 {
     res->eclipse_min_honest_out = OUTBOUND;
     for (uint32_t r = 0; r < c->runs; r++) {
-        uint32_t min_h;
-        bool ok = one_run(c, c->seed + r, &min_h);
+        uint32_t min_h, eclipsed = 0;
+        bool ok = one_run(c, c->seed + r, true, &min_h, &eclipsed);
         res->eclipse_runs++;
         res->eclipse_ok_runs += ok;
         if (min_h < res->eclipse_min_honest_out)
             res->eclipse_min_honest_out = min_h;
     }
+    /* the control: the same attack on books whose outbound picks ignore groups */
+    uint32_t control_min, control_eclipsed = 0;
+    one_run(c, c->seed, false, &control_min, &control_eclipsed);
+    res->eclipse_control = control_eclipsed;
     res->pass = res->eclipse_runs > 0 && res->eclipse_ok_runs == res->eclipse_runs;
     snprintf(res->check, sizeof res->check,
-             "runs with every honest node keeping an honest outbound peer %u/%u (fewest honest "
-             "outbound of any node %u of %u)",
-             res->eclipse_ok_runs, res->eclipse_runs, res->eclipse_min_honest_out, OUTBOUND);
+             "runs with every honest node keeping an honest outbound peer %u/%u (fewest %u of "
+             "%u); control without group rule: %u node-rounds eclipsed",
+             res->eclipse_ok_runs, res->eclipse_runs, res->eclipse_min_honest_out, OUTBOUND,
+             control_eclipsed);
 }
