@@ -482,10 +482,48 @@ static void test_opportunistic_graft(void)
     ASSERT_TRUE(relay.metrics.opportunistic_grafts >= 2);
 }
 
+static void test_prune_px_and_garbage_ctrl(void)
+{
+    setup(4, 1);
+    mn_relay_ctrl c;
+    memset(&c, 0, sizeof c);
+    c.prune = BIT(T_BLOCKS);
+    c.backoff_s = 10;
+    c.px_count = 2;
+    memset(c.px[0].node, 0x61, 32), c.px[0].port = 1;
+    memset(c.px[1].node, 0x62, 32), c.px[1].port = 2;
+    /* a peer with no standing: its PX is not taken */
+    mn_relay_on_ctrl_decoded(&relay, 1, &c, 10, &acts);
+    ASSERT_EQ(count(MN_RELAY_ACT_PX), 0);
+    ASSERT_TRUE(relay.peers[1].backoff_until_ms[T_BLOCKS - 1] == 10 + 10000);
+    /* a peer that delivered: PX becomes dial candidates */
+    for (int i = 0; i < 5; i++)
+        mn_relay_score_first(&relay.peers[2].score, T_BLOCKS);
+    mn_relay_on_ctrl_decoded(&relay, 2, &c, 20, &acts);
+    ASSERT_EQ(count(MN_RELAY_ACT_PX), 2);
+    ASSERT_EQ(acts.items[0].px.node[0], 0x61);
+    ASSERT_EQ(acts.items[1].px.port, 2);
+    /* encoded: the same through mn_relay_on_ctrl */
+    mn_buf b;
+    mn_err err;
+    mn_buf_init(&b, 0);
+    ASSERT_OK(mn_relay_ctrl_encode(&c, &b, &err), &err);
+    mn_relay_on_ctrl(&relay, 2, b.data, b.len, 30, &acts);
+    ASSERT_EQ(count(MN_RELAY_ACT_PX), 2);
+    /* garbage costs a behaviour penalty and does nothing else */
+    int64_t before = mn_relay_peer_score(&relay, 3, 40);
+    b.data[0] ^= 0xff;
+    mn_relay_on_ctrl(&relay, 3, b.data, b.len, 40, &acts);
+    ASSERT_EQ(acts.count, 0);
+    ASSERT_U64_EQ(relay.metrics.ctrl_undecodable, 1);
+    ASSERT_TRUE(mn_relay_peer_score(&relay, 3, 40) < before);
+    mn_buf_deinit(&b);
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
              MN_TEST(test_ihave_iwant_promises), MN_TEST(test_iwant_served_until_released),
              MN_TEST(test_score_kept_across_reconnect), MN_TEST(test_conn_limits),
              MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped),
-             MN_TEST(test_opportunistic_graft))
+             MN_TEST(test_opportunistic_graft), MN_TEST(test_prune_px_and_garbage_ctrl))
