@@ -520,10 +520,36 @@ static void test_prune_px_and_garbage_ctrl(void)
     mn_buf_deinit(&b);
 }
 
+static void test_retained_table_full(void)
+{
+    setup(1, 0);
+    /* more departures than the table holds: the oldest entries go, the newest stay */
+    for (uint32_t i = 0; i < MN_RELAY_RETAIN_MAX + 10; i++) {
+        mn_relay_peer_info info;
+        memset(&info, 0, sizeof info);
+        mn_store_u32_le(info.node, i + 1);
+        mn_relay_on_peer_up(&relay, 5, &info, i);
+        mn_relay_score_invalid(&relay.peers[5].score, T_BLOCKS);
+        mn_relay_on_peer_down(&relay, 5, i);
+    }
+    ASSERT_U64_EQ(relay.metrics.retained_evictions, 10);
+    mn_relay_peer_info last;
+    memset(&last, 0, sizeof last);
+    mn_store_u32_le(last.node, MN_RELAY_RETAIN_MAX + 10);
+    mn_relay_on_peer_up(&relay, 6, &last, MN_RELAY_RETAIN_MAX + 20);
+    ASSERT_TRUE(mn_relay_peer_score(&relay, 6, MN_RELAY_RETAIN_MAX + 20) < 0); /* kept */
+    mn_relay_peer_info first;
+    memset(&first, 0, sizeof first);
+    mn_store_u32_le(first.node, 1);
+    mn_relay_on_peer_up(&relay, 7, &first, MN_RELAY_RETAIN_MAX + 20);
+    ASSERT_EQ(mn_relay_peer_score(&relay, 7, MN_RELAY_RETAIN_MAX + 20), 0); /* evicted */
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
              MN_TEST(test_ihave_iwant_promises), MN_TEST(test_iwant_served_until_released),
              MN_TEST(test_score_kept_across_reconnect), MN_TEST(test_conn_limits),
              MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped),
-             MN_TEST(test_opportunistic_graft), MN_TEST(test_prune_px_and_garbage_ctrl))
+             MN_TEST(test_opportunistic_graft), MN_TEST(test_prune_px_and_garbage_ctrl),
+             MN_TEST(test_retained_table_full))
