@@ -559,6 +559,20 @@ bool mn_relay_conn_admit(mn_relay *r, const uint8_t addr[static 16], uint64_t no
 /* The group key of an address: /24 for IPv4 (::ffff:a.b.c.d), /48 for IPv6. */
 void mn_relay_addr_group(uint8_t prefix[static 16], const uint8_t addr[static 16]);
 
+/* A peer's health figures, for the driver and operators: last ping round trip (0: none yet),
+ * time since it last delivered something first, and its delivery ratio (first deliveries per
+ * thousand messages it sent us, duplicates included; 1000 when it sent none). The drop rules
+ * use the first two; the ratio is reported, not acted on (an honest mesh peer downstream of
+ * us sends mostly duplicates). */
+typedef struct mn_relay_health {
+    uint32_t rtt_ms;
+    uint64_t idle_ms;
+    uint32_t delivery_permille;
+    uint64_t messages; /* first deliveries + duplicates from it */
+} mn_relay_health;
+void mn_relay_peer_health(const mn_relay *r, uint32_t peer, uint64_t now_ms,
+                          mn_relay_health *out);
+
 /* The answer to a MN_RELAY_ACT_PING: its round trip in milliseconds. */
 void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_ms);
 

@@ -6,8 +6,9 @@
  * unanswered that long, or that delivered nothing first for idle_max_ms while other peers did,
  * gets a DISCONNECT action (the driver backs it off in the address book; its score is kept by
  * node id). Explicit peers (the validator set) are never dropped here, and any that is not
- * connected gets a DIAL action every explicit_redial_ms. Not here: the transport's own
- * keepalive, and scoring (a slow peer is not a malicious one).
+ * connected gets a DIAL action every explicit_redial_ms. mn_relay_peer_health reports the
+ * figures, with the delivery ratio. Not here: the transport's own keepalive, and scoring (a
+ * slow peer is not a malicious one).
  */
 #include <string.h>
 
@@ -28,6 +29,18 @@ void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_
     r->now_ms = now_ms;
     r->peers[peer].rtt_ms = rtt_ms == 0 ? 1 : rtt_ms;
     r->peers[peer].ping_outstanding = false;
+}
+
+void mn_relay_peer_health(const mn_relay *r, uint32_t peer, uint64_t now_ms,
+                          mn_relay_health *out)
+{
+    MN_ASSERT(peer < MN_RELAY_PEERS_MAX && r->peers[peer].up);
+    const mn_relay_peer *p = &r->peers[peer];
+    uint64_t first = p->verdicts[MN_RELAY_ACCEPT], dup = p->verdicts[MN_RELAY_DUPLICATE];
+    out->rtt_ms = p->rtt_ms;
+    out->idle_ms = now_ms > p->last_useful_ms ? now_ms - p->last_useful_ms : 0;
+    out->messages = first + dup;
+    out->delivery_permille = first + dup == 0 ? 1000 : (uint32_t)(first * 1000 / (first + dup));
 }
 
 static void drop(mn_relay *r, uint32_t q, mn_relay_drop_reason why, mn_relay_actions *out)

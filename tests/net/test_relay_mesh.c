@@ -221,6 +221,13 @@ static void test_forwarding(void)
     mn_relay_on_gossip(&relay, 50, m.data, m.len, 78, 1150, &adm, &acts);
     ASSERT_EQ(adm.verdict, MN_RELAY_DUPLICATE);
     ASSERT_EQ(acts.count, 0);
+    mn_relay_health h;
+    mn_relay_peer_health(&relay, from, 1200, &h);
+    ASSERT_EQ(h.delivery_permille, 1000);
+    ASSERT_U64_EQ(h.idle_ms, 100);
+    mn_relay_peer_health(&relay, 50, 1200, &h);
+    ASSERT_EQ(h.delivery_permille, 0); /* one message, a duplicate */
+    ASSERT_U64_EQ(h.messages, 1);
     mn_buf_deinit(&m);
 }
 
