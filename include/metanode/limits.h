@@ -95,6 +95,76 @@ MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
 /* Decay steps applied in one call: after 1,000 steps of at most 99.9 % every counter is zero,
  * so a long gap costs bounded work. */
 #define MN_RELAY_SCORE_DECAY_STEPS_MAX 1000u
+/* Message ids in one IHAVE or IWANT list: gossipsub caps IHAVE at 5,000, but our history holds
+ * at most a few heartbeats of one topic's messages and a peer gets one list a heartbeat. */
+#define MN_RELAY_IHAVE_IDS_MAX 64u
+#define MN_RELAY_IWANT_IDS_MAX 64u
+/* Peers offered in one PRUNE (peer exchange): gossipsub's prunePeers is 16. */
+#define MN_RELAY_PX_MAX 16u
+/* Longest back-off a PRUNE may ask for: gossipsub's default is one minute; an hour bounds a
+ * peer that asks for more (it only keeps itself out of our mesh). */
+#define MN_RELAY_BACKOFF_S_MAX 3600u
+/* Message history (mcache): ids with the caller's handle for the last history windows. 4,096
+ * entries hold five one-second heartbeats of 800 messages a second across all topics; beyond
+ * that the oldest entry goes early (it is then only missing from IHAVE/IWANT repair). */
+#ifdef MN_LIMITS_SMALL
+#define MN_RELAY_MCACHE_MAX 64u
+#else
+#define MN_RELAY_MCACHE_MAX 4096u
+#endif
+MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
+/* History windows kept (gossipsub's history_length) and advertised (history_gossip). */
+#define MN_RELAY_MCACHE_WINDOWS 5u
+#define MN_RELAY_GOSSIP_WINDOWS 3u
+/* IWANT answers: each id is sent to one peer at most 3 times (gossipsub's
+ * gossip_retransmission), tracked over the last 16 ids served to that peer; beyond that an
+ * IWANT flood could turn one large block into unbounded upload. */
+#define MN_RELAY_IWANT_RETRANSMIT_MAX 3u
+#define MN_RELAY_SERVED_MAX 16u
+/* IWANT requests a peer may still owe us (broken promises are penalised): one per IHAVE. */
+#define MN_RELAY_PROMISES_MAX 8u
+/* Scores kept by node id after a disconnect, so a peer cannot reconnect to shed penalties:
+ * four times the peer slots, the oldest dropped first. */
+#define MN_RELAY_RETAIN_MAX (4u * MN_RELAY_PEERS_MAX)
+/* How long a departed peer's score is kept: an hour, past any penalty's decay to zero. */
+#define MN_RELAY_RETAIN_MS (60u * 60u * 1000u)
+/* Actions of one event: a message forwarded to every peer, the history emptied (one release
+ * per entry) and an IWANT answered, with slack. */
+#define MN_RELAY_ACTIONS_MAX (2u * MN_RELAY_PEERS_MAX + MN_RELAY_MCACHE_MAX + \
+                              MN_RELAY_IWANT_IDS_MAX + 64u)
+/* Address groups (/24 IPv4, /48 IPv6) whose connection attempts are rate limited at once:
+ * a table entry per recently seen group, the least recently used reused. */
+#define MN_RELAY_CONN_GROUPS_MAX 1024u
+/* Address book (Bitcoin's addrman at a quarter of its size: a node meets far fewer peers than a
+ * Bitcoin node): 256 new and 64 tried buckets of 16 slots. A source group reaches at most 16
+ * new buckets and an address group 4 tried buckets, so a flood from a few networks fills a
+ * bounded share of either table. */
+#ifdef MN_LIMITS_SMALL
+#define MN_ADDRBOOK_NEW_BUCKETS 16u
+#define MN_ADDRBOOK_TRIED_BUCKETS 8u
+#else
+#define MN_ADDRBOOK_NEW_BUCKETS 256u
+#define MN_ADDRBOOK_TRIED_BUCKETS 64u
+#endif
+#define MN_ADDRBOOK_BUCKET_SIZE 16u
+#define MN_ADDRBOOK_NEW_PER_SOURCE 16u
+#define MN_ADDRBOOK_TRIED_PER_GROUP 4u
+/* At most 2 addresses of one /24 in a bucket and 10 in a table (the diversity caps). */
+#define MN_ADDRBOOK_PER24_BUCKET 2u
+#define MN_ADDRBOOK_PER24_TABLE 10u
+/* Tried-table collisions waiting for their test-before-evict: Bitcoin keeps 10. */
+#define MN_ADDRBOOK_COLLISIONS_MAX 10u
+/* Outbound peers chosen by the book (CometBFT and Bitcoin both use 8 full-relay outbound). */
+#define MN_ADDRBOOK_OUTBOUND_MAX 16u
+/* Addresses in one address message: Bitcoin's MAX_ADDR_TO_SEND. */
+#define MN_ADDRBOOK_ADDRS_MAX 1000u
+/* Anchors kept across restarts (Bitcoin keeps 2 block-relay-only anchors; we keep up to 4). */
+#define MN_ADDRBOOK_ANCHORS_MAX 4u
+/* ASN map entries (prefix, length, AS number, region) and region labels of a shipped map. */
+#define MN_ASMAP_ENTRIES_MAX 4096u
+#define MN_ASMAP_REGIONS_MAX 32u
+#define MN_ASMAP_REGION_BYTES_MAX 16u
+#define MN_ASMAP_FILE_BYTES_MAX (1024u * 1024u)
 
 /* ---- consensus ----------------------------------------------------------------------- */
 

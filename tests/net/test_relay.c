@@ -30,8 +30,8 @@ static void setup(mn_relay_config *cfg, uint64_t now)
     memset(cfg->seen_key, 0x5a, sizeof cfg->seen_key);
     ASSERT_OK(mn_relay_config_check(cfg, &err), &err);
     mn_relay_init(&relay, cfg, now);
-    mn_relay_on_peer_up(&relay, 0, now);
-    mn_relay_on_peer_up(&relay, 1, now);
+    mn_relay_on_peer_up(&relay, 0, NULL, now);
+    mn_relay_on_peer_up(&relay, 1, NULL, now);
 }
 
 static msg make(uint32_t topic, uint64_t seq, size_t payload_len, bool bad_sig)

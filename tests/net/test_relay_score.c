@@ -149,8 +149,8 @@ static void test_spammer_graylisted(void)
     mn_relay_config cfg;
     mn_relay_config_default(&cfg);
     mn_relay_init(&relay, &cfg, 0);
-    mn_relay_on_peer_up(&relay, 0, 0);
-    mn_relay_on_peer_up(&relay, 1, 0);
+    mn_relay_on_peer_up(&relay, 0, NULL, 0);
+    mn_relay_on_peer_up(&relay, 1, NULL, 0);
     int sent = 0;
     while (send(0, &kp, (uint64_t)sent, true, 0) == MN_RELAY_BAD_SIGNATURE)
         sent++;
@@ -163,6 +163,44 @@ static void test_spammer_graylisted(void)
     ASSERT_U64_EQ(relay.peers[0].verdicts[MN_RELAY_GRAYLISTED], 3);
 }
 
+
+static void test_mesh_terms(void)
+{
+    mn_relay_score_params p;
+    mn_relay_score_params_default(&p);
+    p.mesh_threshold[MN_RELAY_TOPIC_TRANSACTIONS - 1] = 5;
+    mn_err err;
+    ASSERT_OK(mn_relay_score_params_check(&p, &err), &err);
+    mn_relay_score s;
+    mn_relay_score_init(&s, 0);
+    const uint32_t t = MN_RELAY_TOPIC_TRANSACTIONS, ti = t - 1;
+    s.mesh_ms[ti] = 100000; /* P1: 100 s in the mesh = +1 point */
+    for (int i = 0; i < 5; i++)
+        mn_relay_score_mesh_delivery(&s, t);
+    for (int i = 0; i < 5; i++)
+        mn_relay_score_first(&s, t);
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 1000 + 5000); /* P1 + P2, no deficit */
+    s.mesh_deliveries[ti] = 2000; /* 2 of 5: deficit 3, squared 9, -1 point each */
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 1000 + 5000 - 9000);
+    s.mesh_ms[ti] = p.mesh_activation_ms - 1; /* not active yet: no deficit, P1 = 4 s */
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 40 + 5000);
+    s.mesh_ms[ti] = 100000;
+    mn_relay_score_mesh_leave(&s, &p, t); /* P3b: the deficit goes with it */
+    ASSERT_EQ(s.mesh_ms[ti], 0);
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 5000 - 9000);
+    /* a quiet topic (threshold 0) never costs anything */
+    s.mesh_ms[0] = 100000;
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 1000 + 5000 - 9000);
+    /* P6: four peers on one address, threshold 2: -5 * 2^2 */
+    s.colocated = 4;
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 1000 + 5000 - 9000 - 20000);
+    s.app = -7;
+    ASSERT_EQ(mn_relay_score_value(&s, &p), 1000 + 5000 - 9000 - 20000 - 7);
+    /* the mesh failure decays like invalid messages */
+    mn_relay_score_decay(&s, &p, 1000000);
+    ASSERT_EQ(s.mesh_failure[ti], 0);
+}
+
 MN_TEST_MAIN("net.relay_score", MN_TEST(test_invalid_costs_at_once), MN_TEST(test_first_capped),
              MN_TEST(test_decay), MN_TEST(test_saturation), MN_TEST(test_params_check),
-             MN_TEST(test_spammer_graylisted))
+             MN_TEST(test_spammer_graylisted), MN_TEST(test_mesh_terms))
