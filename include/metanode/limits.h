@@ -236,4 +236,32 @@ MN_STATIC_ASSERT(MN_BLOCK_TXS_DEFAULT <= MN_BLOCK_TXS_MAX);
 MN_STATIC_ASSERT(MN_BLOCK_BYTES_DEFAULT <= MN_BLOCK_BYTES_MAX);
 MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 
+/* ---- node ------------------------------------------------------------------------------ */
+
+/* Transactions in one gossip batch (node_msg.h TXS): batching is what makes 5,000 tx/s cheap
+ * on the wire; 1,024 x ~250 bytes stays far below a BPCI message. */
+#define MN_NODE_TX_BATCH_MAX 1024u
+/* Bytes of transactions a node collects before flushing a batch early. */
+#define MN_NODE_TX_BATCH_BYTES (1u << 20)
+/* Blocks one sync request may ask for: 64 bodies of a few hundred KiB fit a session's write
+ * queue; more come with the next request. */
+#define MN_NODE_SYNC_BATCH_MAX 64u
+/* Block bodies (and validations waiting for one) kept for the heights in progress: a few
+ * rounds of proposals. */
+#define MN_NODE_BODY_CACHE 16u
+/* Peers a node tracks (the validators plus followers and clients). */
+#define MN_NODE_PEERS_MAX (MN_VALIDATORS_MAX + 64u)
+/* Commit latencies kept for metrics. */
+#define MN_NODE_LATENCY_WINDOW 1024u
+/* Default consensus timeouts on loopback/LAN (ms): timeout(r) = base + r * delta. Commit is
+ * the pause after a decision that lets late votes and the next proposal's txs arrive. */
+#define MN_NODE_TIMEOUT_PROPOSE_MS 1000u
+#define MN_NODE_TIMEOUT_VOTE_MS 500u
+#define MN_NODE_TIMEOUT_DELTA_MS 250u
+#define MN_NODE_TIMEOUT_COMMIT_MS 50u
+/* No progress for this long: rebroadcast what the core holds and report our height. */
+#define MN_NODE_REBROADCAST_MS 1000u
+/* Period of the status message (committed height) to every peer. */
+#define MN_NODE_STATUS_MS 500u
+
 #endif
