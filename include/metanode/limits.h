@@ -103,6 +103,11 @@ MN_STATIC_ASSERT((MN_RELAY_SEEN_MAX & (MN_RELAY_SEEN_MAX - 1)) == 0);
 /* Largest encoded consensus message: a commit certificate of MN_VALIDATORS_MAX signatures
  * (128 x 66 bytes) plus a header (~200 bytes) fits in 9 KiB; 16 KiB leaves room. */
 #define MN_CMSG_BYTES_MAX (16u * 1024u)
+/* Look-back of the stake snapshot: height h is run by the validator set (members, stakes) of
+ * the application's state after committing block h - 2 (heights <= 2: the genesis set), so a
+ * node that committed c knows the sets up to c + 2 and can check certificates a little ahead;
+ * 2 leaves the application one whole height to compute the next set off the critical path. */
+#define MN_STAKE_LOOKBACK 2u
 /* Rounds of one height whose votes the core keeps at a time. Safety never depends on keeping
  * a message (every rule of Algorithm 1 only fires on messages it has), so a bounded window
  * costs at most liveness in runs with more than this many live rounds at once. */
