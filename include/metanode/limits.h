@@ -195,4 +195,30 @@ MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_STACK_SLOTS_DEFAULT);
 MN_STATIC_ASSERT(MN_WASM_FUNC_PARAMS_MAX <= MN_WASM_FUNC_LOCALS_MAX);
 MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 
+/* ---- api: the HTTP API and metrics --------------------------------------------------- */
+
+/* Largest request body (POST /txs): a transaction is at most a note of MN_TX_NOTE_BYTES_MAX
+ * plus ~200 bytes of envelope, sent as hex inside JSON (x2); 256 KiB bounds what one
+ * connection can make the server buffer. Enforced while receiving. */
+#define MN_API_BODY_BYTES_MAX (256u * 1024u)
+/* Concurrent HTTP connections: clients and load generators on loopback; beyond this the
+ * daemon refuses at accept, so descriptors and memory stay bounded. */
+#define MN_API_CONNECTIONS_MAX 256u
+/* A connection idle this long (seconds) is closed: slow-loris clients cannot pin slots. */
+#define MN_API_CONNECTION_TIMEOUT_S 10u
+/* Memory per connection for the request line, headers and the read buffer (libmicrohttpd's
+ * connection memory limit): a request with larger headers is refused (431/413). */
+#define MN_API_CONNECTION_MEMORY_BYTES (32u * 1024u)
+/* Peers listed by GET /peers. */
+#define MN_API_PEERS_MAX (2u * MN_VALIDATORS_MAX)
+/* Metrics of one registry, label values of one metric, buckets of one histogram, and the
+ * longest name / help / label value: a node exports a few dozen fixed series. */
+#define MN_METRICS_MAX 64u
+#define MN_METRIC_LABEL_VALUES_MAX 8u
+#define MN_METRIC_BUCKETS_MAX 24u
+#define MN_METRIC_NAME_BYTES_MAX 64u
+#define MN_METRIC_HELP_BYTES_MAX 160u
+#define MN_METRIC_LABEL_BYTES_MAX 32u
+MN_STATIC_ASSERT(MN_API_BODY_BYTES_MAX <= MN_BUF_BYTES_MAX);
+
 #endif
