@@ -14,6 +14,7 @@ PACKAGES=(
   libjansson-dev    # JSON for people (CLI --json, key files) and for test vectors
   libuv1-dev        # the event loop of the BPCI transport runtime (src/net/transport_uv.c)
   libseccomp-dev    # Docklock: the cage's seccomp filter (allow / errno / trace tiers)
+  libsqlite3-dev    # the ledger store (src/ledger/store.c): blocks, txs, state, WAL
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

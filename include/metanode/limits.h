@@ -195,12 +195,53 @@ MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_STACK_SLOTS_DEFAULT);
 MN_STATIC_ASSERT(MN_WASM_FUNC_PARAMS_MAX <= MN_WASM_FUNC_LOCALS_MAX);
 MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 
+/* ---- ledger ---------------------------------------------------------------------------- */
+
+/* Largest encoded transaction: a bond or registration is a few hundred bytes and evidence
+ * (two signed votes or proposals) under 1 KiB; 4 KiB leaves room for later types. */
+#define MN_TX_BYTES_MAX 4096u
+/* Longest note body: a note is a short message (a hash, a pointer, a sentence), not storage. */
+#define MN_TX_NOTE_BYTES_MAX 1024u
+/* Pending transactions in the mempool: 4 blocks of the default size, so a proposer always has
+ * a full block while at most 16 MiB (MN_MEMPOOL_BYTES_MAX) stays in memory. */
+#define MN_MEMPOOL_TXS_MAX 20000u
+#define MN_MEMPOOL_BYTES_MAX (16u * 1024u * 1024u)
+/* Pending transactions of one sender: enough for a burst, too few to crowd others out. */
+#define MN_MEMPOOL_PER_SENDER_MAX 1000u
+/* Default block limits when the genesis sets none: 5,000 transactions (the 5,000 tx/s goal at
+ * one block per second) and 4 MiB of body. */
+#define MN_BLOCK_TXS_DEFAULT 5000u
+#define MN_BLOCK_BYTES_DEFAULT (4u * 1024u * 1024u)
+/* Hard bounds a genesis may not exceed (the decoder of a body refuses more). */
+#define MN_BLOCK_TXS_MAX 50000u
+#define MN_BLOCK_BYTES_MAX (32u * 1024u * 1024u)
+/* Evidence items in one block: each costs two signature checks; a block needs few. */
+#define MN_BLOCK_EVIDENCE_MAX 64u
+/* Pending evidence kept by a ledger until a block includes it. */
+#define MN_EVIDENCE_PENDING_MAX 256u
+/* Addresses, resources and labels of one registration (MN_TX_REGISTER). */
+#define MN_REGISTER_ITEMS_MAX 16u
+/* Longest key or value of a state entry (keys are short; values are small records). */
+#define MN_STATE_KEY_BYTES_MAX 128u
+#define MN_STATE_VALUE_BYTES_MAX 4096u
+/* Blocks whose execution result a ledger caches between check and commit (a few rounds of
+ * proposals at the next height). */
+#define MN_LEDGER_SCRATCH_CACHE 4u
+/* Blocks after which a stake snapshot takes effect: the set running height h is the one after
+ * block h - 2 (consensus also defines it; the guard keeps one definition after a merge). */
+#ifndef MN_STAKE_LOOKBACK
+#define MN_STAKE_LOOKBACK 2u
+#endif
+MN_STATIC_ASSERT(MN_BLOCK_TXS_DEFAULT <= MN_BLOCK_TXS_MAX);
+MN_STATIC_ASSERT(MN_BLOCK_BYTES_DEFAULT <= MN_BLOCK_BYTES_MAX);
+MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
+
 /* ---- api: the HTTP API and metrics --------------------------------------------------- */
 
-/* Largest request body (POST /txs): a transaction is at most a note of MN_TX_NOTE_BYTES_MAX
- * plus ~200 bytes of envelope, sent as hex inside JSON (x2); 256 KiB bounds what one
- * connection can make the server buffer. Enforced while receiving. */
-#define MN_API_BODY_BYTES_MAX (256u * 1024u)
+/* Largest request body (POST /txs): a transaction is at most MN_TX_BYTES_MAX, sent raw or as
+ * hex inside JSON (x2 plus a few bytes); 64 KiB leaves room and bounds what one connection can
+ * make the server buffer. Enforced while receiving (and from Content-Length up front). */
+#define MN_API_BODY_BYTES_MAX (64u * 1024u)
 /* Concurrent HTTP connections: clients and load generators on loopback; beyond this the
  * daemon refuses at accept, so descriptors and memory stay bounded. */
 #define MN_API_CONNECTIONS_MAX 256u
@@ -219,6 +260,6 @@ MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 #define MN_METRIC_NAME_BYTES_MAX 64u
 #define MN_METRIC_HELP_BYTES_MAX 160u
 #define MN_METRIC_LABEL_BYTES_MAX 32u
-MN_STATIC_ASSERT(MN_API_BODY_BYTES_MAX <= MN_BUF_BYTES_MAX);
+MN_STATIC_ASSERT(MN_API_BODY_BYTES_MAX >= 2u * MN_TX_BYTES_MAX + 64u);
 
 #endif

@@ -54,6 +54,14 @@
     X(GOSSIP_SIGNED, 0x1f)                                                                         \
     /* A gossip message id: SHA-256(tag || the whole signed envelope as sent). */                  \
     X(GOSSIP_ID, 0x20)                                                                             \
+    /* A transaction id: SHA-256(tag || the whole signed transaction encoding). */                 \
+    X(TX_ID, 0x21)                                                                                 \
+    /* A block body (time, state root, tx root, txs, evidence): the header's payload. */           \
+    X(BLOCK_BODY, 0x22)                                                                            \
+    /* An interior node of the ledger state tree: tag || key hash || left || entry || right. */    \
+    X(STATE_NODE, 0x23)                                                                            \
+    /* The genesis document in its canonical CBOR form (the chain identity). */                    \
+    X(GENESIS, 0x24)                                                                               \
     /* Docklock run configuration (argv, env, epoch, limits), the receipt's config digest. */      \
     X(DOCKLOCK_CONFIG, 0x30)                                                                       \
     /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \
