@@ -250,6 +250,11 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 /* Memory per connection for the request line, headers and the read buffer (libmicrohttpd's
  * connection memory limit): a request with larger headers is refused (431/413). */
 #define MN_API_CONNECTION_MEMORY_BYTES (32u * 1024u)
+/* Largest response the HTTP client (CLI verbs) reads: a block of MN_BLOCK_TXS_MAX hashes as
+ * JSON is about 3.5 MiB; 16 MiB leaves room. Time bounds: connect and whole request. */
+#define MN_API_RESPONSE_BYTES_MAX (16u * 1024u * 1024u)
+#define MN_API_CLIENT_CONNECT_TIMEOUT_MS 5000u
+#define MN_API_CLIENT_TIMEOUT_MS 30000u
 /* Peers listed by GET /peers. */
 #define MN_API_PEERS_MAX (2u * MN_VALIDATORS_MAX)
 /* Metrics of one registry, label values of one metric, buckets of one histogram, and the
