@@ -386,38 +386,6 @@ mn_api_stats mn_api_get_stats(const mn_api *api)
     return api->stats;
 }
 
-int mn_api_parse_listen(const char *text, char host[64], uint16_t *port, mn_err *err)
-{
-    const char *colon = NULL;
-    const char *h = text;
-    size_t hlen = 0;
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-        if (close == NULL || close[1] != ':')
-            return mn_err_set(err, MN_EINVAL, 0, "listen address: want [v6]:port");
-        h = text + 1;
-        hlen = (size_t)(close - h);
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (colon == NULL || memchr(text, ':', (size_t)(colon - text)) != NULL)
-            return mn_err_set(err, MN_EINVAL, 0, "listen address: want host:port");
-        hlen = (size_t)(colon - text);
-    }
-    if (hlen == 0 || hlen >= 64)
-        return mn_err_set(err, MN_EINVAL, 0, "listen address: bad host");
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    uint64_t p = 0;
-    if (mn__api_parse_height(colon + 1, &p) != 0 || p > 65535)
-        return mn_err_set(err, MN_EINVAL, 0, "listen address: bad port");
-    unsigned char addr[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
-        return mn_err_set(err, MN_EINVAL, 0, "listen address: host must be an IP literal");
-    *port = (uint16_t)p;
-    return 0;
-}
-
 static int register_metrics(mn_api *api, mn_err *err)
 {
     static const char *const classes[] = {"2xx", "4xx", "5xx"};
