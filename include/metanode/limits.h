@@ -269,4 +269,35 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 /* Period of the status message (committed height) to every peer. */
 #define MN_NODE_STATUS_MS 500u
 
+/* ---- api: the HTTP API and metrics --------------------------------------------------- */
+
+/* Largest request body (POST /txs): a transaction is at most MN_TX_BYTES_MAX, sent raw or as
+ * hex inside JSON (x2 plus a few bytes); 64 KiB leaves room and bounds what one connection can
+ * make the server buffer. Enforced while receiving (and from Content-Length up front). */
+#define MN_API_BODY_BYTES_MAX (64u * 1024u)
+/* Concurrent HTTP connections: clients and load generators on loopback; beyond this the
+ * daemon refuses at accept, so descriptors and memory stay bounded. */
+#define MN_API_CONNECTIONS_MAX 256u
+/* A connection idle this long (seconds) is closed: slow-loris clients cannot pin slots. */
+#define MN_API_CONNECTION_TIMEOUT_S 10u
+/* Memory per connection for the request line, headers and the read buffer (libmicrohttpd's
+ * connection memory limit): a request with larger headers is refused (431/413). */
+#define MN_API_CONNECTION_MEMORY_BYTES (32u * 1024u)
+/* Largest response the HTTP client (CLI verbs) reads: a block of MN_BLOCK_TXS_MAX hashes as
+ * JSON is about 3.5 MiB; 16 MiB leaves room. Time bounds: connect and whole request. */
+#define MN_API_RESPONSE_BYTES_MAX (16u * 1024u * 1024u)
+#define MN_API_CLIENT_CONNECT_TIMEOUT_MS 5000u
+#define MN_API_CLIENT_TIMEOUT_MS 30000u
+/* Peers listed by GET /peers. */
+#define MN_API_PEERS_MAX (2u * MN_VALIDATORS_MAX)
+/* Metrics of one registry, label values of one metric, buckets of one histogram, and the
+ * longest name / help / label value: a node exports a few dozen fixed series. */
+#define MN_METRICS_MAX 64u
+#define MN_METRIC_LABEL_VALUES_MAX 8u
+#define MN_METRIC_BUCKETS_MAX 24u
+#define MN_METRIC_NAME_BYTES_MAX 64u
+#define MN_METRIC_HELP_BYTES_MAX 160u
+#define MN_METRIC_LABEL_BYTES_MAX 32u
+MN_STATIC_ASSERT(MN_API_BODY_BYTES_MAX >= 2u * MN_TX_BYTES_MAX + 64u);
+
 #endif
