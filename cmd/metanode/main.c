@@ -17,6 +17,10 @@ static const cli_verb groups[] = {
     {"receipt", "show and verify signed execution receipts", cmd_receipt},
     {"wasm", "validate WebAssembly policies and run their functions with fuel", cmd_wasm},
     {"net", "probe BPCI nodes (Noise over TCP) and serve one for tests", cmd_net},
+    {"init", "create a node home (keys, config.json)", cmd_init},
+    {"testnet", "create N validator homes and their genesis on loopback", cmd_testnet},
+    {"agent", "run a node (consensus, sync, HTTP API) from its home", cmd_agent},
+    {"dev", "run a local cluster, send notes, show blocks and a summary", cmd_dev},
 };
 
 static void usage(FILE *out)

@@ -39,6 +39,10 @@ typedef struct mn_node_config {
     const char *const *peers;       /* extra "host:port" to dial (any identity, XX) */
     uint32_t peer_count;
     mn_bft_timeouts timeouts;       /* all zero: MN_NODE_TIMEOUT_* defaults */
+    /* Called after every committed block (decided or synced; latency_ns: height start ->
+     * decision, 0 for synced blocks). May be NULL. */
+    void (*on_commit)(void *ctx, uint64_t height, uint64_t latency_ns, uint64_t txs);
+    void *ctx;
 } mn_node_config;
 
 typedef struct mn_node_status {
@@ -65,7 +69,18 @@ int mn_node_start(mn_node *n, mn_err *err);
 /* Submits a client transaction: mempool admission (mn_mempool_add's errors), then gossip to
  * the validators. hash (may be NULL) receives the tx hash. */
 int mn_node_submit_tx(mn_node *n, const uint8_t *tx, size_t len, uint8_t hash[32], mn_err *err);
+/* Gossips a transaction already admitted to the mempool (the API's POST /txs). */
+void mn_node_gossip_tx(mn_node *n, const uint8_t *tx, size_t len);
 void mn_node_get_status(mn_node *n, mn_node_status *st);
+/* True while the node is more than one block behind the best height its peers report. */
+bool mn_node_catching_up(const mn_node *n);
+/* The peers the node tracks (validators and others); returns how many were filled. */
+typedef struct mn_node_peer {
+    uint8_t id[MN_ID_BYTES];
+    bool connected, validator;
+    uint64_t height;
+} mn_node_peer;
+uint32_t mn_node_peers(const mn_node *n, mn_node_peer *out, uint32_t max);
 /* Borrowed handles for the API (valid until mn_node_free). */
 mn_ledger *mn_node_ledger(mn_node *n);
 mn_mempool *mn_node_mempool(mn_node *n);

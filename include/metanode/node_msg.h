@@ -84,5 +84,10 @@ int mn_sign_state_decode(const uint8_t *data, size_t len, mn_bft_sign_state *s, 
 
 /* The state root (key 2) of a block body {1: time, 2: state root, ...} (ledger.h). */
 int mn_body_state_root(const uint8_t *body, size_t len, uint8_t root[32], mn_err *err);
+/* Calls fn for each transaction encoding (key 4) of a block body, in order, and sets *count.
+ * Reads only up to the transactions (it does not validate the rest of the body). */
+typedef void (*mn_body_tx_fn)(void *ctx, const uint8_t *tx, size_t len);
+int mn_body_txs(const uint8_t *body, size_t len, mn_body_tx_fn fn, void *ctx, uint64_t *count,
+                mn_err *err);
 
 #endif

@@ -249,3 +249,32 @@ int mn_body_state_root(const uint8_t *body, size_t len, uint8_t root[32], mn_err
     MN_TRY(mn_cbor_want_key(&d, 2, "block body", err));
     return mn_cbor_get_bytes_n(&d, root, 32, err);
 }
+
+int mn_body_txs(const uint8_t *body, size_t len, mn_body_tx_fn fn, void *ctx, uint64_t *count,
+                mn_err *err)
+{
+    mn_cbor_dec d;
+    uint64_t n, t, k;
+    uint8_t skip[32];
+    mn_cbor_dec_init(&d, body, len);
+    MN_TRY(mn_cbor_get_map(&d, &n, err));
+    if (n < 4)
+        return mn_err_set(err, MN_ECORRUPT, 0, "block body map of %llu", (unsigned long long)n);
+    MN_TRY(mn_cbor_want_key(&d, 1, "block body", err));
+    MN_TRY(mn_cbor_get_uint(&d, &t, err));
+    MN_TRY(mn_cbor_want_key(&d, 2, "block body", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, skip, 32, err));
+    MN_TRY(mn_cbor_want_key(&d, 3, "block body", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, skip, 32, err));
+    MN_TRY(mn_cbor_want_key(&d, 4, "block body", err));
+    MN_TRY(mn_cbor_get_array(&d, &k, err));
+    for (uint64_t i = 0; i < k; i++) {
+        const uint8_t *tx;
+        size_t tl;
+        MN_TRY(mn_cbor_get_bytes(&d, &tx, &tl, err));
+        if (fn)
+            fn(ctx, tx, tl);
+    }
+    *count = k;
+    return 0;
+}

@@ -351,8 +351,10 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
                (unsigned long long)h->height);
         return;
     }
-    const uint64_t before = n->mp ? mn_mempool_get_stats(n->mp).count : 0;
     mn_buf body = b->body; /* commit prunes the cache: take the buffer out first */
+    uint64_t txs = 0;
+    (void)mn_body_txs(body.data, body.len, NULL, NULL, &txs, &err);
+    n->last_block_txs = txs;
     memset(&b->body, 0, sizeof(b->body));
     b->used = false;
     int rc = commit(n, h, c, body.data, body.len, &err);
@@ -362,11 +364,11 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
                (unsigned long long)h->height, err.msg);
         return;
     }
-    const uint64_t after = mn_mempool_get_stats(n->mp).count;
-    n->last_block_txs = before > after ? before - after : 0;
     n->txs_committed += n->last_block_txs;
     n->blocks_decided++;
     record_latency(n);
+    if (n->cfg.on_commit)
+        n->cfg.on_commit(n->cfg.ctx, h->height, n->latency_last * MS, n->last_block_txs);
     MN_LOG(DEBUG, "node", "committed %llu (round %u, %llu ms)", (unsigned long long)h->height,
            c->round, (unsigned long long)n->latency_last);
 }
@@ -498,6 +500,12 @@ static void get_payload(void *ctx, uint64_t height, uint8_t payload[32])
     mn_buf_deinit(&body);
 }
 
+static const mn_bft_valset *valset_at(void *ctx, uint64_t height)
+{
+    mn_node *n = ctx;
+    return mn_ledger_valset_at(n->ledger, height);
+}
+
 static void core_stop(mn_node *n)
 {
     if (n->core != NULL) {
@@ -536,13 +544,12 @@ static int core_start(mn_node *n, mn_err *err)
         return rc;
     }
     mn_buf_deinit(&val);
-    uint8_t id[MN_ID_BYTES];
-    mn_node_id(id, n->key.pk);
-    const bool validator = n->have_vrf && mn_bft_valset_find(vs, id) >= 0;
+    const bool validator = n->have_vrf;
     n->bcfg.chain_id = n->genesis.chain_id;
-    n->bcfg.valset = vs;
+    n->bcfg.valset = NULL;
     n->bcfg.timeouts = n->cfg.timeouts;
     n->bcfg.hooks.ctx = n;
+    n->bcfg.hooks.valset_at = valset_at;
     n->bcfg.hooks.get_payload = get_payload;
     n->core = calloc(1, sizeof(mn_bft));
     MN_ASSERT(n->core != NULL);
@@ -556,7 +563,7 @@ static int core_start(mn_node *n, mn_err *err)
     n->core_ok = true;
     n->height_start_ns = now_ns();
     MN_LOG(INFO, "node", "consensus at height %llu as %s", (unsigned long long)ch.height,
-           validator ? "validator" : "observer");
+           n->core->self >= 0 ? "validator" : "observer");
     mn_bft_start(n->core, n->out);
     run_actions(n);
     drain(n);
@@ -748,7 +755,12 @@ static void on_sync_block(mn_node *n, const mn_nmsg *m)
                err.msg);
         return;
     }
+    uint64_t txs = 0;
+    (void)mn_body_txs(m->body, m->body_len, NULL, NULL, &txs, &err);
+    n->txs_committed += txs;
     n->blocks_synced++;
+    if (n->cfg.on_commit)
+        n->cfg.on_commit(n->cfg.ctx, h->height, 0, txs);
     n->sync_sent_ns = 0; /* progress: the next request may leave at once */
     if ((n->blocks_synced & 255u) == 0)
         MN_LOG(INFO, "node", "synced to height %llu", (unsigned long long)h->height);
@@ -862,6 +874,11 @@ static void tx_gossip(mn_node *n, const uint8_t *tx, size_t len)
     if (mn_buf_append(&n->txbuf, tx, len, &err) != 0)
         return;
     n->tx_len[n->tx_count++] = len;
+}
+
+void mn_node_gossip_tx(mn_node *n, const uint8_t *tx, size_t len)
+{
+    tx_gossip(n, tx, len);
 }
 
 int mn_node_submit_tx(mn_node *n, const uint8_t *tx, size_t len, uint8_t hash[32], mn_err *err)
@@ -1104,6 +1121,31 @@ void mn_node_get_status(mn_node *n, mn_node_status *st)
     st->last_block_txs = n->last_block_txs;
     st->commit_latency_ms_last = n->latency_last;
     st->mempool = mn_mempool_get_stats(n->mp);
+}
+
+bool mn_node_catching_up(const mn_node *n)
+{
+    const uint64_t ours = mn_ledger_height(n->ledger);
+    for (uint32_t i = 0; i < MN_NODE_PEERS_MAX; i++)
+        if (n->peers[i].used && n->peers[i].up && n->peers[i].height > ours + 1)
+            return true;
+    return false;
+}
+
+uint32_t mn_node_peers(const mn_node *n, mn_node_peer *out, uint32_t max)
+{
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < MN_NODE_PEERS_MAX && k < max; i++) {
+        const peer *p = &n->peers[i];
+        if (!p->used)
+            continue;
+        memcpy(out[k].id, p->id, MN_ID_BYTES);
+        out[k].connected = p->up;
+        out[k].validator = p->validator;
+        out[k].height = p->height;
+        k++;
+    }
+    return k;
 }
 
 uint32_t mn_node_latencies(const mn_node *n, uint32_t *out, uint32_t max)
