@@ -389,7 +389,12 @@ static int spawn_agent(dev *d, uint32_t i, const char *self_exe)
             close(fd);
         }
         signal(SIGINT, SIG_IGN); /* Ctrl-C goes to dev, which stops the agents in order */
-        execl(self_exe, "metanode", "agent", "--home", home, (char *)NULL);
+        const char *level = getenv("METANODE_DEV_LOG_LEVEL"); /* e.g. debug, for diagnosis */
+        if (level != NULL)
+            execl(self_exe, "metanode", "agent", "--home", home, "--log-level", level,
+                  (char *)NULL);
+        else
+            execl(self_exe, "metanode", "agent", "--home", home, (char *)NULL);
         _exit(127);
     }
     d->pids[i] = pid;

@@ -268,6 +268,12 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 #define MN_NODE_TIMEOUT_COMMIT_MS 50u
 /* No progress for this long: rebroadcast what the core holds and report our height. */
 #define MN_NODE_REBROADCAST_MS 1000u
+/* Bytes of received transactions waiting for mempool admission; beyond it a node sheds new
+ * ones (the mempool itself holds at most MN_MEMPOOL_BYTES_MAX). */
+#define MN_NODE_TX_QUEUE_BYTES (8u * 1024u * 1024u)
+/* Longest stretch of admission work between two turns of the loop (us): consensus messages
+ * wait at most this long behind transactions. */
+#define MN_NODE_ADMIT_SLICE_US 2000u
 /* Period of the status message (committed height) to every peer. */
 #define MN_NODE_STATUS_MS 500u
 

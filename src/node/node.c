@@ -91,6 +91,13 @@ struct mn_node {
     size_t tx_off[MN_NODE_TX_BATCH_MAX];
     size_t tx_len[MN_NODE_TX_BATCH_MAX];
     uint32_t tx_count;
+    /* received txs waiting for admission (u32 length, u8 relay flag, bytes), admitted in
+     * slices from an idle handle so consensus messages are never queued behind a batch */
+    mn_buf inq;
+    size_t inq_off;
+    uv_idle_t admit;
+    bool admit_on;
+    uint64_t txs_dropped;
     /* periodic work */
     uv_timer_t tick;
     uint64_t ticks;
@@ -103,7 +110,7 @@ struct mn_node {
     uint64_t lat_count;
     /* shutdown */
     uint32_t handles_open;
-    bool closing, failed;
+    bool closing, failed, handles_init;
     mn_buf scratch;
 };
 
@@ -319,6 +326,8 @@ static void broadcast(mn_node *n, const mn_bft_action *a)
     send_validators(n, MN_NODE_SVC_CONSENSUS, &n->scratch);
 }
 
+static void send_status(mn_node *n);
+
 static void record_latency(mn_node *n)
 {
     const uint64_t t = now_ns();
@@ -357,7 +366,10 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
     n->last_block_txs = txs;
     memset(&b->body, 0, sizeof(b->body));
     b->used = false;
+    const uint64_t t0 = now_ns();
     int rc = commit(n, h, c, body.data, body.len, &err);
+    MN_LOG(DEBUG, "node", "stored block %llu in %llu ms", (unsigned long long)h->height,
+           (unsigned long long)((now_ns() - t0) / MS));
     mn_buf_deinit(&body);
     if (rc != 0) {
         MN_LOG(ERROR, "node", "commit of decided block %llu failed: %s",
@@ -369,6 +381,7 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
     record_latency(n);
     if (n->cfg.on_commit)
         n->cfg.on_commit(n->cfg.ctx, h->height, n->latency_last * MS, n->last_block_txs);
+    send_status(n); /* followers and clients hear of the block at once */
     MN_LOG(DEBUG, "node", "committed %llu (round %u, %llu ms)", (unsigned long long)h->height,
            c->round, (unsigned long long)n->latency_last);
 }
@@ -448,7 +461,10 @@ static void validate(mn_node *n, const mn_block_header *h)
         return;
     }
     mn_err err;
+    const uint64_t t0 = now_ns();
     const bool ok = mn_ledger_check_block(n->ledger, h, b->body.data, b->body.len, &err) == 0;
+    MN_LOG(DEBUG, "node", "checked block %llu (%zu bytes) in %llu ms",
+           (unsigned long long)h->height, b->body.len, (unsigned long long)((now_ns() - t0) / MS));
     if (!ok)
         MN_LOG(WARN, "node", "block %llu refused: %s", (unsigned long long)h->height, err.msg);
     uint8_t id[MN_BLOCK_ID_BYTES];
@@ -487,6 +503,7 @@ static void get_payload(void *ctx, uint64_t height, uint8_t payload[32])
     mn_err err;
     mn_buf body;
     mn_buf_init(&body, 0);
+    const uint64_t t0 = now_ns();
     if (height != mn_ledger_height(n->ledger) + 1 ||
         mn_ledger_build_block(n->ledger, n->mp, wall_ms(), &body, payload, &err) != 0) {
         /* Cannot happen while the core and the ledger agree; a payload nobody can validate
@@ -496,6 +513,8 @@ static void get_payload(void *ctx, uint64_t height, uint8_t payload[32])
         mn_buf_deinit(&body);
         return;
     }
+    MN_LOG(DEBUG, "node", "built block %llu (%zu bytes) in %llu ms", (unsigned long long)height,
+           body.len, (unsigned long long)((now_ns() - t0) / MS));
     body_put(n, height, payload, body.data, body.len);
     mn_buf_deinit(&body);
 }
@@ -888,6 +907,31 @@ int mn_node_submit_tx(mn_node *n, const uint8_t *tx, size_t len, uint8_t hash[32
     return 0;
 }
 
+static void on_admit(uv_idle_t *h)
+{
+    mn_node *n = h->data;
+    const uint64_t t0 = now_ns();
+    mn_err err;
+    while (n->inq_off < n->inq.len && now_ns() - t0 < MN_NODE_ADMIT_SLICE_US * 1000u) {
+        const uint8_t *p = n->inq.data + n->inq_off;
+        uint32_t len;
+        memcpy(&len, p, 4);
+        const bool relay = p[4] != 0;
+        if (mn_mempool_add(n->mp, n->ledger, p + 5, len, NULL, &err) == 0 && relay)
+            tx_gossip(n, p + 5, len);
+        n->inq_off += 5 + (size_t)len;
+    }
+    if (n->inq_off == n->inq.len) {
+        n->inq.len = n->inq_off = 0;
+        uv_idle_stop(&n->admit);
+        n->admit_on = false;
+    } else if (n->inq_off > n->inq.len / 2) {
+        memmove(n->inq.data, n->inq.data + n->inq_off, n->inq.len - n->inq_off);
+        n->inq.len -= n->inq_off;
+        n->inq_off = 0;
+    }
+}
+
 static void on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
                    const uint8_t *data, size_t len)
 {
@@ -899,10 +943,20 @@ static void on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
         m.kind != MN_NMSG_TXS)
         return;
     const peer *p = peer_find(n, from, false);
-    const bool relay = p == NULL || !p->validator; /* a client's txs go to the validators */
+    const uint8_t relay = p == NULL || !p->validator; /* a client's txs go to the validators */
     for (uint32_t i = 0; i < m.tx_count; i++) {
-        if (mn_mempool_add(n->mp, n->ledger, m.txs[i], m.tx_lens[i], NULL, &err) == 0 && relay)
-            tx_gossip(n, m.txs[i], m.tx_lens[i]);
+        const uint32_t tl = (uint32_t)m.tx_lens[i];
+        if (n->inq.len - n->inq_off + 5 + tl > MN_NODE_TX_QUEUE_BYTES) {
+            n->txs_dropped++; /* the mempool is behind: shed load at the door */
+            continue;
+        }
+        if (mn_buf_append(&n->inq, &tl, 4, &err) != 0 || mn_buf_append(&n->inq, &relay, 1, &err) != 0 ||
+            mn_buf_append(&n->inq, m.txs[i], tl, &err) != 0)
+            break;
+    }
+    if (!n->admit_on && n->inq.len > n->inq_off) {
+        uv_idle_start(&n->admit, on_admit);
+        n->admit_on = true;
     }
 }
 
@@ -1004,6 +1058,7 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
     n->peers_addr_count = cfg->peer_count;
     mn_buf_init(&n->scratch, 0);
     mn_buf_init(&n->txbuf, 0);
+    mn_buf_init(&n->inq, 0);
     for (uint32_t i = 0; i < MN_NODE_BODY_CACHE; i++)
         mn_buf_init(&n->bodies[i].body, 0);
     int rc = mn_ledger_open(cfg->db_path, cfg->genesis, &n->ledger, err);
@@ -1058,6 +1113,10 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
     uv_timer_init(loop, &n->tick);
     n->tick.data = n;
     n->handles_open++;
+    uv_idle_init(loop, &n->admit);
+    n->admit.data = n;
+    n->handles_open++;
+    n->handles_init = true;
     *out = n;
     return 0;
 }
@@ -1197,9 +1256,10 @@ void mn_node_close(mn_node *n)
         t = next;
     }
     n->timers = NULL;
-    if (n->handles_open > 0 && uv_is_active((uv_handle_t *)&n->tick) + 1 > 0 &&
-        !uv_is_closing((uv_handle_t *)&n->tick))
+    if (n->handles_init) {
         uv_close((uv_handle_t *)&n->tick, tick_closed);
+        uv_close((uv_handle_t *)&n->admit, tick_closed);
+    }
     if (n->net)
         mn_bpci_node_close(n->net);
 }
@@ -1229,6 +1289,7 @@ void mn_node_free(mn_node *n)
         mn_buf_deinit(&n->bodies[i].body);
     mn_buf_deinit(&n->scratch);
     mn_buf_deinit(&n->txbuf);
+    mn_buf_deinit(&n->inq);
     for (uint32_t i = 0; i < n->peers_addr_count; i++)
         free(n->peers_addr[i]);
     free(n->peers_addr);
