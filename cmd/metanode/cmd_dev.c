@@ -27,6 +27,7 @@
 #include "metanode/cbor.h"
 #include "metanode/ledger.h"
 #include "metanode/node_client.h"
+#include "metanode/node_home.h"
 #include "metanode/node_msg.h"
 
 int mn_cli_testnet(const char *out, uint32_t n, uint32_t base_port, const char *chain_id,
@@ -517,8 +518,13 @@ int cmd_dev(int argc, char **argv)
     }
     if (optind != argc || n < 1 || n > MN_NCLIENT_PEERS_MAX)
         return cli_usage_error("dev", "--validators wants 1..%u", MN_NCLIENT_PEERS_MAX);
-    if (port == 0)
-        port = 20000 + (uint64_t)(getpid() % 4000) * 10;
+    mn_err err;
+    if (port == 0) {
+        uint32_t p;
+        if (mn_home_free_ports(2 * (uint32_t)n, (uint32_t)getpid(), &p, &err) != 0)
+            return cli_fail("dev", &err);
+        port = p;
+    }
     if (port + 2 * n > 65535)
         return cli_usage_error("dev", "--base-port too high");
     d.n = (uint32_t)n;
@@ -528,7 +534,6 @@ int cmd_dev(int argc, char **argv)
         perror("metanode dev: mkdtemp");
         return CLI_INTERNAL;
     }
-    mn_err err;
     json_t *report = json_object();
     char path[512];
     if (mn_cli_testnet(d.dir, d.n, (uint32_t)port, "metanode-dev", report, &err) != 0 ||

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,4 +219,35 @@ int mn_home_load_keys(const char *dir, mn_home_keys *keys, mn_err *err)
 void mn_home_keys_wipe(mn_home_keys *keys)
 {
     sodium_memzero(keys, sizeof(*keys));
+}
+
+static bool port_free(uint32_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+int mn_home_free_ports(uint32_t count, uint32_t seed, uint32_t *base, mn_err *err)
+{
+    const uint32_t span = 40000u / 16u;
+    for (uint32_t attempt = 0; attempt < span; attempt++) {
+        const uint32_t start = 20000u + ((seed * 2654435761u + attempt) % span) * 16u;
+        uint32_t k = 0;
+        while (k < count && port_free(start + k))
+            k++;
+        if (k == count) {
+            *base = start;
+            return 0;
+        }
+    }
+    return mn_err_set(err, MN_ENOTFOUND, 0, "no %u free consecutive ports", count);
 }

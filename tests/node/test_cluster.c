@@ -33,6 +33,7 @@
 #include "metanode/keyfile.h"
 #include "metanode/ledger.h"
 #include "metanode/node_client.h"
+#include "metanode/node_home.h"
 #include "metanode/node_msg.h"
 #include "mn_test.h"
 
@@ -235,8 +236,12 @@ static void setup(uint32_t validators)
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     ASSERT_TRUE(mkdtemp(C.dir) != NULL);
     memcpy(C.root, C.dir, sizeof(C.root));
-    unsigned port = base_port_env ? (unsigned)atoi(base_port_env)
-                                  : 30000u + (unsigned)(getpid() % 3000) * 10u;
+    uint32_t port = 0;
+    mn_err perr;
+    if (base_port_env)
+        port = (uint32_t)atoi(base_port_env);
+    else
+        ASSERT_OK(mn_home_free_ports(2 * validators + 2, (uint32_t)getpid(), &port, &perr), &perr);
     sh("%s testnet --validators %u --out %s/net --base-port %u --chain-id cluster-test >/dev/null",
        C.bin, validators, C.dir, port);
     /* homes at DIR/nodeI: the testnet wrote them under DIR/net */
