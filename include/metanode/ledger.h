@@ -97,6 +97,8 @@ typedef struct mn_genesis {
 /* genesis.json <-> struct; strict (unknown keys, bad hex, duplicates refused). */
 int mn_genesis_load(mn_genesis *g, const char *path, mn_err *err);
 int mn_genesis_save(const mn_genesis *g, const char *path, mn_err *err);
+/* The same as load, from JSON text in memory (len bytes, no NUL needed). */
+int mn_genesis_parse(mn_genesis *g, const char *json, size_t len, mn_err *err);
 /* The genesis' own hash (part of the chain identity). */
 void mn_genesis_hash(const mn_genesis *g, uint8_t hash[32]);
 
@@ -117,6 +119,8 @@ void mn_ledger_chain(const mn_ledger *l, mn_bft_chain *chain);
 /* The set running `height`, or NULL when it is not yet determined (height > committed +
  * MN_STAKE_LOOKBACK). The pointer stays valid until mn_ledger_close (sets are cached). */
 const mn_bft_valset *mn_ledger_valset_at(mn_ledger *l, uint64_t height);
+/* The same with the signature of consensus.h's valset_at hook (ctx is the mn_ledger). */
+const mn_bft_valset *mn_ledger_valset_hook(void *ctx, uint64_t height);
 
 /* Proposing: builds the body of a new block at height (= committed + 1) from the mempool
  * (up to the genesis limits) plus the pending evidence, executes it on a scratch copy of the

@@ -148,12 +148,19 @@ int mn_genesis_load(mn_genesis *g, const char *path, mn_err *err)
     uint8_t *data;
     size_t len;
     MN_TRY(mn_file_read(path, 1024u * 1024u, &data, &len, err));
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    const int rc = mn_genesis_parse(g, (const char *)data, len, err);
     free(data);
+    if (rc != 0)
+        return mn_err_wrap(err, "%s", path);
+    return 0;
+}
+
+int mn_genesis_parse(mn_genesis *g, const char *json, size_t len, mn_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)
-        return mn_err_set(err, MN_EINVAL, 0, "genesis %s: line %d: %s", path, jerr.line,
-                          jerr.text);
+        return mn_err_set(err, MN_EINVAL, 0, "genesis: line %d: %s", jerr.line, jerr.text);
     mn_genesis tmp;
     memset(&tmp, 0, sizeof tmp);
     const int rc = genesis_from_json(&tmp, root, err);

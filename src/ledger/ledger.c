@@ -441,6 +441,13 @@ int mn_ledger_check_block(mn_ledger *l, const mn_block_header *h, const uint8_t 
             memcpy(s->payload, payload, 32);
     }
     body_view_free(&b);
+    /* The contract names three codes for an invalid block: a limit, a replayed offence or a
+     * refused bond inside it make the block invalid too (MN_ENOMEM / MN_ESYS stay). */
+    if (rc == -MN_ELIMIT || rc == -MN_EEXIST || rc == -MN_EPERM) {
+        if (err != NULL)
+            err->code = MN_EINVAL;
+        rc = -MN_EINVAL;
+    }
     return rc;
 }
 
@@ -473,6 +480,12 @@ static int build_one(void *ctx, const uint8_t *tx, size_t len, const uint8_t has
     return 0;
 }
 
+static uint64_t evidence_height(const mn_evidence *e)
+{
+    return e->kind == MN_EVIDENCE_DUPLICATE_VOTE ? e->u.votes[0].height
+                                                 : e->u.proposals[0].height;
+}
+
 int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf *body,
                           uint8_t payload[32], mn_err *err)
 {
@@ -490,6 +503,7 @@ int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf
     mn_buf evbuf;
     mn_buf_init(&evbuf, 0);
     uint32_t ev_off[MN_BLOCK_EVIDENCE_MAX];
+    uint32_t drop[MN_EVIDENCE_PENDING_MAX], ndrop = 0;
     int rc = 0;
     if (b.ptr == NULL || s->txs == NULL || s->evs == NULL) {
         rc = mn_err_set(err, MN_ENOMEM, 0, "build: out of memory");
@@ -507,14 +521,26 @@ int mn_ledger_build_block(mn_ledger *l, mn_mempool *mp, uint64_t time_ms, mn_buf
             continue;
         }
         const size_t elen = evbuf.len - start;
-        if (b.bytes + elen + 5 > b.max_bytes || mn__evidence_apply(&s->x, &l->pending[i], &e2) != 0) {
+        if (b.bytes + elen + 5 > b.max_bytes) {
             evbuf.len = start;
+            continue;
+        }
+        if (mn__evidence_apply(&s->x, &l->pending[i], &e2) != 0) {
+            /* Only evidence of a later height can become valid; the rest never will. */
+            evbuf.len = start;
+            if (evidence_height(&l->pending[i]) <= s->x.height)
+                drop[ndrop++] = i;
             continue;
         }
         b.bytes += elen + 5;
         ev_off[s->nev] = (uint32_t)start;
         s->evs[s->nev].len = (uint32_t)elen;
         s->nev++;
+    }
+    /* Drop what can never apply (in reverse so indices stay valid). */
+    while (ndrop > 0) {
+        const uint32_t i = drop[--ndrop];
+        l->pending[i] = l->pending[--l->npending];
     }
     s->ntx = b.count;
     uint8_t tx_root[32];
@@ -562,17 +588,24 @@ out:
 
 /* ---- validator sets --------------------------------------------------------------------- */
 
+/* Room for one more snapshot. */
+static int snap_reserve(mn_ledger *l, mn_err *err)
+{
+    if (l->nsnaps < l->capsnaps)
+        return 0;
+    const size_t cap = l->capsnaps == 0 ? 8 : 2 * l->capsnaps;
+    snap *n = realloc(l->snaps, cap * sizeof *n);
+    if (n == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+    l->snaps = n;
+    l->capsnaps = cap;
+    return 0;
+}
+
 static int snap_add(void *ctx, uint64_t height, const uint8_t *enc, size_t len, mn_err *err)
 {
     mn_ledger *l = ctx;
-    if (l->nsnaps == l->capsnaps) {
-        const size_t cap = l->capsnaps == 0 ? 8 : 2 * l->capsnaps;
-        snap *n = realloc(l->snaps, cap * sizeof *n);
-        if (n == NULL)
-            return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
-        l->snaps = n;
-        l->capsnaps = cap;
-    }
+    MN_TRY(snap_reserve(l, err));
     uint8_t *copy = malloc(len + 1);
     if (copy == NULL)
         return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
@@ -613,6 +646,11 @@ const mn_bft_valset *mn_ledger_valset_at(mn_ledger *l, uint64_t height)
     return s->vs;
 }
 
+const mn_bft_valset *mn_ledger_valset_hook(void *ctx, uint64_t height)
+{
+    return mn_ledger_valset_at(ctx, height);
+}
+
 /* ---- commit ----------------------------------------------------------------------------- */
 
 static int write_back(mn_ledger *l, const mn_ledger_exec *x, mn_err *err)
@@ -648,8 +686,8 @@ static int commit_rows(mn_ledger *l, const mn_block_header *h, const uint8_t id[
     if (rc == 0)
         rc = mn__store_put_seed(l->st, h->height + 1, next_seed, err);
     for (uint32_t i = 0; i < s->ntx && rc == 0; i++)
-        rc = mn__store_put_tx(l->st, s->txs[i].hash, body + s->txs[i].off, s->txs[i].len,
-                              h->height, i, err);
+        rc = mn__store_put_tx(l->st, s->txs[i].hash, s->txs[i].off, s->txs[i].len, h->height,
+                              i, err);
     for (uint32_t i = 0; i < s->nev && rc == 0; i++)
         rc = mn__store_put_evidence(l->st, s->evs[i].hash, h->height, body + s->evs[i].off,
                                     s->evs[i].len, err);
@@ -717,6 +755,16 @@ int mn_ledger_commit_block(mn_ledger *l, const mn_block_header *h, const mn_comm
         new_snap = rc == 0 && (snapshot.len != last->len ||
                                memcmp(snapshot.data, last->enc, last->len) != 0);
     }
+    /* Room for the snapshot before the database commits: after it nothing may fail. */
+    uint8_t *snap_copy = NULL;
+    if (rc == 0 && new_snap) {
+        rc = snap_reserve(l, err);
+        snap_copy = rc == 0 ? malloc(snapshot.len + 1) : NULL;
+        if (rc == 0 && snap_copy == NULL)
+            rc = mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+        if (rc == 0)
+            memcpy(snap_copy, snapshot.data, snapshot.len);
+    }
     if (rc == 0)
         rc = mn__store_begin(l->st, err);
     if (rc == 0) {
@@ -727,8 +775,12 @@ int mn_ledger_commit_block(mn_ledger *l, const mn_block_header *h, const mn_comm
         if (rc != 0)
             mn__store_rollback(l->st);
     }
-    if (rc == 0 && new_snap)
-        rc = snap_add(l, h->height, snapshot.data, snapshot.len, err);
+    if (rc == 0 && new_snap) {
+        l->snaps[l->nsnaps++] =
+            (snap){.height = h->height, .enc = snap_copy, .len = snapshot.len, .vs = NULL};
+        snap_copy = NULL;
+    }
+    free(snap_copy);
     mn_buf_deinit(&snapshot);
     if (rc != 0)
         return rc;

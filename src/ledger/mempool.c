@@ -134,10 +134,15 @@ static int admit(mn_mempool *mp, mn_ledger *l, const uint8_t *data, size_t len,
     t->len = len;
     t->nonce = tx.nonce;
     memcpy(t->hash, hash, 32);
+    if (mn__map32_put(&mp->by_hash, hash, t, err) != 0) {
+        free(t);
+        return -MN_ENOMEM;
+    }
     if (s == NULL) {
         s = calloc(1, sizeof *s);
         if (s == NULL || mn__map32_put(&mp->by_sender, tx.sender, s, err) != 0) {
             free(s);
+            mn__map32_del(&mp->by_hash, hash);
             free(t);
             return mn_err_set(err, MN_ENOMEM, 0, "mempool: out of memory");
         }
@@ -151,15 +156,12 @@ static int admit(mn_mempool *mp, mn_ledger *l, const uint8_t *data, size_t len,
         const uint32_t cap = s->cap == 0 ? 4 : 2 * s->cap;
         mp_tx **n = realloc(s->txs, cap * sizeof *n);
         if (n == NULL) {
-            free(t);
+            mn__map32_del(&mp->by_hash, hash);
+            free(t); /* a new sender stays, empty: harmless, freed with the pool */
             return mn_err_set(err, MN_ENOMEM, 0, "mempool: out of memory");
         }
         s->txs = n;
         s->cap = cap;
-    }
-    if (mn__map32_put(&mp->by_hash, hash, t, err) != 0) {
-        free(t);
-        return -MN_ENOMEM;
     }
     memmove(s->txs + pos + 1, s->txs + pos, (s->count - pos) * sizeof *s->txs);
     s->txs[pos] = t;

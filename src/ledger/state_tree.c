@@ -29,7 +29,7 @@ struct mn__tnode {
     uint8_t data[]; /* key, then value */
 };
 
-uint64_t mn__tree_hash_count;
+_Thread_local uint64_t mn__tree_hash_count;
 
 static mn__tnode *node_alloc(size_t klen, size_t vlen)
 {

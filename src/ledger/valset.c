@@ -39,7 +39,7 @@ static int collect(void *ctx, const uint8_t *key, size_t klen, const uint8_t *va
 
 int mn__snapshot_encode(const mn__tree *t, mn_buf *out, mn_err *err)
 {
-    static snap_ctx s; /* 9 KiB: single-threaded ledger (ledger.h) */
+    snap_ctx s; /* 9 KiB of stack */
     s.count = 0;
     const uint8_t prefix[2] = {MN_LEDGER_KEY_VALIDATOR, '/'};
     if (mn__tree_visit(t, prefix, 2, collect, &s) != 0)
@@ -58,7 +58,7 @@ int mn__snapshot_encode(const mn__tree *t, mn_buf *out, mn_err *err)
 
 int mn__snapshot_to_valset(const uint8_t *data, size_t len, mn_bft_valset *vs, mn_err *err)
 {
-    static mn_bft_member members[MN_VALIDATORS_MAX];
+    mn_bft_member members[MN_VALIDATORS_MAX]; /* 9 KiB of stack */
     mn_cbor_dec d;
     mn_cbor_dec_init(&d, data, len);
     uint64_t n;
