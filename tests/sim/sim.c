@@ -9,8 +9,9 @@
  * instead of once per receiver: the answers are exactly mn_verify's and mn_vrf_verify's.
  * Validator sets: states[c] is the set after committing block c, drawn from a stake schedule
  * with its own random stream (so it does not depend on timing); a node's valset_at hook
- * answers only for heights whose snapshot its application has committed, which checks the
- * core's side of the hook contract.
+ * answers only for heights whose snapshot its application has applied, which checks the
+ * core's side of the hook contract, and with dynamic stakes the application sometimes lags
+ * behind the decisions, so the core also meets heights whose set is not known yet.
  */
 #include "sim.h"
 
@@ -30,7 +31,7 @@
 #define INVALID_PAYLOAD 0xbd   /* payload[0] of a block the application refuses */
 
 enum { EV_DELIVER, EV_TIMEOUT, EV_VALIDATE, EV_CRASH, EV_RESTART, EV_TICK, EV_SPLIT, EV_JOIN,
-       EV_HEAL, EV_STATUS };
+       EV_HEAL, EV_STATUS, EV_APPLY };
 enum { BZ_SILENT = 1, BZ_EQUIVOCATE = 2, BZ_DOUBLE_VOTE = 4, BZ_INVALID = 8, BZ_BAD_VRF = 16 };
 
 typedef struct msg {
@@ -80,6 +81,7 @@ typedef struct node {
     bool has_persisted;
     mn_bft_sign_state persisted; /* the durable signing state */
     uint64_t decided;          /* heights decided (durable) */
+    uint64_t applied;          /* blocks the application has applied: what valset_at knows */
     uint64_t progress;         /* (height, round, step) at the last tick */
     uint64_t *commit_sent_at;  /* per peer: last catch-up reply time */
 } node;
@@ -265,8 +267,10 @@ static const mn_bft_valset *set_of(world *w, uint64_t h)
 static const mn_bft_valset *valset_at(void *ctx, uint64_t height)
 {
     node *x = ctx;
-    if (mn_bft_snapshot_height(height) > x->decided)
+    if (mn_bft_snapshot_height(height) > x->applied) {
+        x->w->res->unknown_sets++;
         return NULL;
+    }
     return set_of(x->w, height);
 }
 
@@ -634,6 +638,14 @@ static void on_decide(world *w, node *x, const mn_block_header *h, const mn_comm
         return;
     }
     x->decided = h->height;
+    /* With dynamic stakes the application sometimes applies a block up to 30 ms after its
+     * decision, so the core may reach a height whose set it does not know yet. */
+    if (w->cfg.dynamic_stakes && pct(w, 25)) {
+        event ev = {.inc = x->inc, .height = h->height};
+        at(w, rnd(w, 30 * MS), EV_APPLY, x->idx, ev);
+    } else if (h->height > x->applied) {
+        x->applied = h->height;
+    }
     if (x->byz)
         return;
     uint8_t id[32], gid[32];
@@ -736,6 +748,7 @@ static void restart(world *w, node *x)
     if (x->core != NULL)
         return;
     mn_bft_chain ch = {.height = x->decided + 1};
+    x->applied = x->decided; /* the application re-applies its stored blocks */
     MN_ASSERT(x->decided <= w->chain_len || x->byz);
     if (x->decided > w->chain_len)
         return;
@@ -905,6 +918,10 @@ static void dispatch(world *w, const event *ev)
     case EV_HEAL:
         heal(w);
         break;
+    case EV_APPLY:
+        if (ev->inc == x->inc && ev->height > x->applied)
+            x->applied = ev->height;
+        break;
     case EV_STATUS: /* the relay's status exchange: a peer behind us gets the next commit */
         if (x->core != NULL && !x->byz)
             catch_up(w, x, ev->from, ev->height);
@@ -1051,7 +1068,7 @@ static uint64_t min_honest(const world *w)
 static void print_trace(const world *w)
 {
     static const char *names[] = {"deliver", "timeout", "validate", "crash", "restart",
-                                  "tick", "split", "join", "heal", "status"};
+                                  "tick", "split", "join", "heal", "status", "apply"};
     fprintf(stderr, "sim: FAILED seed=%llu validators=%u unequal=%d dynamic=%d: %s\n",
             (unsigned long long)w->cfg.seed, w->cfg.validators, (int)w->cfg.unequal_stakes,
             (int)w->cfg.dynamic_stakes, w->res->failure);

@@ -45,6 +45,7 @@ typedef struct sim_result {
     uint64_t evidence;    /* evidence actions emitted by honest validators */
     uint32_t byzantine;   /* number of Byzantine validators */
     uint64_t stake_changes; /* joins, leaves, bonds and unbonds in the states used */
+    uint64_t unknown_sets;  /* valset_at answers "not known yet" (the application lagging) */
     uint64_t sim_ms;      /* simulated time at the end */
 } sim_result;
 

@@ -19,7 +19,7 @@
 
 typedef struct totals {
     uint64_t seeds, heights, rounds, deliveries, faults, equivocations, evidence, byz_runs;
-    uint64_t dynamic_runs, stake_changes;
+    uint64_t dynamic_runs, stake_changes, unknown_sets;
     uint64_t violations;
 } totals;
 
@@ -37,15 +37,16 @@ static void run_one(const sim_config *cfg, totals *t)
     t->byz_runs += r.byzantine > 0;
     t->dynamic_runs += cfg->dynamic_stakes;
     t->stake_changes += r.stake_changes;
+    t->unknown_sets += r.unknown_sets;
     if (!r.ok)
         t->violations++;
     if (cfg->verbose)
         printf("seed %" PRIu64 " n=%u unequal=%d dynamic=%d: %s heights=%" PRIu64
                " rounds=%" PRIu64 " faults=%" PRIu64 " stake_changes=%" PRIu64
-               " byz=%u sim=%" PRIu64 "ms\n",
+               " unknown_sets=%" PRIu64 " byz=%u sim=%" PRIu64 "ms\n",
                cfg->seed, cfg->validators, (int)cfg->unequal_stakes, (int)cfg->dynamic_stakes,
                r.ok ? "ok" : r.failure, r.heights, r.rounds, r.faults, r.stake_changes,
-               r.byzantine, r.sim_ms);
+               r.unknown_sets, r.byzantine, r.sim_ms);
 }
 
 /* The configuration of the i-th seed of the bank: mostly small clusters, one in twelve with
@@ -143,8 +144,9 @@ int main(int argc, char **argv)
     printf("sim: seeds=%" PRIu64 " (regressions %d) heights=%" PRIu64 " rounds=%" PRIu64
            " deliveries=%" PRIu64 " faults=%" PRIu64 " equivocations=%" PRIu64
            " evidence=%" PRIu64 " byzantine_runs=%" PRIu64 " dynamic_runs=%" PRIu64
-           " stake_changes=%" PRIu64 " violations=%" PRIu64 "\n",
+           " stake_changes=%" PRIu64 " unknown_sets=%" PRIu64 " violations=%" PRIu64 "\n",
            t.seeds, reg, t.heights, t.rounds, t.deliveries, t.faults, t.equivocations,
-           t.evidence, t.byz_runs, t.dynamic_runs, t.stake_changes, t.violations);
+           t.evidence, t.byz_runs, t.dynamic_runs, t.stake_changes, t.unknown_sets,
+           t.violations);
     return t.violations == 0 ? 0 : 1;
 }
