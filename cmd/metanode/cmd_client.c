@@ -48,10 +48,37 @@ int client_request(const char *verb, const char *node, const char *method, const
     return -1;
 }
 
+/* The API address of a node home: the "api" field ("host:port") of DIR/config.json, written
+ * by `metanode init` / `metanode testnet`. */
+static int url_from_home(const char *verb, const char *dir, char *url, size_t size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    const char *api = json_string_value(json_object_get(doc, "api"));
+    if (api == NULL || strlen(api) == 0 || strlen(api) > 100) {
+        fprintf(stderr, "metanode %s: %s: no \"api\" address (%s)\n", verb, path,
+                doc ? "missing" : jerr.text);
+        json_decref(doc);
+        return CLI_INPUT;
+    }
+    /* A wildcard listener is reached on loopback. */
+    if (strncmp(api, "0.0.0.0:", 8) == 0)
+        snprintf(url, size, "http://127.0.0.1:%s", api + 8);
+    else if (strncmp(api, "[::]:", 5) == 0)
+        snprintf(url, size, "http://[::1]:%s", api + 5);
+    else
+        snprintf(url, size, "http://%s", api);
+    json_decref(doc);
+    return -1;
+}
+
 int client_parse_common(const char *verb, const char *help, int argc, char **argv,
                         client_opts *o, int *first_arg)
 {
     static const struct option opts[] = {{"node", required_argument, 0, 'n'},
+                                         {"home", required_argument, 0, 'H'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -62,7 +89,12 @@ int client_parse_common(const char *verb, const char *help, int argc, char **arg
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'n')
             o->node = optarg;
-        else if (c == 'j')
+        else if (c == 'H') {
+            const int rc = url_from_home(verb, optarg, o->url, sizeof o->url);
+            if (rc >= 0)
+                return rc;
+            o->node = o->url;
+        } else if (c == 'j')
             o->json = true;
         else if (c == 'h')
             return fputs(help, stdout), CLI_OK;
@@ -87,10 +119,10 @@ static json_int_t num(json_t *doc, const char *key)
 /* ---- status ------------------------------------------------------------------------------ */
 
 static const char status_help[] =
-    "usage: metanode status [--node URL] [--json]\n"
+    "usage: metanode status [--node URL | --home DIR] [--json]\n"
     "Asks a running node (GET /status) for its chain, height, latest block, state root,\n"
-    "consensus round, peers and role. --node defaults to $METANODE_NODE or\n"
-    MN_API_DEFAULT_URL ".\n"
+    "consensus round, peers and role. The node is --node URL, or the \"api\" address in\n"
+    "DIR/config.json with --home DIR, else $METANODE_NODE, else " MN_API_DEFAULT_URL ".\n"
     "Exit codes: 0 ok, 1 the node refused, 2 usage, 3 the node cannot be reached.\n";
 
 int cmd_status(int argc, char **argv)
@@ -133,7 +165,7 @@ int cmd_status(int argc, char **argv)
 /* ---- block get --------------------------------------------------------------------------- */
 
 static const char block_get_help[] =
-    "usage: metanode block get HEIGHT|latest [--node URL] [--json]\n"
+    "usage: metanode block get HEIGHT|latest [--node URL | --home DIR] [--json]\n"
     "Fetches a committed block (GET /blocks/HEIGHT): its id, header, commit certificate\n"
     "summary, time, state root and transaction hashes.\n"
     "Exit codes: 0 ok, 1 the node refused (e.g. no such block), 2 usage, 3 unreachable.\n";
@@ -199,7 +231,7 @@ int cmd_block(int argc, char **argv)
 /* ---- validators -------------------------------------------------------------------------- */
 
 static const char validators_help[] =
-    "usage: metanode validators [--node URL] [--json]\n"
+    "usage: metanode validators [--node URL | --home DIR] [--json]\n"
     "Lists the validator set running the next height (GET /validators): id, public key,\n"
     "stake and voting power in basis points.\n"
     "Exit codes: 0 ok, 1 the node refused, 2 usage, 3 the node cannot be reached.\n";

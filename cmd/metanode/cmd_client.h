@@ -14,10 +14,11 @@
 
 typedef struct client_opts {
     const char *node; /* base URL */
+    char url[160];    /* storage for a URL built from --home */
     bool json;
 } client_opts;
 
-/* Parses --node URL, --json, --help (other options are usage errors); *first_arg is the index
+/* Parses --node URL, --home DIR (the "api" of DIR/config.json), --json, --help (other options are usage errors); *first_arg is the index
  * of the first positional argument. Returns -1 to go on, or an exit code. */
 int client_parse_common(const char *verb, const char *help, int argc, char **argv,
                         client_opts *o, int *first_arg);
