@@ -41,6 +41,7 @@
 #include "metanode/bytes.h"
 #include "metanode/consensus.h"
 #include "metanode/error.h"
+#include "metanode/sign.h"
 
 /* ---- transactions ------------------------------------------------------------------------ */
 
@@ -156,6 +157,61 @@ int mn_ledger_add_evidence(mn_ledger *l, const mn_evidence *e, mn_err *err);
 int mn_ledger_meta_put(mn_ledger *l, const char *key, const uint8_t *val, size_t len,
                        mn_err *err);
 int mn_ledger_meta_get(mn_ledger *l, const char *key, mn_buf *val, mn_err *err);
+
+/* ---- handlers (the extension point for later transaction types) -------------------------- */
+
+/* The state a block executes on: a scratch version over the committed state (committed
+ * state is never touched before commit). Handlers read and write it through the functions
+ * below. Keys are at most MN_STATE_KEY_BYTES_MAX bytes, values MN_STATE_VALUE_BYTES_MAX. */
+typedef struct mn_ledger_exec mn_ledger_exec;
+
+typedef struct mn_tx_handler {
+    /* Stateless: is the body well formed (canonical) for the type? Run on mempool entry and
+     * on every tx of a block. MN_ECORRUPT / MN_EINVAL / MN_ELIMIT. */
+    int (*check)(const mn_tx *tx, mn_err *err);
+    /* Stateful: applies a tx whose encoding, chain id, signature and nonce are already
+     * checked (the ledger bumps the nonce after a successful apply). A failing apply must
+     * have written NOTHING (check everything first, then write): a proposer skips the tx, a
+     * validator refuses the block. */
+    int (*apply)(mn_ledger_exec *x, const mn_tx *tx, const uint8_t hash[32], mn_err *err);
+} mn_tx_handler;
+
+/* Registers (or replaces) the handler of a type (1 .. MN_TX_TYPES_MAX - 1). Call right after
+ * mn_ledger_open, before any block is built or checked; the built-in types are registered by
+ * open. MN_EINVAL for a bad type. */
+int mn_ledger_register_handler(mn_ledger *l, uint32_t type, const mn_tx_handler *h,
+                               mn_err *err);
+
+/* NULL when absent; the value stays valid until the next write through x. */
+const uint8_t *mn_ledger_exec_get(mn_ledger_exec *x, const uint8_t *key, size_t klen,
+                                  size_t *vlen);
+int mn_ledger_exec_put(mn_ledger_exec *x, const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen, mn_err *err);
+void mn_ledger_exec_del(mn_ledger_exec *x, const uint8_t *key, size_t klen);
+/* The height of the block being executed, and its ledger (for mn_ledger_valset_at). */
+uint64_t mn_ledger_exec_height(const mn_ledger_exec *x);
+mn_ledger *mn_ledger_exec_ledger(mn_ledger_exec *x);
+
+/* ---- more reads ---------------------------------------------------------------------------- */
+
+/* A committed state entry (MN_ENOTFOUND when absent). */
+int mn_ledger_state_get(mn_ledger *l, const uint8_t *key, size_t klen, mn_buf *val,
+                        mn_err *err);
+/* The seed of a height (1 .. committed + 1). MN_ENOTFOUND otherwise. */
+int mn_ledger_seed(mn_ledger *l, uint64_t height, uint8_t seed[32], mn_err *err);
+/* The chain id and genesis the ledger was opened with (borrowed). */
+const mn_genesis *mn_ledger_genesis(const mn_ledger *l);
+/* Pending evidence count (evidence handed in by mn_ledger_add_evidence not yet in a block). */
+uint32_t mn_ledger_evidence_pending(const mn_ledger *l);
+
+/* Receipts by hash (a table for later issues): put is durable on return; get gives
+ * MN_ENOTFOUND when absent. */
+int mn_ledger_receipt_put(mn_ledger *l, const uint8_t hash[32], const uint8_t *receipt,
+                          size_t len, mn_err *err);
+int mn_ledger_receipt_get(mn_ledger *l, const uint8_t hash[32], mn_buf *receipt, mn_err *err);
+
+/* The payload root of a body: SHA-256(MN_TAG_BLOCK_BODY || body). */
+void mn_ledger_body_hash(const uint8_t *body, size_t len, uint8_t payload[32]);
 
 /* ---- mempool ------------------------------------------------------------------------------- */
 

@@ -224,6 +224,8 @@ MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 /* Longest key or value of a state entry (keys are short; values are small records). */
 #define MN_STATE_KEY_BYTES_MAX 128u
 #define MN_STATE_VALUE_BYTES_MAX 4096u
+/* Transaction types a ledger can have handlers for (type values 1 .. 63). */
+#define MN_TX_TYPES_MAX 64u
 /* Blocks whose execution result a ledger caches between check and commit (a few rounds of
  * proposals at the next height). */
 #define MN_LEDGER_SCRATCH_CACHE 4u
