@@ -63,5 +63,6 @@ int cmd_wasm(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_validators(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
 
 #endif

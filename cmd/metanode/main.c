@@ -19,6 +19,7 @@ static const cli_verb groups[] = {
     {"net", "probe BPCI nodes (Noise over TCP) and serve one for tests", cmd_net},
     {"status", "ask a running node for its chain, height and peers (HTTP API)", cmd_status},
     {"block", "fetch committed blocks from a running node", cmd_block},
+    {"tx", "sign and submit transactions to a running node", cmd_tx},
     {"validators", "list the validator set of a running node", cmd_validators},
 };
 

@@ -453,7 +453,7 @@ static void client_hostile(void)
         "\r\n\r\n\r\n", "GET /status HTTP/9.9\r\n", "GET /status\r\n",
         "POST /txs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n",
         "POST /txs HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n{\"tx\":[]}"};
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 200; i++) {
         uint8_t buf[2048];
         size_t len = 0;
         const uint64_t kind = mn_rng_uniform(&rng, 4);
@@ -478,7 +478,7 @@ static void client_hostile(void)
         if (mn_rng_uniform(&rng, 2) == 0) { /* read what comes, or just hang up */
             shutdown(fd, SHUT_WR);
             char sink[4096];
-            struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+            struct timeval tv = {.tv_sec = 0, .tv_usec = 50000};
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
             while (recv(fd, sink, sizeof sink, 0) > 0) {
             }
