@@ -78,17 +78,18 @@ struct mn_bpci_metrics;
  * BPCI's counters appended, from its mn_api_callbacks.metrics callback. */
 typedef struct mn_node_metrics {
     mn_metrics *registry;
-    mn_metric *height;          /* gauge mn_height: last committed height */
-    mn_metric *round;           /* gauge mn_round: round of the height being decided */
-    mn_metric *peers;           /* gauge mn_peers: peers with an established session */
-    mn_metric *mempool_txs;     /* gauge mn_mempool_txs */
-    mn_metric *mempool_bytes;   /* gauge mn_mempool_bytes */
-    mn_metric *txs_committed;   /* counter mn_txs_committed_total */
-    mn_metric *commit_latency;  /* histogram mn_commit_latency_seconds (observe ns) */
-    mn_metric *bytes;           /* counter mn_bytes_total{direction="in"|"out"} (index 0 / 1) */
+    mn_metric *height;          /* gauge mn_node_height: last committed height */
+    mn_metric *round;           /* gauge mn_node_round: round of the height being decided */
+    mn_metric *peers;           /* gauge mn_node_peers: peers with an established session */
+    mn_metric *mempool_txs;     /* gauge mn_node_mempool_txs */
+    mn_metric *mempool_bytes;   /* gauge mn_node_mempool_bytes */
+    mn_metric *txs_committed;   /* counter mn_node_txs_committed_total */
+    mn_metric *blocks_committed; /* counter mn_node_blocks_committed_total */
+    mn_metric *commit_latency;  /* histogram mn_node_commit_latency_seconds (observe ns) */
+    mn_metric *bytes;           /* counter mn_node_bytes_total{direction="in"|"out"} (index 0 / 1) */
 } mn_node_metrics;
 
-/* Bucket bounds of mn_commit_latency_seconds, in ns: 5 ms .. 10 s. */
+/* Bucket bounds of mn_node_commit_latency_seconds, in ns: 5 ms .. 10 s. */
 #define MN_NODE_LATENCY_BUCKETS_NS                                                             \
     {5000000ull, 10000000ull, 25000000ull, 50000000ull, 100000000ull, 250000000ull,            \
      500000000ull, 1000000000ull, 2500000000ull, 5000000000ull, 10000000000ull}

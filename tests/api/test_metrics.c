@@ -208,11 +208,11 @@ static void test_node_set(void)
     if (samples < 0)
         fprintf(stderr, "bad line: %s\n", bad);
     ASSERT_TRUE(samples > 20);
-    ASSERT_TRUE(strstr(text, "\nmn_height 7\n") != NULL);
-    ASSERT_TRUE(strstr(text, "mn_commit_latency_seconds_bucket{le=\"0.25\"} 0\n") != NULL);
-    ASSERT_TRUE(strstr(text, "mn_commit_latency_seconds_bucket{le=\"0.5\"} 1\n") != NULL);
-    ASSERT_TRUE(strstr(text, "mn_commit_latency_seconds_sum 0.4\n") != NULL);
-    ASSERT_TRUE(strstr(text, "mn_bytes_total{direction=\"out\"} 2000\n") != NULL);
+    ASSERT_TRUE(strstr(text, "\nmn_node_height 7\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_bucket{le=\"0.25\"} 0\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_bucket{le=\"0.5\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_sum 0.4\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_bytes_total{direction=\"out\"} 2000\n") != NULL);
     ASSERT_TRUE(strstr(text, "mn_bpci_messages_in_total 5\n") != NULL);
     mn_buf_deinit(&out);
     mn_node_metrics_deinit(&nm);
