@@ -143,7 +143,7 @@ static unsigned tx_refusal(int rc, const char **code)
     case MN_ECORRUPT: *code = "bad_encoding"; return 400;
     case MN_ECRYPTO: *code = "bad_signature"; return 400;
     case MN_EEXIST: *code = "nonce_reused"; return 409;
-    case MN_ELIMIT: *code = "mempool_full"; return 429;
+    case MN_ELIMIT: *code = "over_limit"; return 429;
     case MN_EINVAL: *code = "invalid_tx"; return 400;
     default: *code = "internal"; return 500;
     }
@@ -195,6 +195,13 @@ static enum MHD_Result handle_submit(mn_api *api, struct MHD_Connection *conn, r
                 return send_json(api, conn, 202, json_pack("{s:s}", "hash", hex), NULL);
             }
             status = tx_refusal(rc, &code);
+            /* A limit is the pool's capacity only when the pool is at it. */
+            const mn_mempool_stats ms = mn_mempool_get_stats(api->ctx.mempool);
+            if (rc == -MN_ELIMIT && (ms.count >= MN_MEMPOOL_TXS_MAX ||
+                                     ms.bytes + tx_len > MN_MEMPOOL_BYTES_MAX)) {
+                status = 503;
+                code = "mempool_full";
+            }
         }
     }
     if (owned)

@@ -378,6 +378,13 @@ static void client_submit(void)
     free(json);
     ASSERT_EQ(admitted_calls, 2);
 
+    /* A nonce too far ahead of the committed one: over the sender's window. */
+    mn_buf far;
+    mn_buf_init(&far, 0);
+    ASSERT_OK(fixture_note(&fx, "far", 1 + MN_MEMPOOL_PER_SENDER_MAX, &far, &err), &err);
+    expect_post_error("application/octet-stream", far.data, far.len, 429, "over_limit");
+    mn_buf_deinit(&far);
+
     /* Commit them: blocks, txs and the account's nonce become visible. */
     commit_block();
     doc = get("/status", 200);
