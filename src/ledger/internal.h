@@ -85,7 +85,8 @@ int mn__store_get_block(mn__store *s, uint64_t height, mn_buf *header, mn_buf *c
 int mn__store_last_block(mn__store *s, uint64_t *height, uint8_t id[32], uint64_t *time_ms,
                          uint8_t root[32], mn_err *err);
 int mn__store_block_time(mn__store *s, uint64_t height, uint64_t *time_ms, mn_err *err);
-int mn__store_put_tx(mn__store *s, const uint8_t hash[32], const uint8_t *tx, size_t len,
+/* A tx is stored as its span (offset, length) in its block's body. */
+int mn__store_put_tx(mn__store *s, const uint8_t hash[32], uint32_t off, uint32_t len,
                      uint64_t height, uint32_t index, mn_err *err);
 int mn__store_get_tx(mn__store *s, const uint8_t hash[32], mn_buf *tx, uint64_t *height,
                      uint32_t *index, mn_err *err);

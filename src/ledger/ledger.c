@@ -648,8 +648,8 @@ static int commit_rows(mn_ledger *l, const mn_block_header *h, const uint8_t id[
     if (rc == 0)
         rc = mn__store_put_seed(l->st, h->height + 1, next_seed, err);
     for (uint32_t i = 0; i < s->ntx && rc == 0; i++)
-        rc = mn__store_put_tx(l->st, s->txs[i].hash, body + s->txs[i].off, s->txs[i].len,
-                              h->height, i, err);
+        rc = mn__store_put_tx(l->st, s->txs[i].hash, s->txs[i].off, s->txs[i].len, h->height,
+                              i, err);
     for (uint32_t i = 0; i < s->nev && rc == 0; i++)
         rc = mn__store_put_evidence(l->st, s->evs[i].hash, h->height, body + s->evs[i].off,
                                     s->evs[i].len, err);

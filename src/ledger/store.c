@@ -5,7 +5,8 @@
  * or state is (ledger.c decides) and never begins a transaction on its own.
  *
  * Schema (docs/ledger.md): meta(key, value), blocks(height, id, header, cert, body, time_ms,
- * state_root), txs(hash, height, idx, tx), state(key, value), evidence(hash, height, enc),
+ * state_root), txs(hash, height, idx, off, len: the tx is that span of its block's body),
+ * state(key, value), evidence(hash, height, enc),
  * seeds(height, seed), valsets(height, snapshot), receipts(hash, receipt).
  */
 #include <stdlib.h>
@@ -34,8 +35,10 @@ static const char *const sql_text[ST_COUNT] = {
     [ST_BLOCK_LAST] = "SELECT height, id, time_ms, state_root FROM blocks ORDER BY height DESC "
                       "LIMIT 1",
     [ST_BLOCK_TIME] = "SELECT time_ms FROM blocks WHERE height = ?1",
-    [ST_TX_PUT] = "INSERT OR REPLACE INTO txs(hash, height, idx, tx) VALUES (?1, ?2, ?3, ?4)",
-    [ST_TX_GET] = "SELECT tx, height, idx FROM txs WHERE hash = ?1",
+    [ST_TX_PUT] = "INSERT OR REPLACE INTO txs(hash, height, idx, off, len) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_TX_GET] = "SELECT substr(b.body, t.off + 1, t.len), t.height, t.idx FROM txs t "
+                  "JOIN blocks b ON b.height = t.height WHERE t.hash = ?1",
     [ST_STATE_PUT] = "INSERT OR REPLACE INTO state(key, value) VALUES (?1, ?2)",
     [ST_STATE_DEL] = "DELETE FROM state WHERE key = ?1",
     [ST_STATE_ALL] = "SELECT key, value FROM state",
@@ -54,7 +57,7 @@ static const char schema[] =
     " header BLOB NOT NULL, cert BLOB NOT NULL, body BLOB NOT NULL, time_ms INTEGER NOT NULL,"
     " state_root BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS txs(hash BLOB PRIMARY KEY, height INTEGER NOT NULL,"
-    " idx INTEGER NOT NULL, tx BLOB NOT NULL) WITHOUT ROWID;"
+    " idx INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS state(key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS evidence(hash BLOB PRIMARY KEY, height INTEGER NOT NULL,"
     " enc BLOB NOT NULL) WITHOUT ROWID;"
@@ -271,14 +274,15 @@ int mn__store_block_time(mn__store *s, uint64_t height, uint64_t *time_ms, mn_er
     return 0;
 }
 
-int mn__store_put_tx(mn__store *s, const uint8_t hash[32], const uint8_t *tx, size_t len,
+int mn__store_put_tx(mn__store *s, const uint8_t hash[32], uint32_t off, uint32_t len,
                      uint64_t height, uint32_t index, mn_err *err)
 {
     sqlite3_stmt *st = s->st[ST_TX_PUT];
     bind_blob(st, 1, hash, 32);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)height);
     sqlite3_bind_int64(st, 3, index);
-    bind_blob(st, 4, tx, len);
+    sqlite3_bind_int64(st, 4, off);
+    sqlite3_bind_int64(st, 5, len);
     return run(s, ST_TX_PUT, err);
 }
 
