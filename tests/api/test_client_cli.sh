@@ -67,7 +67,8 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 [ -n "$found" ] && ok || bad "tx send: not committed"
-curl -s "$node/txs/$hash" >"$tmp/out" && json "d['note']=='hello from the cli' and d['nonce']==1" \
+python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('$node/txs/$hash').read().decode())" \
+  >"$tmp/out" && json "d['note']=='hello from the cli' and d['nonce']==1" \
   && ok || bad "GET /txs/hash after tx send"
 run "tx send nonce 2" 0 "$bin" tx send --key "$tmp/user.key" --note "second" --node "$node" --json
 json "d['nonce']==2 and len(d['hash'])==64" && ok || bad "tx send json"
