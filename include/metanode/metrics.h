@@ -69,4 +69,35 @@ int mn_metrics_render(const mn_metrics *m, mn_buf *out, mn_err *err);
  * Used by the renderer; exposed for tests and for other exporters. */
 int mn_metrics_append_seconds(mn_buf *out, uint64_t ns, mn_err *err);
 
+/* ---- the node's standard set ------------------------------------------------------------ */
+
+struct mn_bpci_metrics;
+
+/* The metrics every node exports (docs/api.md lists them). The node updates them with the
+ * mn_metric_* calls above as things happen (or before rendering) and renders them, with
+ * BPCI's counters appended, from its mn_api_callbacks.metrics callback. */
+typedef struct mn_node_metrics {
+    mn_metrics *registry;
+    mn_metric *height;          /* gauge mn_node_height: last committed height */
+    mn_metric *round;           /* gauge mn_node_round: round of the height being decided */
+    mn_metric *peers;           /* gauge mn_node_peers: peers with an established session */
+    mn_metric *mempool_txs;     /* gauge mn_node_mempool_txs */
+    mn_metric *mempool_bytes;   /* gauge mn_node_mempool_bytes */
+    mn_metric *txs_committed;   /* counter mn_node_txs_committed_total */
+    mn_metric *blocks_committed; /* counter mn_node_blocks_committed_total */
+    mn_metric *commit_latency;  /* histogram mn_node_commit_latency_seconds (observe ns) */
+    mn_metric *bytes;           /* counter mn_node_bytes_total{direction="in"|"out"} (index 0 / 1) */
+} mn_node_metrics;
+
+/* Bucket bounds of mn_node_commit_latency_seconds, in ns: 5 ms .. 10 s. */
+#define MN_NODE_LATENCY_BUCKETS_NS                                                             \
+    {5000000ull, 10000000ull, 25000000ull, 50000000ull, 100000000ull, 250000000ull,            \
+     500000000ull, 1000000000ull, 2500000000ull, 5000000000ull, 10000000000ull}
+
+int mn_node_metrics_init(mn_node_metrics *m, mn_err *err);
+void mn_node_metrics_deinit(mn_node_metrics *m);
+/* Appends the registry, then bpci's counters when bpci is not NULL. */
+int mn_node_metrics_render(const mn_node_metrics *m, const struct mn_bpci_metrics *bpci,
+                           mn_buf *out, mn_err *err);
+
 #endif

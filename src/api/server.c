@@ -143,7 +143,7 @@ static unsigned tx_refusal(int rc, const char **code)
     case MN_ECORRUPT: *code = "bad_encoding"; return 400;
     case MN_ECRYPTO: *code = "bad_signature"; return 400;
     case MN_EEXIST: *code = "nonce_reused"; return 409;
-    case MN_ELIMIT: *code = "mempool_full"; return 429;
+    case MN_ELIMIT: *code = "over_limit"; return 429;
     case MN_EINVAL: *code = "invalid_tx"; return 400;
     default: *code = "internal"; return 500;
     }
@@ -195,6 +195,13 @@ static enum MHD_Result handle_submit(mn_api *api, struct MHD_Connection *conn, r
                 return send_json(api, conn, 202, json_pack("{s:s}", "hash", hex), NULL);
             }
             status = tx_refusal(rc, &code);
+            /* A limit is the pool's capacity only when the pool is at it. */
+            const mn_mempool_stats ms = mn_mempool_get_stats(api->ctx.mempool);
+            if (rc == -MN_ELIMIT && (ms.count >= MN_MEMPOOL_TXS_MAX ||
+                                     ms.bytes + tx_len > MN_MEMPOOL_BYTES_MAX)) {
+                status = 503;
+                code = "mempool_full";
+            }
         }
     }
     if (owned)
@@ -257,6 +264,19 @@ static enum MHD_Result dispatch(mn_api *api, struct MHD_Connection *conn, reques
     return send_json(api, conn, status, doc, NULL);
 }
 
+/* Answers now if not answered yet. A request answered before its body was read whole has its
+ * connection closed by libmicrohttpd after the response (the rest of the body is not read). */
+static enum MHD_Result answer(mn_api *api, struct MHD_Connection *conn, request *req)
+{
+    if (req->responded)
+        return MHD_YES;
+    req->responded = true;
+    if (!req->route_ok)
+        return send_error(api, conn, req->route.status, req->route.code, req->route.message,
+                          req->route.allow);
+    return dispatch(api, conn, req);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -266,50 +286,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     mn_api *api = cls;
     request *req = *con_cls;
     if (req == NULL) {
+        /* First call: headers only. Answering is left to the last call (keep-alive works),
+         * except for a declared body above the limit. */
         req = calloc(1, sizeof *req);
         if (req == NULL)
             return MHD_NO;
         mn_buf_init(&req->body, api->body_bytes_max);
         *con_cls = req;
         req->route_ok = mn__api_route_parse(method, url, &req->route) == 0;
-        if (!req->route_ok) {
-            req->responded = true;
-            return send_error(api, conn, req->route.status, req->route.code,
-                              req->route.message, req->route.allow);
-        }
-        if (req->route.kind != MN__API_TXS) {
-            /* Routes without a body answer at once; a body sent to them is discarded. */
-            req->responded = true;
-            return dispatch(api, conn, req);
-        }
         const char *length =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t declared = 0;
-        if (length != NULL && mn__api_parse_height(length, &declared) == 0 &&
-            declared > api->body_bytes_max) {
-            req->responded = true;
+        if (req->route_ok && req->route.kind == MN__API_TXS && length != NULL &&
+            mn__api_parse_height(length, &declared) == 0 && declared > api->body_bytes_max) {
             req->too_large = true;
-            return handle_submit(api, conn, req);
+            return answer(api, conn, req);
         }
         return MHD_YES;
     }
     if (*upload_data_size != 0) {
-        /* The limit holds while receiving: past it the rest is read and dropped. */
-        if (!req->responded && !req->too_large) {
-            mn_err err;
-            if (mn_buf_append(&req->body, upload_data, *upload_data_size, &err) != 0) {
-                req->too_large = true;
-                mn_buf_deinit(&req->body);
-                mn_buf_init(&req->body, api->body_bytes_max);
-            }
-        }
+        /* libmicrohttpd 0.9.75 cannot queue a response while a body is arriving: what is not
+         * kept is read and dropped, and the answer comes after the last byte. Only POST /txs
+         * keeps its body, and never more than the limit. */
+        const size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (req->responded || req->too_large || !req->route_ok ||
+            req->route.kind != MN__API_TXS)
+            return MHD_YES;
+        mn_err err;
+        if (mn_buf_append(&req->body, upload_data, n, &err) != 0) {
+            req->too_large = true;
+            mn_buf_deinit(&req->body);
+            mn_buf_init(&req->body, api->body_bytes_max);
+        }
         return MHD_YES;
     }
-    if (req->responded)
-        return MHD_YES;
-    req->responded = true;
-    return dispatch(api, conn, req);
+    return answer(api, conn, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

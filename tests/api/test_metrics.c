@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "metanode/bpci_node.h"
 #include "metanode/metrics.h"
 #include "mn_test.h"
 #include "prom_check.h"
@@ -180,6 +181,43 @@ static void test_checker_rejects(void)
     ASSERT_EQ(prom_check("# TYPE x gauge\nx{a=\"1\"} 1.5\n", bad, sizeof bad), 1);
 }
 
-MN_TEST_MAIN("api.metrics", MN_TEST(test_seconds), MN_TEST(test_render_exact),
+static void test_node_set(void)
+{
+    mn_node_metrics nm;
+    mn_err err;
+    ASSERT_OK(mn_node_metrics_init(&nm, &err), &err);
+    mn_metric_set(nm.height, 0, 7);
+    mn_metric_set(nm.round, 0, 1);
+    mn_metric_set(nm.peers, 0, 3);
+    mn_metric_set(nm.mempool_txs, 0, 12);
+    mn_metric_set(nm.mempool_bytes, 0, 3000);
+    mn_metric_inc(nm.txs_committed, 0, 100);
+    mn_metric_observe(nm.commit_latency, 0, 400000000);
+    mn_metric_set_counter(nm.bytes, 0, 1000);
+    mn_metric_set_counter(nm.bytes, 1, 2000);
+    mn_bpci_metrics bm;
+    memset(&bm, 0, sizeof bm);
+    bm.messages_in = 5;
+    mn_buf out;
+    mn_buf_init(&out, 0);
+    ASSERT_OK(mn_node_metrics_render(&nm, &bm, &out, &err), &err);
+    ASSERT_OK(mn_buf_append_byte(&out, 0, &err), &err);
+    const char *text = (const char *)out.data;
+    char bad[256];
+    const int samples = prom_check(text, bad, sizeof bad);
+    if (samples < 0)
+        fprintf(stderr, "bad line: %s\n", bad);
+    ASSERT_TRUE(samples > 20);
+    ASSERT_TRUE(strstr(text, "\nmn_node_height 7\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_bucket{le=\"0.25\"} 0\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_bucket{le=\"0.5\"} 1\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_commit_latency_seconds_sum 0.4\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_node_bytes_total{direction=\"out\"} 2000\n") != NULL);
+    ASSERT_TRUE(strstr(text, "mn_bpci_messages_in_total 5\n") != NULL);
+    mn_buf_deinit(&out);
+    mn_node_metrics_deinit(&nm);
+}
+
+MN_TEST_MAIN("api.metrics", MN_TEST(test_node_set), MN_TEST(test_seconds), MN_TEST(test_render_exact),
              MN_TEST(test_labelled_histogram), MN_TEST(test_refusals),
              MN_TEST(test_checker_rejects))

@@ -161,5 +161,43 @@ static void test_error_json(void)
     json_decref(doc);
 }
 
-MN_TEST_MAIN("api.route", MN_TEST(test_routes), MN_TEST(test_refused_routes),
+static void count_tx(void *ctx, uint32_t index, const uint8_t *tx, size_t n)
+{
+    size_t *lens = ctx;
+    lens[index] = n;
+    (void)tx;
+}
+
+static void test_body(void)
+{
+    /* {1: 5, 2: h'00'*32, 3: h'11'*32, 4: [h'a0', {1: 2}], 5: []} */
+    uint8_t body[128];
+    size_t n = 0;
+    const uint8_t head[] = {0xa5, 0x01, 0x05, 0x02, 0x58, 0x20};
+    memcpy(body, head, sizeof head);
+    n = sizeof head;
+    memset(body + n, 0, 32);
+    n += 32;
+    body[n++] = 0x03, body[n++] = 0x58, body[n++] = 0x20;
+    memset(body + n, 0x11, 32);
+    n += 32;
+    const uint8_t tail[] = {0x04, 0x82, 0x41, 0xa0, 0xa1, 0x01, 0x02, 0x05, 0x80};
+    memcpy(body + n, tail, sizeof tail);
+    n += sizeof tail;
+    mn__api_body b;
+    size_t lens[2] = {0, 0};
+    mn_err err;
+    ASSERT_OK(mn__api_body_decode(body, n, &b, count_tx, lens, &err), &err);
+    ASSERT_U64_EQ(b.time_ms, 5);
+    ASSERT_EQ(b.tx_count, 2);
+    ASSERT_EQ(b.evidence_count, 0);
+    ASSERT_EQ(b.tx_root[0], 0x11);
+    ASSERT_EQ(lens[0], 1); /* the byte string's content */
+    ASSERT_EQ(lens[1], 3); /* the inline map's encoding */
+    body[n] = 0;
+    ASSERT_EQ(mn__api_body_decode(body, n + 1, &b, NULL, NULL, &err), -MN_ECORRUPT);
+    ASSERT_EQ(mn__api_body_decode(body, n - 1, &b, NULL, NULL, &err), -MN_ECORRUPT);
+}
+
+MN_TEST_MAIN("api.route", MN_TEST(test_body), MN_TEST(test_routes), MN_TEST(test_refused_routes),
              MN_TEST(test_tx_body), MN_TEST(test_listen), MN_TEST(test_error_json))
