@@ -421,18 +421,21 @@ static void check_hostile_api(uint32_t i)
                                  &status, &body, &err),
               &err);
     ASSERT_TRUE(status >= 400 && status < 500);
-    body.len = 0;
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
     const char *bad_json = "{\"tx\": \"zz-not-hex\"";
     ASSERT_OK(mn_api_client_post(url, "/txs", "application/json", (const uint8_t *)bad_json,
                                  strlen(bad_json),
                                  &status, &body, &err),
               &err);
     ASSERT_TRUE(status >= 400 && status < 500);
-    body.len = 0;
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
     ASSERT_OK(mn_api_client_get(url, "/blocks/99999999999999999999999", &status, &body, &err),
               &err);
     ASSERT_TRUE(status >= 400 && status < 500);
-    body.len = 0;
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
     ASSERT_OK(mn_api_client_get(url, "/status", &status, &body, &err), &err);
     ASSERT_EQ(status, 200);
     mn_buf_deinit(&body);
