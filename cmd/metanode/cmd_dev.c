@@ -389,7 +389,7 @@ static int spawn_agent(dev *d, uint32_t i, const char *self_exe)
             dup2(fd, 2);
             close(fd);
         }
-        signal(SIGINT, SIG_IGN); /* Ctrl-C goes to dev, which stops the agents in order */
+        setpgid(0, 0); /* Ctrl-C goes to dev only, which stops the agents in order */
         const char *level = getenv("METANODE_DEV_LOG_LEVEL"); /* e.g. debug, for diagnosis */
         if (level != NULL)
             execl(self_exe, "metanode", "agent", "--home", home, "--log-level", level,

@@ -3,8 +3,7 @@
  * node_msg.h: the messages nodes exchange over BPCI (docs/node.md) and the durable encoding of
  * the consensus signing state. Every message is one canonical CBOR array [kind, fields...];
  * decoders accept exactly one encoding (wrong kind, arity, sizes, trailing bytes, a consensus
- * message or header that does not decode strictly: MN_ECORRUPT / MN_ELIMIT) and write their
- * output only on success. Byte fields of a decoded message point into the input (borrowed).
+ * message or header that does not decode strictly: MN_ECORRUPT / MN_ELIMIT). Byte fields of a decoded message point into the input (borrowed).
  *
  * Services (BPCI service ids): consensus (MN_NODE_SVC_CONSENSUS, validators only), block sync
  * and status (MN_NODE_SVC_SYNC, any peer), transactions (MN_NODE_SVC_TX, any peer).
@@ -69,7 +68,7 @@ int mn_nmsg_encode_sync_block(const mn_block_header *h, const mn_commit_cert *c,
                               const uint8_t *body, size_t len, mn_buf *out, mn_err *err);
 int mn_nmsg_encode_txs(const uint8_t *const *txs, const size_t *lens, uint32_t count,
                        mn_buf *out, mn_err *err);
-/* Strict decoder (m is large: keep it off small stacks). */
+/* Strict decoder (m is large: keep it off small stacks). On failure *m is unspecified. */
 int mn_nmsg_decode(const uint8_t *data, size_t len, mn_nmsg *m, mn_err *err);
 /* Re-encodes a decoded message (for the fuzz target's round-trip property). */
 int mn_nmsg_encode(const mn_nmsg *m, mn_buf *out, mn_err *err);

@@ -216,21 +216,25 @@ static int decode_fields(mn_cbor_dec *d, uint64_t kind, uint64_t n, mn_nmsg *m, 
     }
 }
 
-int mn_nmsg_decode(const uint8_t *data, size_t len, mn_nmsg *out, mn_err *err)
+int mn_nmsg_decode(const uint8_t *data, size_t len, mn_nmsg *m, mn_err *err)
 {
-    static _Thread_local mn_nmsg m;
     mn_cbor_dec d;
     uint64_t n, kind;
-    memset(&m, 0, sizeof(m));
+    /* Only the scalar fields are reset: the message is large (tx pointers, a certificate) and
+     * decoded once per received message, so each kind writes just the fields it has. */
+    m->has_body = false;
+    m->body = NULL;
+    m->body_len = 0;
+    m->tx_count = 0;
+    m->height = m->count = 0;
     mn_cbor_dec_init(&d, data, len);
     MN_TRY(mn_cbor_get_array(&d, &n, err));
     if (n == 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "empty node message");
     MN_TRY(mn_cbor_get_uint(&d, &kind, err));
-    MN_TRY(decode_fields(&d, kind, n, &m, err));
+    MN_TRY(decode_fields(&d, kind, n, m, err));
     MN_TRY(mn_cbor_dec_finish(&d, err));
-    m.kind = (mn_nmsg_kind)kind;
-    *out = m;
+    m->kind = (mn_nmsg_kind)kind;
     return 0;
 }
 
