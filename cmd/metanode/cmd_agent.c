@@ -28,6 +28,7 @@ typedef struct agent {
     uv_timer_t watch;
     mn_metrics *metrics;
     mn_metric *m_height, *m_round, *m_peers, *m_mempool, *m_latency, *m_txs, *m_blocks;
+    mn_metric *m_bytes_in, *m_bytes_out;
     uint8_t id[32];
     bool stopping;
     int signal;
@@ -88,6 +89,8 @@ static int api_metrics(void *ctx, mn_buf *out, mn_err *err)
     mn_metric_set(a->m_round, 0, (int64_t)s.round);
     mn_metric_set(a->m_peers, 0, (int64_t)s.peers_connected);
     mn_metric_set(a->m_mempool, 0, (int64_t)s.mempool.count);
+    mn_metric_set_counter(a->m_bytes_in, 0, s.bytes_in);
+    mn_metric_set_counter(a->m_bytes_out, 0, s.bytes_out);
     MN_TRY(mn_metrics_render(a->metrics, out, err));
     const mn_bpci_metrics bm = mn_bpci_node_metrics(mn_node_bpci(a->node));
     return mn_bpci_metrics_prometheus(&bm, out, err);
@@ -127,9 +130,13 @@ static int setup_metrics(agent *a, mn_err *err)
                       MN_METRIC_GAUGE, err));
     MN_TRY(add_metric(a, &a->m_latency, "mn_node_commit_latency_seconds",
                       "height start to decision", MN_METRIC_HISTOGRAM, err));
-    MN_TRY(add_metric(a, &a->m_txs, "mn_node_txs_committed", "transactions committed",
+    MN_TRY(add_metric(a, &a->m_txs, "mn_node_txs_committed_total", "transactions committed",
                       MN_METRIC_COUNTER, err));
-    return add_metric(a, &a->m_blocks, "mn_node_blocks_committed", "blocks committed",
+    MN_TRY(add_metric(a, &a->m_bytes_in, "mn_node_bytes_in_total",
+                      "bytes of node messages received", MN_METRIC_COUNTER, err));
+    MN_TRY(add_metric(a, &a->m_bytes_out, "mn_node_bytes_out_total",
+                      "bytes of node messages sent", MN_METRIC_COUNTER, err));
+    return add_metric(a, &a->m_blocks, "mn_node_blocks_committed_total", "blocks committed",
                       MN_METRIC_COUNTER, err);
 }
 

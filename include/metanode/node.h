@@ -59,6 +59,7 @@ typedef struct mn_node_status {
     uint64_t txs_committed;
     uint64_t last_block_txs;
     uint64_t commit_latency_ms_last; /* height start -> decision, last block */
+    uint64_t bytes_in, bytes_out;   /* node messages received / queued for sending */
     mn_mempool_stats mempool;
 } mn_node_status;
 

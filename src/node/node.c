@@ -106,6 +106,7 @@ struct mn_node {
     uint64_t height_start_ns;
     /* stats */
     uint64_t blocks_decided, blocks_synced, txs_committed, last_block_txs, latency_last;
+    uint64_t bytes_in, bytes_out;
     uint32_t lat[MN_NODE_LATENCY_WINDOW];
     uint64_t lat_count;
     /* shutdown */
@@ -176,6 +177,8 @@ static void send_to(mn_node *n, const uint8_t id[MN_ID_BYTES], uint16_t svc, con
     mn_err err;
     if (mn_bpci_node_send(n->net, id, svc, b->data, b->len, &err) != 0)
         MN_LOG(DEBUG, "node", "send on service %u: %s", svc, err.msg);
+    else
+        n->bytes_out += b->len;
 }
 
 static void send_validators(mn_node *n, uint16_t svc, const mn_buf *b)
@@ -705,6 +708,7 @@ static void on_consensus(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t sv
                          const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
+    n->bytes_in += len;
     static _Thread_local mn_nmsg m;
     mn_err err;
     (void)svc;
@@ -750,6 +754,7 @@ static void on_sync_request(mn_node *n, const uint8_t from[MN_ID_BYTES], const m
             mn_bpci_node_send(n->net, from, MN_NODE_SVC_SYNC, n->scratch.data, n->scratch.len,
                               &err) != 0)
             break;
+        n->bytes_out += n->scratch.len;
     }
     mn_buf_deinit(&body);
 }
@@ -798,6 +803,7 @@ static void on_sync(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
                     const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
+    n->bytes_in += len;
     static _Thread_local mn_nmsg m;
     mn_err err;
     (void)svc;
@@ -936,6 +942,7 @@ static void on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
                    const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
+    n->bytes_in += len;
     static _Thread_local mn_nmsg m;
     mn_err err;
     (void)svc;
@@ -1179,6 +1186,8 @@ void mn_node_get_status(mn_node *n, mn_node_status *st)
     st->txs_committed = n->txs_committed;
     st->last_block_txs = n->last_block_txs;
     st->commit_latency_ms_last = n->latency_last;
+    st->bytes_in = n->bytes_in;
+    st->bytes_out = n->bytes_out;
     st->mempool = mn_mempool_get_stats(n->mp);
 }
 
