@@ -201,6 +201,10 @@ mn_ledger *mn_ledger_exec_ledger(mn_ledger_exec *x);
 /* A committed state entry (MN_ENOTFOUND when absent). */
 int mn_ledger_state_get(mn_ledger *l, const uint8_t *key, size_t klen, mn_buf *val,
                         mn_err *err);
+/* A validator's committed record (stake > 0): its VRF and Noise static keys and stake (any
+ * output may be NULL). MN_ENOTFOUND when the key has no stake. */
+int mn_ledger_validator(mn_ledger *l, const uint8_t pk[32], uint8_t vrf_pk[32],
+                        uint8_t noise_pk[32], uint64_t *stake, mn_err *err);
 /* The seed of a height (1 .. committed + 1). MN_ENOTFOUND otherwise. */
 int mn_ledger_seed(mn_ledger *l, uint64_t height, uint8_t seed[32], mn_err *err);
 /* The chain id and genesis the ledger was opened with (borrowed). */

@@ -1027,6 +1027,36 @@ int mn_ledger_state_get(mn_ledger *l, const uint8_t *key, size_t klen, mn_buf *v
     return mn_buf_append(val, v, vlen, err);
 }
 
+int mn_ledger_validator(mn_ledger *l, const uint8_t pk[32], uint8_t vrf_pk[32],
+                        uint8_t noise_pk[32], uint64_t *stake, mn_err *err)
+{
+    uint8_t key[34] = {MN_LEDGER_KEY_VALIDATOR, '/'};
+    memcpy(key + 2, pk, 32);
+    size_t vlen;
+    const uint8_t *v = mn__tree_get(&l->state, key, sizeof key, &vlen);
+    if (v == NULL)
+        return mn_err_set(err, MN_ENOTFOUND, 0, "not a validator");
+    uint8_t vrf[32], noise[32];
+    uint64_t st;
+    mn_cbor_dec d;
+    mn_cbor_dec_init(&d, v, vlen);
+    MN_TRY(mn_cbor_want_map(&d, 3, "validator record", err));
+    MN_TRY(mn_cbor_want_key(&d, 1, "validator record", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, vrf, 32, err));
+    MN_TRY(mn_cbor_want_key(&d, 2, "validator record", err));
+    MN_TRY(mn_cbor_get_uint(&d, &st, err));
+    MN_TRY(mn_cbor_want_key(&d, 3, "validator record", err));
+    MN_TRY(mn_cbor_get_bytes_n(&d, noise, 32, err));
+    MN_TRY(mn_cbor_dec_finish(&d, err));
+    if (vrf_pk != NULL)
+        memcpy(vrf_pk, vrf, 32);
+    if (noise_pk != NULL)
+        memcpy(noise_pk, noise, 32);
+    if (stake != NULL)
+        *stake = st;
+    return 0;
+}
+
 int mn_ledger_seed(mn_ledger *l, uint64_t height, uint8_t seed[32], mn_err *err)
 {
     if (height == 0 || height > l->height + 1)

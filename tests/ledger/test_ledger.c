@@ -290,6 +290,15 @@ static void test_bond_unbond_lookback(void)
     ASSERT_EQ(v3->set.count, FX_VALIDATORS + 1);
     ASSERT_U64_EQ(v3->set.total_stake, 450);
     ASSERT_TRUE(mn_ledger_valset_at(l, 4) == NULL);
+    uint8_t got_vrf[32], got_noise[32], want_noise[32];
+    uint64_t stake;
+    ASSERT_OK(mn_ledger_validator(l, nv.pk, got_vrf, got_noise, &stake, &err), &err);
+    memset(want_noise, 0x55, 32);
+    ASSERT_MEM_EQ(got_vrf, vrf_pk, 32);
+    ASSERT_MEM_EQ(got_noise, want_noise, 32);
+    ASSERT_U64_EQ(stake, 50);
+    ASSERT_OK(mn_ledger_validator(l, F.val[2].pk, NULL, got_noise, NULL, &err), &err);
+    ASSERT_MEM_EQ(got_noise, F.g.validators[2].noise_pk, 32);
     /* block 2: validator 0 unbonds everything; an over-unbond by validator 1 is skipped */
     fx_unbond(&F, &F.val[0], 1, 100, &tx);
     add_tx(mp, l, &tx);
@@ -302,6 +311,7 @@ static void test_bond_unbond_lookback(void)
     ASSERT_TRUE(v4 != NULL);
     ASSERT_TRUE(in_set(mn_ledger_valset_at(l, 3), F.val[0].pk));
     ASSERT_FALSE(in_set(v4, F.val[0].pk));
+    ASSERT_EQ(mn_ledger_validator(l, F.val[0].pk, NULL, NULL, &stake, &err), -MN_ENOTFOUND);
     ASSERT_EQ(v4->set.count, FX_VALIDATORS);
     /* block 3: nothing changes the set: height 5 runs the same stake as height 4 */
     fx_build_commit(&F, l, mp, 2003, NULL);
