@@ -76,6 +76,7 @@ struct mn_node {
     /* consensus */
     mn_bft *core;
     bool core_ok;
+    const mn_bft_valset *last_vs;  /* the set refresh_validators last applied */
     mn_bft_config bcfg;
     mn_bft_actions *out;
     bool in_actions;
@@ -339,6 +340,27 @@ static void record_latency(mn_node *n)
     n->height_start_ns = t;
 }
 
+/* The set of the next height changed (stake moved): its members may speak on the consensus
+ * service from now on, and peers are (re)classified for gossip. Genesis members stay allowed. */
+static void refresh_validators(mn_node *n)
+{
+    const mn_bft_valset *vs = mn_ledger_valset_at(n->ledger, mn_ledger_height(n->ledger) + 1);
+    if (vs == NULL || vs == n->last_vs)
+        return;
+    n->last_vs = vs;
+    mn_err err;
+    for (uint32_t i = 0; i < vs->set.count; i++) {
+        const uint8_t *id = vs->set.members[i].id;
+        if (mn_bpci_registry_check(&n->reg, MN_NODE_SVC_CONSENSUS, id, &err) != 0 &&
+            mn_bpci_registry_allow(&n->reg, MN_NODE_SVC_CONSENSUS, id, &err) != 0)
+            MN_LOG(WARN, "node", "cannot admit a new validator: %s", err.msg);
+    }
+    for (uint32_t i = 0; i < MN_NODE_PEERS_MAX; i++)
+        if (n->peers[i].used && n->peers[i].up)
+            n->peers[i].validator = mn_bft_valset_find(vs, n->peers[i].id) >= 0 ||
+                                    n->peers[i].validator;
+}
+
 /* Commits a block (decided or synced) whose body we hold. */
 static int commit(mn_node *n, const mn_block_header *h, const mn_commit_cert *c,
                   const uint8_t *body, size_t len, mn_err *err)
@@ -346,6 +368,7 @@ static int commit(mn_node *n, const mn_block_header *h, const mn_commit_cert *c,
     MN_TRY(mn_ledger_commit_block(n->ledger, h, c, body, len, err));
     mn_mempool_update(n->mp, n->ledger);
     bodies_prune(n);
+    refresh_validators(n);
     return 0;
 }
 
