@@ -12,6 +12,8 @@
  *             double sign appears in any block or log, and all nodes agree on every block.
  *   sync      after N blocks (default 300) a follower started from scratch syncs, verifying
  *             every certificate, and holds exactly the validators' blocks.
+ *   join      a follower bonds its key, becomes a validator after the look-back and its votes
+ *             keep the chain going when an original validator is killed.
  * Observation goes through the nodes' own protocol (node_client.h: status and block sync) and,
  * for the crashed node's durable state, by opening its ledger between kill and restart.
  */
@@ -600,6 +602,88 @@ static void kill_children(void)
         fprintf(stderr, "cluster directory (logs): %s\n", C.dir);
 }
 
+/* A follower bonds its own key and becomes a validator: after the look-back it votes, which the
+ * test proves by killing an original validator (three of four originals hold 300 of 500
+ * stake, below two thirds: the chain can only go on with the new validator's votes). */
+static void scenario_join(void)
+{
+    setup(4);
+    C.rate = 20;
+    ASSERT_TRUE(wait_height(-1, 3, 60000));
+    const uint32_t f = 4;
+    char home[600];
+    snprintf(home, sizeof(home), "%s/node%u", C.dir, f);
+    unsigned fport = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 8;
+    sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u --peer %s --peer %s --peer %s "
+       "--peer %s >/dev/null",
+       C.bin, home, fport, fport + 1, C.g.validators[0].addr, C.g.validators[1].addr,
+       C.g.validators[2].addr, C.g.validators[3].addr);
+    sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
+    mn_home_keys k;
+    mn_err err;
+    ASSERT_OK(mn_home_load_keys(home, &k, &err), &err);
+    uint8_t id[32];
+    mn_node_id(id, k.key.pk);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", fport);
+    ASSERT_OK(mn_nclient_add_peer(C.cl, addr, id, NULL, &err), &err);
+    C.n = 5;
+    start_node(f);
+    ASSERT_TRUE(wait_height((int)f, C.height[0], 60000));
+    /* the bond: {1: validator pk, 2: vrf pk, 3: amount, 4: noise pk}, signed by the key */
+    uint8_t body[200], txb[600];
+    mn_buf bb = {.data = body, .cap = sizeof(body), .max = sizeof(body)};
+    mn_cbor_enc e;
+    mn_cbor_enc_init(&e, &bb);
+    mn_cbor_put_map(&e, 4);
+    mn_cbor_put_key(&e, 1);
+    mn_cbor_put_bytes(&e, k.key.pk, 32);
+    mn_cbor_put_key(&e, 2);
+    mn_cbor_put_bytes(&e, k.vrf_pk, 32);
+    mn_cbor_put_key(&e, 3);
+    mn_cbor_put_uint(&e, 100);
+    mn_cbor_put_key(&e, 4);
+    mn_cbor_put_bytes(&e, k.noise_pub, 32);
+    ASSERT_OK(mn_cbor_enc_finish(&e, &err), &err);
+    mn_tx tx;
+    memset(&tx, 0, sizeof(tx));
+    tx.type = MN_TX_BOND;
+    strcpy(tx.chain_id, C.g.chain_id);
+    memcpy(tx.sender, k.key.pk, 32);
+    tx.nonce = 1;
+    tx.body = bb.data;
+    tx.body_len = bb.len;
+    mn_buf out = {.data = txb, .cap = sizeof(txb), .max = sizeof(txb)};
+    ASSERT_OK(mn_tx_sign_encode(&tx, &k.key, &out, &err), &err);
+    const uint8_t *ptrs[1] = {out.data};
+    const size_t lens[1] = {out.len};
+    mn_home_keys_wipe(&k);
+    ASSERT_OK(mn_nclient_send_txs(C.cl, 0, ptrs, lens, 1, &err), &err);
+    const uint64_t h0 = C.height[0];
+    ASSERT_TRUE(wait_height(0, h0 + 8, 60000)); /* committed, then the look-back passed */
+    /* the set of the next height has five members (GET /validators of validator 1) */
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s", C.g.validators[1].api);
+    long status = 0;
+    json_t *doc = NULL;
+    ASSERT_OK(mn_api_client_get_json(url, "/validators", &status, &doc, &err), &err);
+    ASSERT_EQ(status, 200);
+    ASSERT_EQ(json_array_size(json_object_get(doc, "validators")), 5);
+    json_decref(doc);
+    printf("  follower bonded around height %llu: the set has 5 validators\n",
+           (unsigned long long)h0);
+    stop_node(0, SIGKILL);
+    run_for(1000);
+    const uint64_t h1 = max_height();
+    ASSERT_TRUE(wait_height(1, h1 + 5, 60000));
+    printf("  original validator 0 killed at %llu: the chain went on to %llu with the new "
+           "validator's votes\n",
+           (unsigned long long)h1, (unsigned long long)C.height[1]);
+    check_agreement(min_height());
+    check_logs_clean();
+    teardown();
+}
+
 int main(int argc, char **argv)
 {
     atexit(kill_children);
@@ -622,6 +706,8 @@ int main(int argc, char **argv)
         cases[0] = (mn_test_case){"restarts", scenario_restarts};
     else if (strcmp(argv[2], "sync") == 0)
         cases[0] = (mn_test_case){"sync", scenario_sync};
+    else if (strcmp(argv[2], "join") == 0)
+        cases[0] = (mn_test_case){"join", scenario_join};
     else
         return 2;
     char *rargv[] = {argv[0], NULL};
