@@ -294,8 +294,7 @@ void mn_bft_start(mn_bft *b, mn_bft_actions *out);
 
 /* A proposal from the network. 0 when handled (counted or ignored: another height, a height
  * whose set is unknown, a duplicate, a round outside the kept window); MN_EPERM when the
- * signer is not proposer(h, r) of the set of h,
- * MN_ECRYPTO for a bad signature. */
+ * signer is not proposer(h, r) over the set of h, MN_ECRYPTO for a bad signature. */
 int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_err *err);
 /* A vote from the network. 0 when handled (or ignored, as proposals); MN_EPERM from outside
  * the validator set of the vote's height (a member of another height's set included),
@@ -322,11 +321,11 @@ int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out);
 
 /* Checks a commit certificate for header h against vs, which must be the set of h's height
- * (valset_at(h->height): a node that committed c can check heights up to c +
+ * (valset_at(h->height); a node that committed c can check heights up to c +
  * MN_STAKE_LOOKBACK): certificate for id(h) at h's height, bitset over that set of exactly
- * ceil(count / 8) bytes with no bit beyond count, every signature a
- * valid precommit, total power >= quorum. hooks may be NULL (plain mn_verify). Does not check
- * the header's parent or VRF proof (the core does). */
+ * ceil(count / 8) bytes with no bit beyond count, every signature a valid precommit, total
+ * power >= quorum. hooks may be NULL (plain mn_verify). Does not check the header's parent or
+ * VRF proof (the core does). */
 int mn_bft_verify_commit(const mn_bft_valset *vs, const char *chain_id,
                          const mn_block_header *h, const mn_commit_cert *c,
                          const mn_bft_hooks *hooks, mn_err *err);
