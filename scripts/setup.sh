@@ -15,6 +15,8 @@ PACKAGES=(
   libuv1-dev        # the event loop of the BPCI transport runtime (src/net/transport_uv.c)
   libseccomp-dev    # Docklock: the cage's seccomp filter (allow / errno / trace tiers)
   libsqlite3-dev    # the ledger store (src/ledger/store.c): blocks, txs, state, WAL
+  libmicrohttpd-dev # the node's HTTP API server (src/api/server.c), run on the libuv loop
+  libcurl4-openssl-dev  # the HTTP client of the CLI verbs (src/api/client.c)
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

@@ -3,7 +3,8 @@
 # sim_seeds.sh [SEEDS] [FIRST] [JOBS]: runs the consensus simulator over SEEDS seeds (default
 # 10000) starting at FIRST (default 1), split into JOBS parallel chunks (default 1), and prints
 # one summary line with the totals: seeds, heights decided, rounds, deliveries, faults injected,
-# equivocations, evidence, runs with Byzantine validators, violations (must be 0). Failing
+# equivocations, evidence, runs with Byzantine validators, runs with stakes changing over
+# heights, stake changes, "set not known yet" answers, violations (must be 0). Failing
 # seeds are printed with their trace and reproduce command; add them to
 # tests/sim/regress_seeds.txt. Uses the dev build (BUILD=build/release for speed).
 set -euo pipefail
@@ -32,8 +33,9 @@ cat "$tmp"/err.* >&2
 cat "$tmp"/out.* | awk '/^sim: seeds=/ {
     for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[2] ~ /^[0-9]+$/) sum[kv[1]] += kv[2] }
   } END {
-    printf "sim: seeds=%d heights=%d rounds=%d deliveries=%d faults=%d equivocations=%d evidence=%d byzantine_runs=%d violations=%d\n",
+    printf "sim: seeds=%d heights=%d rounds=%d deliveries=%d faults=%d equivocations=%d evidence=%d byzantine_runs=%d dynamic_runs=%d stake_changes=%d unknown_sets=%d violations=%d\n",
       sum["seeds"], sum["heights"], sum["rounds"], sum["deliveries"], sum["faults"],
-      sum["equivocations"], sum["evidence"], sum["byzantine_runs"], sum["violations"]
+      sum["equivocations"], sum["evidence"], sum["byzantine_runs"], sum["dynamic_runs"],
+      sum["stake_changes"], sum["unknown_sets"], sum["violations"]
     exit (sum["violations"] == 0 && sum["seeds"] > 0) ? 0 : 1
   }'

@@ -60,5 +60,13 @@ int cmd_receipt(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_testnet(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
+int cmd_dev(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_validators(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
 
 #endif

@@ -17,6 +17,14 @@ static const cli_verb groups[] = {
     {"receipt", "show and verify signed execution receipts", cmd_receipt},
     {"wasm", "validate WebAssembly policies and run their functions with fuel", cmd_wasm},
     {"net", "probe BPCI nodes (Noise over TCP) and serve one for tests", cmd_net},
+    {"init", "create a node home (keys, config.json)", cmd_init},
+    {"testnet", "create N validator homes and their genesis on loopback", cmd_testnet},
+    {"agent", "run a node (consensus, sync, HTTP API) from its home", cmd_agent},
+    {"dev", "run a local cluster, send notes, show blocks and a summary", cmd_dev},
+    {"status", "ask a running node for its chain, height and peers (HTTP API)", cmd_status},
+    {"block", "fetch committed blocks from a running node", cmd_block},
+    {"tx", "sign and submit transactions to a running node", cmd_tx},
+    {"validators", "list the validator set of a running node", cmd_validators},
 };
 
 static void usage(FILE *out)
@@ -24,8 +32,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: metanode COMMAND [VERB] [OPTIONS]\n\n"
                  "Metanode: a blockchain-native orchestrator (foundation release).\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-        fprintf(out, "  %-8s %s\n", groups[i].name, groups[i].summary);
-    fprintf(out, "  %-8s %s\n", "version", "print the version");
+        fprintf(out, "  %-10s %s\n", groups[i].name, groups[i].summary);
+    fprintf(out, "  %-10s %s\n", "version", "print the version");
     fprintf(out, "\nEvery verb takes --help and --json.\n"
                  "Exit codes: 0 ok, 1 check failed (invalid proof/signature/receipt), 2 usage "
                  "error,\n            3 bad input, 4 internal or system error.\n");

@@ -17,9 +17,14 @@
  * author's VRF proof over mn_leader_alpha(seed_h, h); a block whose proof does not verify is
  * invalid, and seed_{h+1} = mn_leader_next_seed(beta of the decided block's proof).
  *
- * Not here: stake changes (one validator set for all heights; the look-back snapshot of
- * changing stake belongs with the ledger), block bodies (the core decides headers whose
- * payload root the application validates), networking and storage.
+ * Validator sets change with stake: the set (members, stakes) of height h is the one of the
+ * application's state after committing h - MN_STAKE_LOOKBACK (genesis for the first heights),
+ * handed to the core by the valset_at hook. Everything of a height (proposer, quorum, who may
+ * vote, certificate bitsets) is counted against that height's set only; a validator outside
+ * it is an observer for that height.
+ *
+ * Not here: computing the sets (the ledger does, from its stake state), block bodies (the core
+ * decides headers whose payload root the application validates), networking and storage.
  */
 #ifndef METANODE_CONSENSUS_H
 #define METANODE_CONSENSUS_H
@@ -53,6 +58,10 @@ int mn_bft_valset_init(mn_bft_valset *vs, const mn_bft_member *members, uint32_t
 /* Index of the member with this id, or -1. */
 int mn_bft_valset_find(const mn_bft_valset *vs, const uint8_t id[static MN_ID_BYTES]);
 
+/* The committed height whose post-state gives the set of `height`: height - MN_STAKE_LOOKBACK,
+ * or 0 (genesis) for heights <= MN_STAKE_LOOKBACK. */
+uint64_t mn_bft_snapshot_height(uint64_t height);
+
 /* ---- configuration ------------------------------------------------------------------------ */
 
 /* timeout(r) = base + r * delta (saturating), as in the paper's "timeouts grow with r". */
@@ -74,11 +83,31 @@ typedef struct mn_bft_hooks {
                   const uint8_t pk[32]);
     int (*vrf_verify)(void *ctx, uint8_t beta[64], const uint8_t pk[32],
                       const uint8_t proof[80], const uint8_t *alpha, size_t alpha_len);
+    /* The validator set of `height`: the members and stakes of the application's state after
+     * committing block mn_bft_snapshot_height(height) (the genesis set for heights <=
+     * MN_STAKE_LOOKBACK), or NULL while the application has not committed that block yet.
+     * NULL hook: cfg.valset is the set of every height (a fixed set).
+     *  - When: the core asks for its current height only: in mn_bft_init (chain->height; it
+     *    must be known then, the application has committed chain->height - 1), when a
+     *    decision moves it to the next height (inside the call that emits DECIDE for h, the
+     *    set of h + 1: known to an application that has executed the DECIDE of h - 1), and at
+     *    the start of any call while it does not know the set of its height yet.
+     *  - Lifetime: the set is borrowed. It must stay valid and unchanged from the call that
+     *    returned it until the core's height passes `height`, that is until the return of the
+     *    call that emits DECIDE for `height` (keeping the sets of the last MN_STAKE_LOOKBACK + 1
+     *    heights is enough). The core never writes it and never frees it.
+     *  - Determinism: every call for one height returns the same content, at every node.
+     *  - Unknown (NULL): the core ignores every message of that height (returns 0, as for
+     *    another height), keeps no vote of it, and does not start the height: the commit
+     *    timeout is re-armed (after timeouts.propose_ns) until the set is known. */
+    const mn_bft_valset *(*valset_at)(void *ctx, uint64_t height);
 } mn_bft_hooks;
 
 typedef struct mn_bft_config {
     const char *chain_id;           /* copied; at most MN_CHAIN_ID_BYTES_MAX bytes */
-    const mn_bft_valset *valset;    /* borrowed: must outlive the core */
+    const mn_bft_valset *valset;    /* fixed set, used when hooks.valset_at is NULL (then
+                                     * required and borrowed for the core's lifetime); else
+                                     * ignored */
     mn_bft_timeouts timeouts;
     mn_bft_hooks hooks;
 } mn_bft_config;
@@ -204,12 +233,16 @@ typedef struct mn__bft_round {
 typedef struct mn_bft {
     /* configuration */
     char chain_id[MN_CHAIN_ID_BYTES_MAX + 1];
-    const mn_bft_valset *vs;
+    const mn_bft_valset *fixed_vs;   /* cfg.valset, when hooks.valset_at is NULL */
     mn_bft_timeouts timeouts;
     mn_bft_hooks hooks;
-    int32_t self;                    /* our index in the set; -1 for an observer */
+    bool has_key;                    /* a validator's key (it signs when in the set) */
+    uint8_t self_id[MN_ID_BYTES];
     mn_keypair key;
     uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES];
+    /* the set of the current height (NULL: not known yet; the height has not started) */
+    const mn_bft_valset *vs;
+    int32_t self;                    /* our index in vs; -1: an observer at this height */
     /* Algorithm 1 state (h_p, round_p, step_p, lockedValue/Round, validValue/Round) */
     uint64_t height;
     uint32_t round;
@@ -239,12 +272,16 @@ typedef struct mn_bft {
     uint64_t stat_rounds_started;
 } mn_bft;
 
-/* Initialises a core for a validator (key, vrf_sk given; key must be in the set) or an
- * observer (key NULL). `persisted` is the last PERSIST the driver made durable, or NULL for a
- * validator that never signed. It may be ahead of the chain (the driver persisted the next
- * height's state, then crashed before storing the decision): the core then signs nothing
- * until it has caught up past it. The core copies what it needs from all arguments except
- * cfg->valset. MN_EINVAL for a key outside the set or a bad chain id. Call mn_bft_start next. */
+/* Initialises a core for a validator (key, vrf_sk given) or an observer (key NULL). A
+ * validator signs at the heights whose set has its key and observes the others (it may join
+ * or leave with stake changes). `persisted` is the last PERSIST the driver made durable, or
+ * NULL for a validator that never signed. It may be ahead of the chain (the driver persisted
+ * the next height's state, then crashed before storing the decision): the core then signs
+ * nothing until it has caught up past it. The core copies what it needs from all arguments
+ * except the sets (cfg->valset, hooks.valset_at's answers: borrowed as documented there).
+ * Calls hooks.valset_at(cfg->hooks.ctx, chain->height). MN_EINVAL for a bad chain id, no set
+ * (neither hook nor cfg->valset), a key without get_payload; MN_ESTATE when the set of
+ * chain->height is unknown. Call mn_bft_start next. */
 int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
                 const uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES], const mn_bft_chain *chain,
                 const mn_bft_sign_state *persisted, mn_err *err);
@@ -255,11 +292,12 @@ void mn_bft_deinit(mn_bft *b);
  * Every function below clears `out` and fills it with the actions to execute in order. */
 void mn_bft_start(mn_bft *b, mn_bft_actions *out);
 
-/* A proposal from the network. 0 when handled (counted or ignored: another height, a
- * duplicate, a round outside the kept window); MN_EPERM when the signer is not proposer(h, r),
- * MN_ECRYPTO for a bad signature. */
+/* A proposal from the network. 0 when handled (counted or ignored: another height, a height
+ * whose set is unknown, a duplicate, a round outside the kept window); MN_EPERM when the
+ * signer is not proposer(h, r) over the set of h, MN_ECRYPTO for a bad signature. */
 int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_err *err);
-/* A vote from the network. 0 when handled; MN_EPERM from outside the validator set,
+/* A vote from the network. 0 when handled (or ignored, as proposals); MN_EPERM from outside
+ * the validator set of the vote's height (a member of another height's set included),
  * MN_ECRYPTO for a bad signature. A vote whose content the core already holds (a relayed
  * copy) is ignored before its signature is checked. A second different vote of a validator for the same
  * (height, round, type) is not counted and yields MN_ACT_EVIDENCE (once). */
@@ -272,7 +310,8 @@ void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t ro
 void mn_bft_on_validated(mn_bft *b, const uint8_t id[static MN_BLOCK_ID_BYTES], bool valid,
                          mn_bft_actions *out);
 /* A decided block with its certificate, for a node at that height that missed the round
- * (other heights are ignored). MN_ECRYPTO / MN_ECORRUPT if it does not verify. */
+ * (other heights, and a height whose set is unknown, are ignored). The certificate is checked
+ * against the set of that height. MN_ECRYPTO / MN_ECORRUPT if it does not verify. */
 int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *c,
                      mn_bft_actions *out, mn_err *err);
 /* Broadcasts again every message held for the current round (proposals, everyone's votes),
@@ -281,10 +320,12 @@ int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *
  * progress for a while. Signs nothing. */
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out);
 
-/* Checks a commit certificate for header h against the set: certificate for id(h) at h's
- * height, bitset of exactly ceil(count / 8) bytes with no bit beyond count, every signature a
- * valid precommit, total power >= quorum. hooks may be NULL (plain mn_verify). Does not check
- * the header's parent or VRF proof (the core does). */
+/* Checks a commit certificate for header h against vs, which must be the set of h's height
+ * (valset_at(h->height); a node that committed c can check heights up to c +
+ * MN_STAKE_LOOKBACK): certificate for id(h) at h's height, bitset over that set of exactly
+ * ceil(count / 8) bytes with no bit beyond count, every signature a valid precommit, total
+ * power >= quorum. hooks may be NULL (plain mn_verify). Does not check the header's parent or
+ * VRF proof (the core does). */
 int mn_bft_verify_commit(const mn_bft_valset *vs, const char *chain_id,
                          const mn_block_header *h, const mn_commit_cert *c,
                          const mn_bft_hooks *hooks, mn_err *err);

@@ -173,6 +173,11 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* Largest encoded consensus message: a commit certificate of MN_VALIDATORS_MAX signatures
  * (128 x 66 bytes) plus a header (~200 bytes) fits in 9 KiB; 16 KiB leaves room. */
 #define MN_CMSG_BYTES_MAX (16u * 1024u)
+/* Look-back of the stake snapshot: height h is run by the validator set (members, stakes) of
+ * the application's state after committing block h - 2 (heights <= 2: the genesis set), so a
+ * node that committed c knows the sets up to c + 2 and can check certificates a little ahead;
+ * 2 leaves the application one whole height to compute the next set off the critical path. */
+#define MN_STAKE_LOOKBACK 2u
 /* Rounds of one height whose votes the core keeps at a time. Safety never depends on keeping
  * a message (every rule of Algorithm 1 only fires on messages it has), so a bounded window
  * costs at most liveness in runs with more than this many live rounds at once. */
@@ -311,5 +316,70 @@ MN_STATIC_ASSERT(MN_WASM_FUNC_LOCALS_MAX < MN_WASM_FRAME_SLOTS_MAX);
 MN_STATIC_ASSERT(MN_BLOCK_TXS_DEFAULT <= MN_BLOCK_TXS_MAX);
 MN_STATIC_ASSERT(MN_BLOCK_BYTES_DEFAULT <= MN_BLOCK_BYTES_MAX);
 MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
+
+/* ---- node ------------------------------------------------------------------------------ */
+
+/* Transactions in one gossip batch (node_msg.h TXS): batching is what makes 5,000 tx/s cheap
+ * on the wire; 1,024 x ~250 bytes stays far below a BPCI message. */
+#define MN_NODE_TX_BATCH_MAX 1024u
+/* Bytes of transactions a node collects before flushing a batch early. */
+#define MN_NODE_TX_BATCH_BYTES (1u << 20)
+/* Blocks one sync request may ask for: 64 bodies of a few hundred KiB fit a session's write
+ * queue; more come with the next request. */
+#define MN_NODE_SYNC_BATCH_MAX 64u
+/* Block bodies (and validations waiting for one) kept for the heights in progress: a few
+ * rounds of proposals. */
+#define MN_NODE_BODY_CACHE 16u
+/* Peers a node tracks (the validators plus followers and clients). */
+#define MN_NODE_PEERS_MAX (MN_VALIDATORS_MAX + 64u)
+/* Commit latencies kept for metrics. */
+#define MN_NODE_LATENCY_WINDOW 1024u
+/* Default consensus timeouts on loopback/LAN (ms): timeout(r) = base + r * delta. Commit is
+ * the pause after a decision that lets late votes and the next proposal's txs arrive. */
+#define MN_NODE_TIMEOUT_PROPOSE_MS 1000u
+#define MN_NODE_TIMEOUT_VOTE_MS 500u
+#define MN_NODE_TIMEOUT_DELTA_MS 250u
+#define MN_NODE_TIMEOUT_COMMIT_MS 50u
+/* No progress for this long: rebroadcast what the core holds and report our height. */
+#define MN_NODE_REBROADCAST_MS 1000u
+/* Bytes of received transactions waiting for mempool admission; beyond it a node sheds new
+ * ones (the mempool itself holds at most MN_MEMPOOL_BYTES_MAX). */
+#define MN_NODE_TX_QUEUE_BYTES (8u * 1024u * 1024u)
+/* Longest stretch of admission work between two turns of the loop (us): consensus messages
+ * wait at most this long behind transactions. */
+#define MN_NODE_ADMIT_SLICE_US 2000u
+/* Period of the status message (committed height) to every peer. */
+#define MN_NODE_STATUS_MS 500u
+
+/* ---- api: the HTTP API and metrics --------------------------------------------------- */
+
+/* Largest request body (POST /txs): a transaction is at most MN_TX_BYTES_MAX, sent raw or as
+ * hex inside JSON (x2 plus a few bytes); 64 KiB leaves room and bounds what one connection can
+ * make the server buffer. Enforced while receiving (and from Content-Length up front). */
+#define MN_API_BODY_BYTES_MAX (64u * 1024u)
+/* Concurrent HTTP connections: clients and load generators on loopback; beyond this the
+ * daemon refuses at accept, so descriptors and memory stay bounded. */
+#define MN_API_CONNECTIONS_MAX 256u
+/* A connection idle this long (seconds) is closed: slow-loris clients cannot pin slots. */
+#define MN_API_CONNECTION_TIMEOUT_S 10u
+/* Memory per connection for the request line, headers and the read buffer (libmicrohttpd's
+ * connection memory limit): a request with larger headers is refused (431/413). */
+#define MN_API_CONNECTION_MEMORY_BYTES (32u * 1024u)
+/* Largest response the HTTP client (CLI verbs) reads: a block of MN_BLOCK_TXS_MAX hashes as
+ * JSON is about 3.5 MiB; 16 MiB leaves room. Time bounds: connect and whole request. */
+#define MN_API_RESPONSE_BYTES_MAX (16u * 1024u * 1024u)
+#define MN_API_CLIENT_CONNECT_TIMEOUT_MS 5000u
+#define MN_API_CLIENT_TIMEOUT_MS 30000u
+/* Peers listed by GET /peers. */
+#define MN_API_PEERS_MAX (2u * MN_VALIDATORS_MAX)
+/* Metrics of one registry, label values of one metric, buckets of one histogram, and the
+ * longest name / help / label value: a node exports a few dozen fixed series. */
+#define MN_METRICS_MAX 64u
+#define MN_METRIC_LABEL_VALUES_MAX 8u
+#define MN_METRIC_BUCKETS_MAX 24u
+#define MN_METRIC_NAME_BYTES_MAX 64u
+#define MN_METRIC_HELP_BYTES_MAX 160u
+#define MN_METRIC_LABEL_BYTES_MAX 32u
+MN_STATIC_ASSERT(MN_API_BODY_BYTES_MAX >= 2u * MN_TX_BYTES_MAX + 64u);
 
 #endif

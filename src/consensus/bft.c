@@ -9,7 +9,10 @@
  * its BROADCAST: this is the double-sign protection, and it survives restarts because the
  * driver hands the last persisted state back to mn_bft_init. Deliberately absent: the "unlock
  * on a later nil-POL" rule of old Tendermint releases (not in the paper; removed upstream).
- * Added to the paper: a commit timeout between a decision and the next height (line 54).
+ * Added to the paper: a commit timeout between a decision and the next height (line 54), and
+ * a validator set per height (the stake snapshot of MN_STAKE_LOOKBACK heights before, from the
+ * valset_at hook): the core looks it up when it enters a height, counts everything of that
+ * height against it, and signs only at heights whose set holds its key.
  */
 #include <string.h>
 
@@ -45,6 +48,18 @@ static void schedule(mn_bft *b, mn_bft_step step, uint64_t delay_ns)
     a->u.timeout.height = b->height;
     a->u.timeout.round = b->round;
     a->u.timeout.delay_ns = delay_ns;
+}
+
+/* The set of the current height from the application (or the fixed set) and our index in
+ * it; false while the application does not know it yet. */
+static bool load_set(mn_bft *b)
+{
+    b->vs = b->hooks.valset_at != NULL ? b->hooks.valset_at(b->hooks.ctx, b->height)
+                                       : b->fixed_vs;
+    b->self = -1;
+    if (b->vs != NULL && b->has_key)
+        b->self = mn_bft_valset_find(b->vs, b->self_id);
+    return b->vs != NULL;
 }
 
 static uint32_t proposer_of(const mn_bft *b, uint32_t round)
@@ -312,6 +327,7 @@ static void restore_pol(mn_bft *b, const mn_commit_cert *pol)
  * already proposed in this round) waits for the propose timeout like everyone else. */
 static void start_round(mn_bft *b, uint32_t round)
 {
+    MN_ASSERT(b->vs != NULL); /* a height starts only once its set is known */
     b->round = round;
     b->step = MN_STEP_PROPOSE;
     b->prevote_timer_started = false;
@@ -332,6 +348,9 @@ static void decide_and_advance(mn_bft *b, const uint8_t id[32], const uint8_t be
     a->u.decide.header = &b->decided_header;
     a->u.decide.cert = &b->decided_cert;
     b->height++;
+    /* The set of the new height (the application committed h - 1, so it knows the snapshot
+     * of h + 1 - MN_STAKE_LOOKBACK); if not, messages of h + 1 wait until it does. */
+    (void)load_set(b);
     mn_leader_next_seed(b->seed, beta);
     memcpy(b->parent, id, MN_BLOCK_ID_BYTES);
     b->locked_round = -1;
@@ -505,6 +524,8 @@ static void begin(mn_bft *b, mn_bft_actions *out)
     MN_ASSERT(b->out == NULL);
     out->count = 0;
     b->out = out;
+    if (b->vs == NULL)
+        (void)load_set(b); /* the application may have learned the set since */
 }
 
 static int end(mn_bft *b, int rc)
@@ -544,22 +565,27 @@ int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
         return mn_err_set(err, MN_EINVAL, 0, "chain id of %zu bytes", len);
     if (chain->height == 0)
         return mn_err_set(err, MN_EINVAL, 0, "height 0");
+    if (cfg->hooks.valset_at == NULL && cfg->valset == NULL)
+        return mn_err_set(err, MN_EINVAL, 0, "no validator set (valset_at hook or valset)");
+    if (key != NULL && cfg->hooks.get_payload == NULL)
+        return mn_err_set(err, MN_EINVAL, 0, "a validator needs the get_payload hook");
     memset(b, 0, sizeof(*b));
     memcpy(b->chain_id, cfg->chain_id, len);
-    b->vs = cfg->valset;
+    b->fixed_vs = cfg->valset;
     b->timeouts = cfg->timeouts;
     b->hooks = cfg->hooks;
-    b->self = -1;
     if (key != NULL) {
-        uint8_t id[MN_ID_BYTES];
-        mn_node_id(id, key->pk);
-        b->self = mn_bft_valset_find(b->vs, id);
-        if (b->self < 0 || b->hooks.get_payload == NULL)
-            return mn_err_set(err, MN_EINVAL, 0, "key outside the validator set, or no payload");
+        b->has_key = true;
+        mn_node_id(b->self_id, key->pk);
         b->key = *key;
         memcpy(b->vrf_sk, vrf_sk, MN_VRF_SECRETKEY_BYTES);
     }
     b->height = chain->height;
+    if (!load_set(b)) {
+        mn_bft_deinit(b);
+        return mn_err_set(err, MN_ESTATE, 0, "validator set of height %llu unknown",
+                          (unsigned long long)chain->height);
+    }
     memcpy(b->seed, chain->seed, MN_SEED_BYTES);
     memcpy(b->parent, chain->parent, MN_BLOCK_ID_BYTES);
     b->locked_round = -1;
@@ -635,7 +661,7 @@ static void accept_proposal(mn_bft *b, mn__bft_round *s, const mn_proposal *p)
 int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_err *err)
 {
     begin(b, out);
-    if (p->height != b->height)
+    if (p->height != b->height || b->vs == NULL)
         return end(b, 0);
     MN_ASSERT(mn_proposal_check(p, NULL) == 0); /* decoders guarantee it */
     const uint32_t idx = proposer_of(b, p->round);
@@ -656,7 +682,7 @@ int mn_bft_on_proposal(mn_bft *b, const mn_proposal *p, mn_bft_actions *out, mn_
 int mn_bft_on_vote(mn_bft *b, const mn_vote *v, mn_bft_actions *out, mn_err *err)
 {
     begin(b, out);
-    if (v->height != b->height)
+    if (v->height != b->height || b->vs == NULL)
         return end(b, 0);
     MN_ASSERT(mn_vote_check(v, NULL) == 0);
     const int idx = mn_bft_valset_find(b->vs, v->signer);
@@ -685,8 +711,12 @@ void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t ro
 {
     begin(b, out);
     if (step == MN_STEP_COMMIT && height == b->height && b->awaiting_height) {
-        b->awaiting_height = false;
-        start_round(b, 0);
+        if (b->vs == NULL) { /* the set of this height is still unknown: try again later */
+            schedule(b, MN_STEP_COMMIT, b->timeouts.propose_ns);
+        } else {
+            b->awaiting_height = false;
+            start_round(b, 0);
+        }
     } else if (height == b->height && round == b->round && !b->awaiting_height) {
         if (step == MN_STEP_PROPOSE && b->step == MN_STEP_PROPOSE) { /* line 57 */
             send_vote(b, MN_VOTE_PREVOTE, false, NULL);
@@ -719,7 +749,7 @@ int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *
                      mn_bft_actions *out, mn_err *err)
 {
     begin(b, out);
-    if (h->height != b->height)
+    if (h->height != b->height || b->vs == NULL)
         return end(b, 0);
     int rc = mn_bft_verify_commit(b->vs, b->chain_id, h, c, &b->hooks, err);
     if (rc != 0)
@@ -762,6 +792,10 @@ static void relay_round(mn_bft *b, uint32_t round, bool proposals)
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out)
 {
     begin(b, out);
+    if (b->vs == NULL) { /* nothing of this height is held */
+        b->out = NULL;
+        return;
+    }
     relay_round(b, b->round, true);
     if (b->round > 0)
         relay_round(b, b->round - 1, false);

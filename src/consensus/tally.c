@@ -55,6 +55,11 @@ int mn_bft_valset_find(const mn_bft_valset *vs, const uint8_t id[static MN_ID_BY
     return -1;
 }
 
+uint64_t mn_bft_snapshot_height(uint64_t height)
+{
+    return height > MN_STAKE_LOOKBACK ? height - MN_STAKE_LOOKBACK : 0;
+}
+
 /* ---- round slots ------------------------------------------------------------------------ */
 
 /* Rounds whose votes the rules still need: the current one, those of our lock and valid

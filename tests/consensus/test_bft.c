@@ -692,10 +692,455 @@ static void test_proposer_builds_block(void)
     free(f);
 }
 
+/* ---- stake changes: one validator set per height ---------------------------------------- */
+
+#define P 5 /* keys of the stake-change tests: four at genesis, one that joins later */
+
+/* The application's stake states: states[c] is the set after committing block c (0: genesis;
+ * the last one stays). Height h is run by states[mn_bft_snapshot_height(h)]. */
+typedef struct dyn {
+    mn_keypair key[P];
+    uint8_t vrf_pk[P][32], vrf_sk[P][64];
+    mn_bft_valset states[3];
+    uint32_t state_count;
+} dyn;
+
+/* One node: its core and its application's last committed height (what valset_at knows). */
+typedef struct dyn_node {
+    dyn *d;
+    uint32_t k;
+    mn_bft *b;
+    uint64_t committed;
+    uint64_t asked_max;      /* highest height valset_at was asked for */
+    uint8_t decided[8][32];  /* ids of the blocks decided at heights 1.. */
+} dyn_node;
+
+static const mn_bft_valset *dyn_set(const dyn *d, uint64_t height)
+{
+    uint64_t c = mn_bft_snapshot_height(height);
+    return &d->states[c < d->state_count ? c : d->state_count - 1];
+}
+
+static const mn_bft_valset *dyn_valset_at(void *ctx, uint64_t height)
+{
+    dyn_node *n = ctx;
+    if (height > n->asked_max)
+        n->asked_max = height;
+    if (mn_bft_snapshot_height(height) > n->committed)
+        return NULL; /* not committed yet: the application cannot know it */
+    return dyn_set(n->d, height);
+}
+
+/* A set from stakes per key (0: not a member). */
+static void dyn_state(dyn *d, uint32_t c, const uint64_t stakes[P])
+{
+    mn_bft_member m[P];
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < P; i++) {
+        if (stakes[i] == 0)
+            continue;
+        memcpy(m[count].pk, d->key[i].pk, 32);
+        memcpy(m[count].vrf_pk, d->vrf_pk[i], 32);
+        m[count++].stake = stakes[i];
+    }
+    mn_err err;
+    ASSERT_OK(mn_bft_valset_init(&d->states[c], m, count, &err), &err);
+    if (c + 1 > d->state_count)
+        d->state_count = c + 1;
+}
+
+static dyn *dyn_new(void)
+{
+    dyn *d = calloc(1, sizeof(*d));
+    for (int i = 0; i < P; i++) {
+        uint8_t seed[32];
+        memset(seed, 0x60 + i, sizeof(seed));
+        mn_keypair_from_seed(&d->key[i], seed);
+        seed[0] ^= 0xff;
+        ASSERT_EQ(mn_vrf_keypair_from_seed(d->vrf_pk[i], d->vrf_sk[i], seed), 0);
+    }
+    return d;
+}
+
+/* The key index of member idx of a set. */
+static uint32_t dyn_key_of(const dyn *d, const mn_bft_valset *vs, uint32_t idx)
+{
+    for (uint32_t i = 0; i < P; i++) {
+        uint8_t id[32];
+        mn_node_id(id, d->key[i].pk);
+        if (memcmp(id, vs->set.members[idx].id, 32) == 0)
+            return i;
+    }
+    ASSERT_TRUE(false);
+    return 0;
+}
+
+static mn_bft_config dyn_config(dyn_node *n)
+{
+    return (mn_bft_config){.chain_id = chain, .timeouts = {40, 1, 10, 1, 10, 1, 0},
+                           .hooks = {.ctx = n, .get_payload = payload,
+                                     .valset_at = dyn_valset_at}};
+}
+
+/* A block at `height` on `parent` by key k, with its VRF proof over seed. */
+static mn_block_header dyn_block(const dyn *d, uint32_t k, uint64_t height, const uint8_t seed[32],
+                                 const uint8_t parent[32])
+{
+    mn_block_header h;
+    memset(&h, 0, sizeof(h));
+    h.height = height;
+    memcpy(h.parent, parent, 32);
+    mn_node_id(h.proposer, d->key[k].pk);
+    uint8_t alpha[MN_LEADER_ALPHA_BYTES];
+    mn_leader_alpha(alpha, seed, height);
+    ASSERT_EQ(mn_vrf_prove(h.vrf_proof, d->vrf_sk[k], alpha, sizeof(alpha), MN_VRF_SUITE_TAI), 0);
+    memset(h.payload, 0x5e, 32);
+    return h;
+}
+
+static mn_vote dyn_vote(const dyn *d, uint32_t k, mn_vote_type t, uint64_t height, uint32_t round)
+{
+    mn_vote v;
+    memset(&v, 0, sizeof(v));
+    v.type = t;
+    v.height = height;
+    v.round = round;
+    mn_vote_sign(&v, chain, &d->key[k]);
+    return v;
+}
+
+/* The proposer of height h follows the stakes of the snapshot at h - MN_STAKE_LOOKBACK, not
+ * the application's current stakes; a height whose snapshot is not committed is unknown. */
+static void test_proposer_follows_stake_snapshot(void)
+{
+    dyn *d = dyn_new();
+    const uint64_t genesis[P] = {10, 10, 10, 10, 0};
+    const uint64_t after1[P] = {1000, 10, 10, 10, 0}; /* key 0 bonds: the set of height 3 */
+    const uint64_t after2[P] = {10, 1000, 10, 10, 0}; /* key 1 bonds, 0 unbonds: height 4 */
+    dyn_state(d, 0, genesis);
+    dyn_state(d, 1, after1);
+    dyn_state(d, 2, after2);
+    ASSERT_U64_EQ(mn_bft_snapshot_height(3), 3 - MN_STAKE_LOOKBACK);
+    ASSERT_U64_EQ(mn_bft_snapshot_height(MN_STAKE_LOOKBACK), 0);
+    dyn_node n = {.d = d, .committed = 2}; /* the application's current stakes: after2 */
+    mn_bft_config cfg = dyn_config(&n);
+    mn_bft_chain ch = {.height = 3};
+    mn_leader_genesis_seed(ch.seed, "some seed");
+    memset(ch.parent, 0x22, 32);
+    /* A round whose proposer differs between the snapshot and the current stakes. */
+    const mn_bft_valset *snap = &d->states[1], *cur = &d->states[2];
+    int32_t round = -1;
+    uint32_t by_snap = 0, by_cur = 0;
+    for (uint32_t r = 0; r < MN_BFT_ROUND_SLOTS && round < 0; r++) {
+        by_snap = dyn_key_of(d, snap, mn_leader_proposer(&snap->set, ch.seed, 3, r));
+        by_cur = dyn_key_of(d, cur, mn_leader_proposer(&cur->set, ch.seed, 3, r));
+        if (by_snap != by_cur)
+            round = (int32_t)r;
+    }
+    ASSERT_TRUE(round >= 0);
+    mn_bft *b = calloc(1, sizeof(*b));
+    mn_err err;
+    ASSERT_OK(mn_bft_init(b, &cfg, NULL, NULL, &ch, NULL, &err), &err); /* an observer */
+    ASSERT_U64_EQ(n.asked_max, 3);
+    ASSERT_TRUE(b->vs == snap);
+    mn_bft_start(b, &out);
+
+    mn_block_header hc = dyn_block(d, by_cur, 3, ch.seed, ch.parent);
+    mn_proposal pc = {.height = 3, .round = (uint32_t)round, .pol_round = -1, .header = hc};
+    mn_proposal_sign(&pc, chain, &d->key[by_cur]);
+    ASSERT_EQ(mn_bft_on_proposal(b, &pc, &out, &err), -MN_EPERM);
+    mn_block_header hs = dyn_block(d, by_snap, 3, ch.seed, ch.parent);
+    mn_proposal ps = {.height = 3, .round = (uint32_t)round, .pol_round = -1, .header = hs};
+    mn_proposal_sign(&ps, chain, &d->key[by_snap]);
+    feed_proposal(b, &ps, &out);
+    ASSERT_TRUE(find_action(&out, MN_ACT_VALIDATE, 0) >= 0); /* header ok: author in the set */
+    free(b);
+
+    /* The snapshot proposer itself proposes at once when round 0 is its own. */
+    const uint32_t p0 = dyn_key_of(d, snap, mn_leader_proposer(&snap->set, ch.seed, 3, 0));
+    b = calloc(1, sizeof(*b));
+    ASSERT_OK(mn_bft_init(b, &cfg, &d->key[p0], d->vrf_sk[p0], &ch, NULL, &err), &err);
+    mn_bft_start(b, &out);
+    int bi = find_action(&out, MN_ACT_BROADCAST, 0);
+    ASSERT_TRUE(bi >= 0);
+    ASSERT_EQ(out.items[bi].u.msg.kind, MN_CMSG_PROPOSAL);
+    free(b);
+
+    /* The application has committed only height 0: the set of height 3 is unknown. */
+    n.committed = 0;
+    b = calloc(1, sizeof(*b));
+    ASSERT_EQ(mn_bft_init(b, &cfg, NULL, NULL, &ch, NULL, &err), -MN_ESTATE);
+    free(b);
+    free(d);
+}
+
+/* The sets of the network test: key 0 leaves and key 4 joins with the state after block 2,
+ * so at height 4; key 1 also bonds more. */
+static void dyn_leave_join_states(dyn *d)
+{
+    const uint64_t genesis[P] = {10, 10, 10, 10, 0};
+    const uint64_t after2[P] = {0, 20, 10, 10, 10};
+    dyn_state(d, 0, genesis);
+    dyn_state(d, 1, genesis);
+    dyn_state(d, 2, after2);
+}
+
+/* A vote is counted only against the set of its height: a member of another height's set is
+ * refused; a vote of a height whose set is unknown is ignored; the height starts once the
+ * application knows its set. */
+static void test_vote_from_another_heights_set_refused(void)
+{
+    dyn *d = dyn_new();
+    dyn_leave_join_states(d);
+    dyn_node n = {.d = d, .committed = 2};
+    mn_bft_config cfg = dyn_config(&n);
+    mn_bft_chain ch = {.height = 3};
+    mn_leader_genesis_seed(ch.seed, chain);
+    memset(ch.parent, 0x33, 32);
+    mn_bft *b = calloc(1, sizeof(*b));
+    mn_err err;
+    ASSERT_OK(mn_bft_init(b, &cfg, &d->key[2], d->vrf_sk[2], &ch, NULL, &err), &err);
+    mn_bft_start(b, &out);
+    mn_vote joiner = dyn_vote(d, 4, MN_VOTE_PREVOTE, 3, 0); /* key 4 votes from height 4 on */
+    ASSERT_EQ(mn_bft_on_vote(b, &joiner, &out, &err), -MN_EPERM);
+    mn_vote early = dyn_vote(d, 4, MN_VOTE_PREVOTE, 4, 0); /* another height: ignored */
+    feed_vote(b, &early, &out);
+    ASSERT_EQ(out.count, 0);
+    mn_vote leaver = dyn_vote(d, 0, MN_VOTE_PREVOTE, 3, 0); /* key 0 still votes at 3 */
+    feed_vote(b, &leaver, &out);
+
+    /* Height 3 decided from a certificate of the set of height 3, while the application lags
+     * (it has committed only block 1): the set of height 4 is unknown. */
+    mn_block_header h3 = dyn_block(d, 0, 3, ch.seed, ch.parent);
+    mn_commit_cert *c = calloc(1, sizeof(*c));
+    const mn_bft_valset *s3 = dyn_set(d, 3);
+    c->height = 3;
+    mn_block_id(c->value, &h3);
+    c->signer_bytes = 1;
+    for (uint32_t i = 0; i < s3->set.count; i++) {
+        mn_vote pc = dyn_vote(d, dyn_key_of(d, s3, i), MN_VOTE_PRECOMMIT, 3, 0);
+        pc.has_value = true;
+        memcpy(pc.value, c->value, 32);
+        mn_vote_sign(&pc, chain, &d->key[dyn_key_of(d, s3, i)]);
+        c->signers[0] |= (uint8_t)(1u << i);
+        memcpy(c->signatures[c->sig_count++], pc.signature, 64);
+    }
+    ASSERT_EQ(mn_bft_verify_commit(dyn_set(d, 4), chain, &h3, c, NULL, &err), -MN_ECRYPTO);
+    n.committed = 1;
+    ASSERT_OK(mn_bft_on_commit(b, &h3, c, &out, &err), &err);
+    ASSERT_TRUE(find_action(&out, MN_ACT_DECIDE, 0) >= 0);
+    ASSERT_U64_EQ(b->height, 4);
+    ASSERT_TRUE(b->vs == NULL);
+    feed_vote(b, &early, &out); /* the set of height 4 is unknown: ignored */
+    ASSERT_EQ(out.count, 0);
+    mn_bft_on_timeout(b, MN_STEP_COMMIT, 4, 0, &out); /* cannot start: re-armed */
+    ASSERT_EQ(out.count, 1);
+    ASSERT_EQ(out.items[0].kind, MN_ACT_TIMEOUT);
+    ASSERT_EQ(out.items[0].u.timeout.step, MN_STEP_COMMIT);
+    ASSERT_U64_EQ(out.items[0].u.timeout.delay_ns, 40);
+    n.committed = 3; /* the application stored block 3 (and 2) */
+    mn_bft_on_timeout(b, MN_STEP_COMMIT, 4, 0, &out);
+    ASSERT_TRUE(b->vs == dyn_set(d, 4));
+    ASSERT_TRUE(find_action(&out, MN_ACT_PERSIST, 0) >= 0); /* key 2 signs at height 4 too */
+    mn_vote gone = dyn_vote(d, 0, MN_VOTE_PREVOTE, 4, 0); /* key 0 left with height 4 */
+    ASSERT_EQ(mn_bft_on_vote(b, &gone, &out, &err), -MN_EPERM);
+    feed_vote(b, &early, &out); /* now counted: key 4 is in the set of height 4 */
+    uint64_t prevote_power = 0; /* round 0 of height 4: key 4's prevote (key 2 waits) */
+    for (uint32_t i = 0; i < MN_BFT_ROUND_SLOTS; i++)
+        if (b->rounds[i].used && b->rounds[i].round == 0)
+            prevote_power = b->rounds[i].votes[0].power_any;
+    ASSERT_U64_EQ(prevote_power, 10);
+    free(c);
+    free(b);
+    free(d);
+}
+
+/* A small lossless network of the five keys deciding heights 1..5 while the set changes at
+ * height 4: the leaver signs nothing from height 4 on, the joiner signs from height 4 on,
+ * everyone decides the same blocks, and each certificate's bitset is over its height's set. */
+typedef struct dyn_item {
+    bool validated;
+    uint32_t node; /* sender of a message; receiver of a validation */
+    mn_cmsg_kind kind;
+    mn_proposal proposal;
+    mn_vote vote;
+    uint8_t id[32];
+} dyn_item;
+
+typedef struct dyn_timer {
+    uint32_t node, round;
+    mn_bft_step step;
+    uint64_t height, due, seq;
+} dyn_timer;
+
+typedef struct dyn_net {
+    dyn *d;
+    dyn_node nodes[P];
+    dyn_item *q;
+    size_t head, tail, cap;
+    dyn_timer timers[4 * P * 64];
+    uint32_t timer_count;
+    uint64_t now, seq;
+    uint64_t signed_min[P], signed_max[P]; /* heights of the messages each key signed */
+} dyn_net;
+
+static void dyn_push(dyn_net *net, const dyn_item *it)
+{
+    if (net->tail == net->cap) {
+        net->cap = net->cap ? 2 * net->cap : 1024;
+        net->q = realloc(net->q, net->cap * sizeof(*net->q));
+    }
+    net->q[net->tail++] = *it;
+}
+
+static void dyn_actions(dyn_net *net, uint32_t i)
+{
+    dyn_node *n = &net->nodes[i];
+    for (uint32_t k = 0; k < out.count; k++) {
+        const mn_bft_action *a = &out.items[k];
+        dyn_item it = {.node = i};
+        switch (a->kind) {
+        case MN_ACT_PERSIST:
+            break;
+        case MN_ACT_BROADCAST: {
+            it.kind = a->u.msg.kind;
+            it.proposal = a->u.msg.proposal;
+            it.vote = a->u.msg.vote;
+            const bool prop = it.kind == MN_CMSG_PROPOSAL;
+            const uint8_t *signer = prop ? it.proposal.signer : it.vote.signer;
+            const uint64_t h = prop ? it.proposal.height : it.vote.height;
+            uint8_t id[32];
+            mn_node_id(id, n->d->key[i].pk);
+            if (memcmp(id, signer, 32) == 0) { /* our own signature (not a relayed vote) */
+                if (net->signed_min[i] == 0 || h < net->signed_min[i])
+                    net->signed_min[i] = h;
+                if (h > net->signed_max[i])
+                    net->signed_max[i] = h;
+            }
+            dyn_push(net, &it);
+            break;
+        }
+        case MN_ACT_TIMEOUT: {
+            ASSERT_TRUE(net->timer_count < sizeof(net->timers) / sizeof(net->timers[0]));
+            dyn_timer *t = &net->timers[net->timer_count++];
+            *t = (dyn_timer){.node = i, .round = a->u.timeout.round, .step = a->u.timeout.step,
+                             .height = a->u.timeout.height, .due = net->now + a->u.timeout.delay_ns,
+                             .seq = net->seq++};
+            break;
+        }
+        case MN_ACT_VALIDATE:
+            it.validated = true;
+            mn_block_id(it.id, &a->u.validate);
+            dyn_push(net, &it);
+            break;
+        case MN_ACT_DECIDE: {
+            const mn_block_header *h = a->u.decide.header;
+            const mn_commit_cert *c = a->u.decide.cert;
+            ASSERT_U64_EQ(h->height, n->committed + 1);
+            mn_err err;
+            const mn_bft_valset *vs = dyn_set(n->d, h->height);
+            ASSERT_EQ(c->signer_bytes, (vs->set.count + 7) / 8);
+            ASSERT_OK(mn_bft_verify_commit(vs, chain, h, c, NULL, &err), &err);
+            if (h->height <= 3) /* its bitset is over the old set: not height 4's */
+                ASSERT_EQ(mn_bft_verify_commit(dyn_set(n->d, 4), chain, h, c, NULL, &err),
+                          -MN_ECRYPTO);
+            ASSERT_TRUE(h->height <= 8);
+            mn_block_id(n->decided[h->height - 1], h);
+            n->committed = h->height;
+            break;
+        }
+        case MN_ACT_EVIDENCE:
+            ASSERT_TRUE(false); /* nobody equivocates here */
+            break;
+        }
+    }
+}
+
+static void test_validator_leaves_and_joins(void)
+{
+    dyn_net *net = calloc(1, sizeof(*net));
+    dyn *d = net->d = dyn_new();
+    dyn_leave_join_states(d);
+    mn_bft_chain ch = {.height = 1};
+    mn_leader_genesis_seed(ch.seed, chain);
+    mn_err err;
+    for (uint32_t i = 0; i < P; i++) {
+        dyn_node *n = &net->nodes[i];
+        *n = (dyn_node){.d = d, .k = i};
+        mn_bft_config cfg = dyn_config(n);
+        n->b = calloc(1, sizeof(mn_bft));
+        ASSERT_OK(mn_bft_init(n->b, &cfg, &d->key[i], d->vrf_sk[i], &ch, NULL, &err), &err);
+    }
+    ASSERT_EQ(net->nodes[4].b->self, -1); /* not in the genesis set: an observer */
+    for (uint32_t i = 0; i < P; i++) {
+        mn_bft_start(net->nodes[i].b, &out);
+        dyn_actions(net, i);
+    }
+    const uint64_t target = 5;
+    for (uint32_t steps = 0;; steps++) {
+        ASSERT_TRUE(steps < 200000);
+        bool done = true;
+        for (uint32_t i = 0; i < P; i++)
+            done &= net->nodes[i].committed >= target;
+        if (done)
+            break;
+        if (net->head < net->tail) {
+            const dyn_item it = net->q[net->head++];
+            if (it.validated) {
+                mn_bft_on_validated(net->nodes[it.node].b, it.id, true, &out);
+                dyn_actions(net, it.node);
+                continue;
+            }
+            for (uint32_t j = 0; j < P; j++) {
+                if (j == it.node)
+                    continue;
+                mn_bft *b = net->nodes[j].b;
+                if (it.kind == MN_CMSG_PROPOSAL)
+                    ASSERT_OK(mn_bft_on_proposal(b, &it.proposal, &out, &err), &err);
+                else
+                    ASSERT_OK(mn_bft_on_vote(b, &it.vote, &out, &err), &err);
+                dyn_actions(net, j);
+            }
+            continue;
+        }
+        ASSERT_TRUE(net->timer_count > 0);
+        uint32_t best = 0;
+        for (uint32_t t = 1; t < net->timer_count; t++) {
+            const dyn_timer *x = &net->timers[t], *y = &net->timers[best];
+            if (x->due < y->due || (x->due == y->due && x->seq < y->seq))
+                best = t;
+        }
+        const dyn_timer t = net->timers[best];
+        net->timers[best] = net->timers[--net->timer_count];
+        net->now = t.due;
+        mn_bft_on_timeout(net->nodes[t.node].b, t.step, t.height, t.round, &out);
+        dyn_actions(net, t.node);
+    }
+    for (uint32_t i = 1; i < P; i++)
+        for (uint32_t h = 0; h < target; h++)
+            ASSERT_MEM_EQ(net->nodes[i].decided[h], net->nodes[0].decided[h], 32);
+    ASSERT_U64_EQ(net->signed_min[0], 1); /* the leaver signed at heights 1..3 only */
+    ASSERT_U64_EQ(net->signed_max[0], 3);
+    ASSERT_U64_EQ(net->signed_min[4], 4); /* the joiner from height 4 on */
+    ASSERT_TRUE(net->signed_max[4] >= target);
+    ASSERT_EQ(net->nodes[0].b->self, -1);
+    ASSERT_TRUE(net->nodes[4].b->self >= 0);
+    for (uint32_t i = 0; i < P; i++) /* nobody ever needed a set beyond its snapshot */
+        ASSERT_TRUE(net->nodes[i].asked_max <= net->nodes[i].committed + MN_STAKE_LOOKBACK);
+    for (uint32_t i = 0; i < P; i++)
+        free(net->nodes[i].b);
+    free(net->q);
+    free(d);
+    free(net);
+}
+
 MN_TEST_MAIN("consensus.bft", MN_TEST(test_decide_with_certificate),
              MN_TEST(test_nil_round_and_timeouts), MN_TEST(test_lock_and_valid_round),
              MN_TEST(test_round_skip), MN_TEST(test_vote_accounting_and_evidence),
              MN_TEST(test_proposal_evidence_and_bad_vrf), MN_TEST(test_restart_never_double_signs),
              MN_TEST(test_restart_keeps_messages_and_proof_of_lock),
              MN_TEST(test_dominant_validator_one_decision_per_event),
-             MN_TEST(test_commit_catch_up), MN_TEST(test_proposer_builds_block))
+             MN_TEST(test_commit_catch_up), MN_TEST(test_proposer_builds_block),
+             MN_TEST(test_proposer_follows_stake_snapshot),
+             MN_TEST(test_vote_from_another_heights_set_refused),
+             MN_TEST(test_validator_leaves_and_joins))

@@ -7,6 +7,11 @@
  * the codec is exercised too. Signatures are real; the verification hooks of the core memoise
  * results per distinct (signature, message, key), so each message is verified once per run
  * instead of once per receiver: the answers are exactly mn_verify's and mn_vrf_verify's.
+ * Validator sets: states[c] is the set after committing block c, drawn from a stake schedule
+ * with its own random stream (so it does not depend on timing); a node's valset_at hook
+ * answers only for heights whose snapshot its application has applied, which checks the
+ * core's side of the hook contract, and with dynamic stakes the application sometimes lags
+ * behind the decisions, so the core also meets heights whose set is not known yet.
  */
 #include "sim.h"
 
@@ -26,7 +31,7 @@
 #define INVALID_PAYLOAD 0xbd   /* payload[0] of a block the application refuses */
 
 enum { EV_DELIVER, EV_TIMEOUT, EV_VALIDATE, EV_CRASH, EV_RESTART, EV_TICK, EV_SPLIT, EV_JOIN,
-       EV_HEAL, EV_STATUS };
+       EV_HEAL, EV_STATUS, EV_APPLY };
 enum { BZ_SILENT = 1, BZ_EQUIVOCATE = 2, BZ_DOUBLE_VOTE = 4, BZ_INVALID = 8, BZ_BAD_VRF = 16 };
 
 typedef struct msg {
@@ -61,6 +66,10 @@ typedef struct table {
 
 typedef struct world world;
 
+#define SPARE_NODES(n) (2u + (n) / 16u) /* nodes outside the genesis set (dynamic stakes) */
+#define STAKE_CHANGE_PCT 40u            /* chance of one change per committed block */
+#define MIN_MEMBERS 3u                  /* a set keeps at least this many members */
+
 typedef struct node {
     world *w;
     uint32_t idx;
@@ -72,6 +81,7 @@ typedef struct node {
     bool has_persisted;
     mn_bft_sign_state persisted; /* the durable signing state */
     uint64_t decided;          /* heights decided (durable) */
+    uint64_t applied;          /* blocks the application has applied: what valset_at knows */
     uint64_t progress;         /* (height, round, step) at the last tick */
     uint64_t *commit_sent_at;  /* per peer: last catch-up reply time */
 } node;
@@ -81,9 +91,14 @@ struct world {
     sim_result *res;
     mn_rng rng;
     char chain_id[32];
-    uint32_t n;
+    uint32_t n;                         /* nodes: the genesis set, then the spare ones */
     node *nodes;
-    mn_bft_valset vs;
+    mn_bft_valset all;                  /* every node's key: id -> node index */
+    mn_bft_member members[MN_VALIDATORS_MAX]; /* keys of node i */
+    uint64_t stake[MN_VALIDATORS_MAX];  /* of node i in the latest state */
+    mn_rng stake_rng;                   /* the stake schedule's own stream */
+    mn_bft_valset **states;             /* states[c]: the set after committing block c */
+    uint64_t state_count, state_cap;
     mn_bft_config bcfg;
     event *heap;
     size_t heap_len, heap_cap;
@@ -165,6 +180,98 @@ static entry *table_put(table *t, const uint8_t key[32], bool *fresh)
         t->len++;
     }
     return e;
+}
+
+/* ---- validator sets over heights ---------------------------------------------------------- */
+
+static uint64_t byz_power(const world *w)
+{
+    uint64_t p = 0;
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->nodes[i].byz)
+            p += w->stake[i];
+    return p;
+}
+
+/* One step of the schedule on w->stake: a join, a leave, a bond or an unbond, undone when the
+ * set would lose its Byzantine bound (3 byz < total) or shrink below MIN_MEMBERS. */
+static void stake_change(world *w)
+{
+    mn_rng *r = &w->stake_rng;
+    if (mn_rng_uniform(r, 100) >= STAKE_CHANGE_PCT)
+        return;
+    const uint32_t i = (uint32_t)mn_rng_uniform(r, w->n);
+    const uint64_t old = w->stake[i];
+    uint64_t now;
+    if (old == 0)
+        now = w->cfg.unequal_stakes ? 1 + mn_rng_uniform(r, 100) : 10; /* join */
+    else if (!w->cfg.unequal_stakes)
+        now = 0; /* leave */
+    else
+        switch (mn_rng_uniform(r, 3)) {
+        case 0: now = 0; break;                                 /* leave */
+        case 1: now = old + 1 + mn_rng_uniform(r, 50); break;   /* bond */
+        default: now = 1 + mn_rng_uniform(r, old); break;       /* unbond part */
+        }
+    w->stake[i] = now;
+    uint64_t total = 0;
+    uint32_t members = 0;
+    for (uint32_t k = 0; k < w->n; k++) {
+        total += w->stake[k];
+        members += w->stake[k] > 0;
+    }
+    if (members < MIN_MEMBERS || 3 * byz_power(w) >= total)
+        w->stake[i] = old;
+    else if (now != old)
+        w->res->stake_changes++;
+}
+
+/* Appends the next state (the genesis set first) from w->stake after one schedule step. */
+static void next_state(world *w)
+{
+    if (w->state_count > 0 && w->cfg.dynamic_stakes)
+        stake_change(w);
+    mn_bft_member m[MN_VALIDATORS_MAX];
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->stake[i] > 0) {
+            m[count] = w->members[i];
+            m[count++].stake = w->stake[i];
+        }
+    if (w->state_count == w->state_cap) {
+        w->state_cap = w->state_cap ? 2 * w->state_cap : 16;
+        w->states = realloc(w->states, w->state_cap * sizeof(*w->states));
+        MN_ASSERT(w->states != NULL);
+    }
+    mn_bft_valset *vs = malloc(sizeof(*vs));
+    MN_ASSERT(vs != NULL);
+    mn_err err;
+    MN_ASSERT(mn_bft_valset_init(vs, m, count, &err) == 0);
+    MN_ASSERT(3 * byz_power(w) < vs->set.total_stake); /* at most f by power, every height */
+    w->states[w->state_count++] = vs;
+}
+
+/* The set of height h: the state after committing block h - MN_STAKE_LOOKBACK (static runs:
+ * the genesis set for every height). */
+static const mn_bft_valset *set_of(world *w, uint64_t h)
+{
+    if (!w->cfg.dynamic_stakes)
+        return w->states[0];
+    const uint64_t c = mn_bft_snapshot_height(h);
+    while (w->state_count <= c)
+        next_state(w);
+    return w->states[c];
+}
+
+/* The application's answer: a node knows the sets up to its committed height + look-back. */
+static const mn_bft_valset *valset_at(void *ctx, uint64_t height)
+{
+    node *x = ctx;
+    if (mn_bft_snapshot_height(height) > x->applied) {
+        x->w->res->unknown_sets++;
+        return NULL;
+    }
+    return set_of(x->w, height);
 }
 
 static void fail_msg(world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -392,7 +499,7 @@ static void byz_send(world *w, node *x, mn_cmsg *c)
 static uint32_t signer_of(const world *w, const mn_cmsg *c)
 {
     const uint8_t *id = c->kind == MN_CMSG_PROPOSAL ? c->u.proposal.signer : c->u.vote.signer;
-    int idx = mn_bft_valset_find(&w->vs, id);
+    int idx = mn_bft_valset_find(&w->all, id);
     MN_ASSERT(idx >= 0); /* the core accepted or produced it */
     return (uint32_t)idx;
 }
@@ -402,10 +509,13 @@ static uint32_t signer_of(const world *w, const mn_cmsg *c)
 static void check_signed(world *w, const mn_cmsg *c)
 {
     node *x = &w->nodes[signer_of(w, c)];
-    if (x->byz)
-        return;
     uint8_t kmat[21], key[32], val[32];
     uint64_t h = c->kind == MN_CMSG_PROPOSAL ? c->u.proposal.height : c->u.vote.height;
+    const uint8_t *id = c->kind == MN_CMSG_PROPOSAL ? c->u.proposal.signer : c->u.vote.signer;
+    if (mn_bft_valset_find(set_of(w, h), id) < 0) /* only members of h's set sign at h */
+        FAIL(w, "%s: node %llu signed at height %llu outside its set", "membership", x->idx, h);
+    if (x->byz)
+        return;
     uint32_t r = c->kind == MN_CMSG_PROPOSAL ? c->u.proposal.round : c->u.vote.round;
     mn_store_u64_be(kmat, h);
     mn_store_u32_be(kmat + 8, r);
@@ -528,6 +638,14 @@ static void on_decide(world *w, node *x, const mn_block_header *h, const mn_comm
         return;
     }
     x->decided = h->height;
+    /* With dynamic stakes the application sometimes applies a block up to 30 ms after its
+     * decision, so the core may reach a height whose set it does not know yet. */
+    if (w->cfg.dynamic_stakes && pct(w, 25)) {
+        event ev = {.inc = x->inc, .height = h->height};
+        at(w, rnd(w, 30 * MS), EV_APPLY, x->idx, ev);
+    } else if (h->height > x->applied) {
+        x->applied = h->height;
+    }
     if (x->byz)
         return;
     uint8_t id[32], gid[32];
@@ -546,7 +664,7 @@ static void on_decide(world *w, node *x, const mn_block_header *h, const mn_comm
     if (h->payload[0] == INVALID_PAYLOAD)
         FAIL(w, "%s: invalid block decided by %llu at height %llu", "validity", x->idx,
              h->height);
-    else if (mn_bft_verify_commit(&w->vs, w->chain_id, h, c, &hooks, &err) != 0)
+    else if (mn_bft_verify_commit(set_of(w, h->height), w->chain_id, h, c, &hooks, &err) != 0)
         FAIL(w, "%s: certificate of %llu at height %llu does not verify", "certificate",
              x->idx, h->height);
     chain_append(w, h, c);
@@ -630,6 +748,7 @@ static void restart(world *w, node *x)
     if (x->core != NULL)
         return;
     mn_bft_chain ch = {.height = x->decided + 1};
+    x->applied = x->decided; /* the application re-applies its stored blocks */
     MN_ASSERT(x->decided <= w->chain_len || x->byz);
     if (x->decided > w->chain_len)
         return;
@@ -639,12 +758,13 @@ static void restart(world *w, node *x)
     x->core = calloc(1, sizeof(mn_bft));
     MN_ASSERT(x->core != NULL);
     mn_err err;
-    if (mn_bft_init(x->core, &w->bcfg, &x->key, x->vrf_sk, &ch,
+    mn_bft_config cfg = w->bcfg;
+    cfg.hooks.ctx = x; /* valset_at is called inside mn_bft_init */
+    if (mn_bft_init(x->core, &cfg, &x->key, x->vrf_sk, &ch,
                     x->has_persisted ? &x->persisted : NULL, &err) != 0) {
         FAIL(w, "%s: validator %llu cannot restart (%llu)", err.msg, x->idx, 0);
         return;
     }
-    x->core->hooks.ctx = x;
     mn_bft_start(x->core, w->out);
     run_actions(w, x);
 }
@@ -798,6 +918,10 @@ static void dispatch(world *w, const event *ev)
     case EV_HEAL:
         heal(w);
         break;
+    case EV_APPLY:
+        if (ev->inc == x->inc && ev->height > x->applied)
+            x->applied = ev->height;
+        break;
     case EV_STATUS: /* the relay's status exchange: a peer behind us gets the next commit */
         if (x->core != NULL && !x->byz)
             catch_up(w, x, ev->from, ev->height);
@@ -807,11 +931,15 @@ static void dispatch(world *w, const event *ev)
 
 /* ---- setup and the run ---------------------------------------------------------------------- */
 
+/* The genesis validators' keys and stakes, then (dynamic stakes) the spare nodes' keys. Node
+ * i is member i of w->all (every key sorted by id); a static run's nodes are its genesis set
+ * in set order, as before stake changes existed (same draws, same runs). */
 static void make_validators(world *w)
 {
     mn_bft_member m[MN_VALIDATORS_MAX];
     mn_keypair keys[MN_VALIDATORS_MAX];
     static uint8_t vrf_sk[MN_VALIDATORS_MAX][64];
+    const uint32_t genesis = w->cfg.validators;
     for (uint32_t i = 0; i < w->n; i++) {
         uint8_t seed[32];
         w->rng.fill(&w->rng, seed, sizeof(seed));
@@ -819,18 +947,26 @@ static void make_validators(world *w)
         w->rng.fill(&w->rng, seed, sizeof(seed));
         MN_ASSERT(mn_vrf_keypair_from_seed(m[i].vrf_pk, vrf_sk[i], seed) == 0);
         memcpy(m[i].pk, keys[i].pk, 32);
-        m[i].stake = w->cfg.unequal_stakes ? 1 + rnd(w, 100) : 10;
+        m[i].stake = i >= genesis ? 0 : w->cfg.unequal_stakes ? 1 + rnd(w, 100) : 10;
+    }
+    mn_bft_member ids[MN_VALIDATORS_MAX];
+    for (uint32_t i = 0; i < w->n; i++) {
+        ids[i] = m[i];
+        ids[i].stake = m[i].stake ? m[i].stake : 1; /* w->all only maps ids to nodes */
     }
     mn_err err;
-    MN_ASSERT(mn_bft_valset_init(&w->vs, m, w->n, &err) == 0);
+    MN_ASSERT(mn_bft_valset_init(&w->all, ids, w->n, &err) == 0);
     w->nodes = calloc(w->n, sizeof(node));
     MN_ASSERT(w->nodes != NULL);
     for (uint32_t i = 0; i < w->n; i++) {
         uint8_t id[32];
         mn_node_id(id, keys[i].pk);
-        node *x = &w->nodes[mn_bft_valset_find(&w->vs, id)];
+        const int k = mn_bft_valset_find(&w->all, id);
+        node *x = &w->nodes[k];
         x->key = keys[i];
         memcpy(x->vrf_sk, vrf_sk[i], 64);
+        w->members[k] = m[i];
+        w->stake[k] = m[i].stake;
     }
     for (uint32_t i = 0; i < w->n; i++) {
         w->nodes[i].w = w;
@@ -840,17 +976,19 @@ static void make_validators(world *w)
     }
 }
 
-/* Up to f by power: a random subset whose stake stays strictly below a third of the total. */
+/* Up to f by power in the genesis set: a random subset whose stake stays strictly below a
+ * third of the total (the stake schedule keeps it so at every height). */
 static void make_byzantine(world *w)
 {
     if (!pct(w, 70))
         return;
+    const mn_bft_valset *g = w->states[0];
     uint64_t power = 0;
-    const uint64_t total = w->vs.set.total_stake;
-    for (uint32_t k = 0; k < w->n; k++) {
-        const uint32_t i = (uint32_t)rnd(w, w->n);
-        node *x = &w->nodes[i];
-        const uint64_t stake = w->vs.set.members[i].stake;
+    const uint64_t total = g->set.total_stake;
+    for (uint32_t k = 0; k < g->set.count; k++) {
+        const uint32_t i = (uint32_t)rnd(w, g->set.count);
+        node *x = &w->nodes[mn_bft_valset_find(&w->all, g->set.members[i].id)];
+        const uint64_t stake = g->set.members[i].stake;
         if (x->byz || 3 * (power + stake) >= total)
             continue;
         power += stake;
@@ -890,13 +1028,22 @@ static void setup(world *w, const sim_config *cfg, sim_result *res)
     seed[12] = cfg->unequal_stakes;
     mn_rng_seeded_init(&w->rng, seed);
     snprintf(w->chain_id, sizeof(w->chain_id), "sim-%llu", (unsigned long long)cfg->seed);
+    MN_ASSERT(cfg->validators >= 1 && cfg->validators <= MN_VALIDATORS_MAX);
     w->n = cfg->validators;
-    MN_ASSERT(w->n >= 1 && w->n <= MN_VALIDATORS_MAX);
+    if (cfg->dynamic_stakes) {
+        w->n += SPARE_NODES(cfg->validators);
+        if (w->n > MN_VALIDATORS_MAX)
+            w->n = MN_VALIDATORS_MAX;
+        seed[13] = 's'; /* the stake schedule's stream, apart from the world's */
+        mn_rng_seeded_init(&w->stake_rng, seed);
+    }
     make_validators(w);
+    next_state(w); /* states[0]: the genesis set */
     w->bcfg = (mn_bft_config){
-        .chain_id = w->chain_id, .valset = &w->vs,
+        .chain_id = w->chain_id,
         .timeouts = {40 * MS, 5 * MS, 10 * MS, 5 * MS, 10 * MS, 5 * MS, 1 * MS},
-        .hooks = {.get_payload = get_payload, .verify = cached_verify, .vrf_verify = cached_vrf}};
+        .hooks = {.get_payload = get_payload, .verify = cached_verify, .vrf_verify = cached_vrf,
+                  .valset_at = valset_at}};
     make_byzantine(w);
     w->chain_cap = 64;
     w->headers = malloc(w->chain_cap * sizeof(*w->headers));
@@ -921,15 +1068,15 @@ static uint64_t min_honest(const world *w)
 static void print_trace(const world *w)
 {
     static const char *names[] = {"deliver", "timeout", "validate", "crash", "restart",
-                                  "tick", "split", "join", "heal", "status"};
-    fprintf(stderr, "sim: FAILED seed=%llu validators=%u unequal=%d: %s\n",
+                                  "tick", "split", "join", "heal", "status", "apply"};
+    fprintf(stderr, "sim: FAILED seed=%llu validators=%u unequal=%d dynamic=%d: %s\n",
             (unsigned long long)w->cfg.seed, w->cfg.validators, (int)w->cfg.unequal_stakes,
-            w->res->failure);
+            (int)w->cfg.dynamic_stakes, w->res->failure);
     for (uint32_t i = 0; i < w->n; i++)
     {
         const mn_bft *b = w->nodes[i].core;
-        fprintf(stderr, "  validator %u: stake %llu byz 0x%x decided %llu", i,
-                (unsigned long long)w->vs.set.members[i].stake, w->nodes[i].byz,
+        fprintf(stderr, "  node %u: stake %llu (latest state) byz 0x%x decided %llu", i,
+                (unsigned long long)w->stake[i], w->nodes[i].byz,
                 (unsigned long long)w->nodes[i].decided);
         if (b == NULL)
             fprintf(stderr, " (down)\n");
@@ -945,9 +1092,9 @@ static void print_trace(const world *w)
                 (unsigned long long)(e->time / 1000), names[e->type], e->node, e->from,
                 (unsigned long long)e->height, e->round);
     }
-    fprintf(stderr, "  reproduce: test_sim --seed %llu --validators %u%s\n",
+    fprintf(stderr, "  reproduce: test_sim_consensus --seed %llu --validators %u%s%s\n",
             (unsigned long long)w->cfg.seed, w->cfg.validators,
-            w->cfg.unequal_stakes ? " --unequal" : "");
+            w->cfg.unequal_stakes ? " --unequal" : "", w->cfg.dynamic_stakes ? " --dynamic" : "");
 }
 
 static void teardown(world *w)
@@ -968,6 +1115,9 @@ static void teardown(world *w)
     }
     for (uint64_t h = 0; h < w->chain_len; h++)
         free(w->certs[h]);
+    for (uint64_t c = 0; c < w->state_count; c++)
+        free(w->states[c]);
+    free(w->states);
     free(w->heap);
     free(w->nodes);
     free(w->headers);

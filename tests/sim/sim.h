@@ -13,7 +13,11 @@
  * honest validator receives while at that height becomes evidence. When the fault phase ends
  * (drops, partitions and crashes stop, crashed validators restart; Byzantine ones keep going)
  * it checks liveness: every honest validator decides a few more heights within a bounded
- * simulated time. Not here: stake changes, block bodies, a real transport.
+ * simulated time. With dynamic stakes, validators bond, unbond, join and leave as blocks are
+ * committed (a schedule drawn from the seed), each change reaching the validator set
+ * MN_STAKE_LOOKBACK heights later, with the Byzantine power below a third of every height's
+ * set; spare nodes follow the chain as observers until they join. Not here: block bodies, a
+ * real transport.
  */
 #ifndef MN_SIM_H
 #define MN_SIM_H
@@ -24,6 +28,8 @@
 typedef struct sim_config {
     uint32_t validators;  /* 4 .. MN_VALIDATORS_MAX */
     bool unequal_stakes;  /* stakes drawn from 1..100 instead of all 10 */
+    bool dynamic_stakes;  /* the set changes over heights (joins, leaves; with unequal stakes
+                           * also bonds and unbonds); `validators` is the genesis set */
     uint64_t seed;
     bool verbose;         /* print a trace of the last events on failure (always) and more */
 } sim_config;
@@ -38,6 +44,8 @@ typedef struct sim_result {
     uint64_t equivocations;
     uint64_t evidence;    /* evidence actions emitted by honest validators */
     uint32_t byzantine;   /* number of Byzantine validators */
+    uint64_t stake_changes; /* joins, leaves, bonds and unbonds in the states used */
+    uint64_t unknown_sets;  /* valset_at answers "not known yet" (the application lagging) */
     uint64_t sim_ms;      /* simulated time at the end */
 } sim_result;
 

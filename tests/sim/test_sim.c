@@ -3,10 +3,11 @@
  * test_sim.c: the seed bank of the consensus simulator. Runs the regression seeds (seeds that
  * once failed, from regress_seeds.txt), then --seeds N seeds (MN_SIM_SEEDS overrides N) from
  * --first S, spread over the configurations 4, 7, 10 and 31 validators with equal and unequal
- * stakes, and prints one summary line with the counts of seeds, heights decided, faults
- * injected and violations. Exit status 1 if any seed violated an invariant; each failing seed
- * is printed with a trace and the command that reproduces it. One seed alone:
- *   test_sim_consensus --seed S --validators N [--unequal]
+ * stakes, fixed or changing over heights (dynamic: one block of 12 seeds in three), and prints
+ * one summary line with the counts of seeds, heights decided, faults injected, stake changes
+ * and violations. Exit status 1 if any seed violated an invariant; each failing seed is
+ * printed with a trace and the command that reproduces it. One seed alone:
+ *   test_sim_consensus --seed S --validators N [--unequal] [--dynamic]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 typedef struct totals {
     uint64_t seeds, heights, rounds, deliveries, faults, equivocations, evidence, byz_runs;
+    uint64_t dynamic_runs, stake_changes, unknown_sets;
     uint64_t violations;
 } totals;
 
@@ -33,22 +35,29 @@ static void run_one(const sim_config *cfg, totals *t)
     t->equivocations += r.equivocations;
     t->evidence += r.evidence;
     t->byz_runs += r.byzantine > 0;
+    t->dynamic_runs += cfg->dynamic_stakes;
+    t->stake_changes += r.stake_changes;
+    t->unknown_sets += r.unknown_sets;
     if (!r.ok)
         t->violations++;
     if (cfg->verbose)
-        printf("seed %" PRIu64 " n=%u unequal=%d: %s heights=%" PRIu64 " rounds=%" PRIu64
-               " faults=%" PRIu64 " byz=%u sim=%" PRIu64 "ms\n",
-               cfg->seed, cfg->validators, (int)cfg->unequal_stakes, r.ok ? "ok" : r.failure,
-               r.heights, r.rounds, r.faults, r.byzantine, r.sim_ms);
+        printf("seed %" PRIu64 " n=%u unequal=%d dynamic=%d: %s heights=%" PRIu64
+               " rounds=%" PRIu64 " faults=%" PRIu64 " stake_changes=%" PRIu64
+               " unknown_sets=%" PRIu64 " byz=%u sim=%" PRIu64 "ms\n",
+               cfg->seed, cfg->validators, (int)cfg->unequal_stakes, (int)cfg->dynamic_stakes,
+               r.ok ? "ok" : r.failure, r.heights, r.rounds, r.faults, r.stake_changes,
+               r.unknown_sets, r.byzantine, r.sim_ms);
 }
 
 /* The configuration of the i-th seed of the bank: mostly small clusters, one in twelve with
- * 31 validators (the expensive case), equal and unequal stakes alternating. */
+ * 31 validators (the expensive case), equal and unequal stakes alternating, and every third
+ * block of twelve seeds with stakes changing over heights (so each size and stake kind). */
 static void config_of(uint64_t i, sim_config *cfg)
 {
     static const uint32_t sizes[12] = {4, 4, 7, 7, 10, 10, 4, 4, 7, 7, 10, 31};
     cfg->validators = sizes[i % 12];
     cfg->unequal_stakes = (i % 2) == 1 || (i % 12 == 11 && (i / 12) % 2 == 1);
+    cfg->dynamic_stakes = (i / 12) % 3 == 2;
 }
 
 static int run_regressions(const char *path, totals *t, bool verbose)
@@ -65,14 +74,14 @@ static int run_regressions(const char *path, totals *t, bool verbose)
             continue;
         unsigned long long seed;
         unsigned validators;
-        int unequal;
-        if (sscanf(line, "%llu %u %d", &seed, &validators, &unequal) != 3) {
+        int unequal, dynamic = 0;
+        if (sscanf(line, "%llu %u %d %d", &seed, &validators, &unequal, &dynamic) < 3) {
             fprintf(stderr, "test_sim: bad line in %s: %s", path, line);
             fclose(f);
             return -1;
         }
         sim_config cfg = {.validators = validators, .unequal_stakes = unequal != 0,
-                          .seed = seed, .verbose = verbose};
+                          .dynamic_stakes = dynamic == 1, .seed = seed, .verbose = verbose};
         run_one(&cfg, t);
         count++;
     }
@@ -105,6 +114,8 @@ int main(int argc, char **argv)
             one.validators = (uint32_t)strtoul(v, NULL, 10), i++;
         else if (strcmp(a, "--unequal") == 0)
             one.unequal_stakes = true;
+        else if (strcmp(a, "--dynamic") == 0)
+            one.dynamic_stakes = true;
         else if (strcmp(a, "--verbose") == 0)
             verbose = true;
         else {
@@ -132,8 +143,10 @@ int main(int argc, char **argv)
     }
     printf("sim: seeds=%" PRIu64 " (regressions %d) heights=%" PRIu64 " rounds=%" PRIu64
            " deliveries=%" PRIu64 " faults=%" PRIu64 " equivocations=%" PRIu64
-           " evidence=%" PRIu64 " byzantine_runs=%" PRIu64 " violations=%" PRIu64 "\n",
+           " evidence=%" PRIu64 " byzantine_runs=%" PRIu64 " dynamic_runs=%" PRIu64
+           " stake_changes=%" PRIu64 " unknown_sets=%" PRIu64 " violations=%" PRIu64 "\n",
            t.seeds, reg, t.heights, t.rounds, t.deliveries, t.faults, t.equivocations,
-           t.evidence, t.byz_runs, t.violations);
+           t.evidence, t.byz_runs, t.dynamic_runs, t.stake_changes, t.unknown_sets,
+           t.violations);
     return t.violations == 0 ? 0 : 1;
 }

@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * test_cluster.c: integration tests with real `metanode agent` processes on loopback. Usage:
+ *   test_cluster METANODE_BIN SCENARIO [N]
+ * Scenarios:
+ *   crash     4 validators under a steady load of notes: kill -9 one, the chain goes on;
+ *             restart it, it catches up with the same block and state root at every height;
+ *             kill two of four, the chain halts without forking; restore one, it resumes; also
+ *             hostile API input is refused and the node keeps serving.
+ *   restarts  a validator killed with SIGKILL at random points N times (default 10) under load:
+ *             its committed height and signing state never go backwards, no evidence of a
+ *             double sign appears in any block or log, and all nodes agree on every block.
+ *   sync      after N blocks (default 300) a follower started from scratch syncs, verifying
+ *             every certificate, and holds exactly the validators' blocks.
+ *   join      a follower bonds its key, becomes a validator after the look-back and its votes
+ *             keep the chain going when an original validator is killed.
+ * Observation goes through the nodes' own protocol (node_client.h: status and block sync) and,
+ * for the crashed node's durable state, by opening its ledger between kill and restart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "metanode/api_client.h"
+#include "metanode/cbor.h"
+#include "metanode/keyfile.h"
+#include "metanode/ledger.h"
+#include "metanode/node_client.h"
+#include "metanode/node_home.h"
+#include "metanode/node_msg.h"
+#include "mn_test.h"
+
+#define MS 1000000ull
+#define NODES_MAX 6u
+#define HEIGHTS_MAX 4096u
+#define SENDERS 8u
+
+typedef struct cluster {
+    char bin[1024], dir[256], root[256];
+    uint32_t n;            /* processes: validators, then the follower if any */
+    uint32_t validators;
+    pid_t pid[NODES_MAX];
+    mn_genesis g;
+    uv_loop_t loop;
+    uv_timer_t load;
+    mn_nclient *cl;
+    uint64_t height[NODES_MAX];
+    /* blocks fetched for comparison: id and state root per (node, height) */
+    uint8_t (*ids)[HEIGHTS_MAX][32];
+    uint8_t (*roots)[HEIGHTS_MAX][32];
+    bool (*have)[HEIGHTS_MAX];
+    uint64_t evidence_seen;
+    /* load */
+    uint64_t rate;
+    mn_keypair keys[SENDERS];
+    uint64_t nonce[SENDERS];
+    uint64_t seq, sent;
+} cluster;
+
+static cluster C;
+static const char *base_port_env;
+
+static uint64_t now(void)
+{
+    return uv_hrtime();
+}
+
+/* ---- callbacks --------------------------------------------------------------------------- */
+
+static void on_status(void *ctx, uint32_t peer, uint64_t h, const uint8_t id[32],
+                      const uint8_t root[32])
+{
+    cluster *c = ctx;
+    (void)id;
+    (void)root;
+    if (peer < NODES_MAX)
+        c->height[peer] = h;
+}
+
+/* Counts the evidence items of a body (key 5), reading past keys 1-4. */
+static uint64_t body_evidence(const uint8_t *body, size_t len)
+{
+    mn_cbor_dec d;
+    mn_err err;
+    uint64_t n, k;
+    int64_t key;
+    mn_cbor_dec_init(&d, body, len);
+    if (mn_cbor_get_map(&d, &n, &err) != 0)
+        return 1000; /* unreadable: counted as a failure */
+    for (uint64_t i = 0; i < n; i++) {
+        if (mn_cbor_get_key(&d, &key, &err) != 0)
+            return 1000;
+        if (key == 5)
+            return mn_cbor_get_array(&d, &k, &err) == 0 ? k : 1000;
+        if (mn_cbor_skip(&d, &err) != 0)
+            return 1000;
+    }
+    return 1000;
+}
+
+static void on_block(void *ctx, uint32_t peer, const mn_block_header *h, const mn_commit_cert *cert,
+                     const uint8_t *body, size_t len)
+{
+    cluster *c = ctx;
+    mn_err err;
+    (void)cert;
+    if (peer >= NODES_MAX || h->height == 0 || h->height >= HEIGHTS_MAX)
+        return;
+    if (mn_body_state_root(body, len, c->roots[peer][h->height], &err) != 0)
+        memset(c->roots[peer][h->height], 0xee, 32);
+    mn_block_id(c->ids[peer][h->height], h);
+    c->have[peer][h->height] = true;
+    c->evidence_seen += body_evidence(body, len);
+}
+
+/* ---- loop helpers ---------------------------------------------------------------------------- */
+
+static void wake(uv_timer_t *t)
+{
+    (void)t;
+}
+
+static void run_for(uint64_t ms)
+{
+    const uint64_t end = now() + ms * MS;
+    uv_timer_t t;
+    uv_timer_init(&C.loop, &t);
+    while (now() < end) {
+        uv_timer_start(&t, wake, 20, 0);
+        uv_run(&C.loop, UV_RUN_ONCE);
+    }
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&C.loop, UV_RUN_NOWAIT);
+}
+
+static uint64_t max_height(void)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < C.n; i++)
+        if (C.pid[i] > 0 && C.height[i] > m)
+            m = C.height[i];
+    return m;
+}
+
+static uint64_t min_height(void)
+{
+    uint64_t m = UINT64_MAX;
+    for (uint32_t i = 0; i < C.n; i++)
+        if (C.pid[i] > 0 && C.height[i] < m)
+            m = C.height[i];
+    return m == UINT64_MAX ? 0 : m;
+}
+
+/* Runs the loop until node i reports at least h (or timeout): true on success. */
+static bool wait_height(int node, uint64_t h, uint64_t timeout_ms)
+{
+    const uint64_t end = now() + timeout_ms * MS;
+    while (now() < end) {
+        const uint64_t cur = node < 0 ? min_height() : C.height[node];
+        if (cur >= h)
+            return true;
+        run_for(50);
+    }
+    return false;
+}
+
+/* ---- processes --------------------------------------------------------------------------- */
+
+static void start_node(uint32_t i)
+{
+    char home[512], log[600];
+    snprintf(home, sizeof(home), "%s/node%u", C.dir, i);
+    snprintf(log, sizeof(log), "%s/agent.log", home);
+    pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execl(C.bin, "metanode", "agent", "--home", home, "--log-level", "info", (char *)NULL);
+        _exit(127);
+    }
+    C.pid[i] = pid;
+}
+
+static void stop_node(uint32_t i, int sig)
+{
+    if (C.pid[i] <= 0)
+        return;
+    kill(C.pid[i], sig);
+    int st;
+    while (waitpid(C.pid[i], &st, 0) < 0 && errno == EINTR)
+        ;
+    if (sig == SIGTERM)
+        ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0); /* clean shutdown */
+    C.pid[i] = 0;
+    C.height[i] = 0;
+}
+
+static void stop_all(void)
+{
+    for (uint32_t i = 0; i < C.n; i++)
+        stop_node(i, SIGTERM);
+}
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc != 0)
+        mn_test_fail(__FILE__, __LINE__, "command failed (%d): %s", rc, cmd);
+}
+
+static void load_tick(uv_timer_t *t);
+
+static void setup(uint32_t validators)
+{
+    memset(&C.height, 0, sizeof(C.height));
+    C.validators = C.n = validators;
+    snprintf(C.dir, sizeof(C.dir), "%s/mn-cluster-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ASSERT_TRUE(mkdtemp(C.dir) != NULL);
+    memcpy(C.root, C.dir, sizeof(C.root));
+    uint32_t port = 0;
+    mn_err perr;
+    if (base_port_env)
+        port = (uint32_t)atoi(base_port_env);
+    else
+        ASSERT_OK(mn_home_free_ports(2 * validators + 2, (uint32_t)getpid(), &port, &perr), &perr);
+    sh("%s testnet --validators %u --out %s/net --base-port %u --chain-id cluster-test >/dev/null",
+       C.bin, validators, C.dir, port);
+    /* homes at DIR/nodeI: the testnet wrote them under DIR/net */
+    char tmp[300];
+    snprintf(tmp, sizeof(tmp), "%s/net", C.dir);
+    memcpy(C.dir, tmp, sizeof(C.dir) < sizeof(tmp) ? sizeof(C.dir) : sizeof(tmp));
+    C.dir[sizeof(C.dir) - 1] = '\0';
+    char path[600];
+    mn_err err;
+    snprintf(path, sizeof(path), "%s/genesis.json", C.dir);
+    ASSERT_OK(mn_genesis_load(&C.g, path, &err), &err);
+    C.ids = calloc(NODES_MAX, sizeof(*C.ids));
+    C.roots = calloc(NODES_MAX, sizeof(*C.roots));
+    C.have = calloc(NODES_MAX, sizeof(*C.have));
+    ASSERT_TRUE(C.ids && C.roots && C.have);
+    uv_loop_init(&C.loop);
+    const mn_nclient_callbacks cb = {.ctx = &C, .on_status = on_status, .on_block = on_block};
+    ASSERT_OK(mn_nclient_new(&C.loop, &cb, &C.cl, &err), &err);
+    for (uint32_t i = 0; i < validators; i++) {
+        uint8_t id[32];
+        mn_node_id(id, C.g.validators[i].pk);
+        ASSERT_OK(mn_nclient_add_peer(C.cl, C.g.validators[i].addr, id, NULL, &err), &err);
+        start_node(i);
+    }
+    for (uint32_t i = 0; i < SENDERS; i++)
+        mn_keypair_generate(&C.keys[i]);
+    uv_timer_init(&C.loop, &C.load);
+    uv_timer_start(&C.load, load_tick, 20, 20);
+}
+
+static void teardown(void)
+{
+    stop_all();
+    uv_timer_stop(&C.load);
+    uv_close((uv_handle_t *)&C.load, NULL);
+    mn_nclient_close(C.cl);
+    while (!mn_nclient_closed(C.cl))
+        uv_run(&C.loop, UV_RUN_ONCE);
+    mn_nclient_free(C.cl);
+    uv_run(&C.loop, UV_RUN_NOWAIT);
+    uv_loop_close(&C.loop);
+    if (getenv("MN_KEEP_CLUSTER") == NULL) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", C.root);
+        (void)!system(cmd);
+    } else {
+        printf("kept %s\n", C.dir);
+    }
+    free(C.ids);
+    free(C.roots);
+    free(C.have);
+    C.dir[0] = '\0';
+}
+
+/* ---- load -------------------------------------------------------------------------------- */
+
+static void load_tick(uv_timer_t *t)
+{
+    (void)t;
+    if (C.rate == 0)
+        return;
+    const uint32_t per_tick = (uint32_t)(C.rate / 50 ? C.rate / 50 : 1);
+    uint32_t peer = (uint32_t)(C.seq % C.validators);
+    for (uint32_t k = 0; k < C.validators && !mn_nclient_connected(C.cl, peer); k++)
+        peer = (peer + 1) % C.validators;
+    if (!mn_nclient_connected(C.cl, peer))
+        return;
+    static uint8_t bufs[64][512];
+    const uint8_t *ptrs[64];
+    size_t lens[64];
+    uint64_t saved[SENDERS];
+    memcpy(saved, C.nonce, sizeof(saved));
+    mn_err err;
+    uint32_t count = per_tick < 64 ? per_tick : 64;
+    for (uint32_t i = 0; i < count; i++) {
+        const uint32_t s = (uint32_t)(C.seq++ % SENDERS);
+        uint8_t body[80];
+        mn_buf bb = {.data = body, .cap = sizeof(body), .max = sizeof(body)};
+        mn_cbor_enc e;
+        char note[64];
+        snprintf(note, sizeof(note), "cluster test note %llu", (unsigned long long)C.seq);
+        mn_cbor_enc_init(&e, &bb);
+        mn_cbor_put_bytes(&e, note, strlen(note));
+        ASSERT_OK(mn_cbor_enc_finish(&e, &err), &err);
+        mn_tx tx;
+        memset(&tx, 0, sizeof(tx));
+        tx.type = MN_TX_NOTE;
+        strcpy(tx.chain_id, C.g.chain_id);
+        memcpy(tx.sender, C.keys[s].pk, 32);
+        tx.nonce = ++C.nonce[s];
+        tx.body = bb.data;
+        tx.body_len = bb.len;
+        mn_buf out = {.data = bufs[i], .cap = sizeof(bufs[i]), .max = sizeof(bufs[i])};
+        ASSERT_OK(mn_tx_sign_encode(&tx, &C.keys[s], &out, &err), &err);
+        ptrs[i] = out.data;
+        lens[i] = out.len;
+    }
+    if (mn_nclient_send_txs(C.cl, peer, ptrs, lens, count, &err) != 0) {
+        memcpy(C.nonce, saved, sizeof(saved));
+        return;
+    }
+    C.sent += count;
+}
+
+/* ---- checks -------------------------------------------------------------------------------- */
+
+/* Fetches blocks 1..top from node i into the comparison tables. */
+static void fetch_blocks(uint32_t i, uint64_t top)
+{
+    mn_err err;
+    for (uint64_t first = 1; first <= top; first += MN_NODE_SYNC_BATCH_MAX) {
+        uint64_t count = top - first + 1;
+        if (count > MN_NODE_SYNC_BATCH_MAX)
+            count = MN_NODE_SYNC_BATCH_MAX;
+        for (int attempt = 0; attempt < 50; attempt++) {
+            bool all = true;
+            for (uint64_t h = first; h < first + count; h++)
+                all &= C.have[i][h];
+            if (all)
+                break;
+            if (attempt % 10 == 0)
+                (void)mn_nclient_request_blocks(C.cl, i, first, (uint32_t)count, &err);
+            run_for(100);
+        }
+        for (uint64_t h = first; h < first + count; h++)
+            if (!C.have[i][h])
+                mn_test_fail(__FILE__, __LINE__, "node %u did not serve block %llu", i,
+                             (unsigned long long)h);
+    }
+}
+
+/* Every running node holds the same block (id) and state root at every height 1..top. */
+static void check_agreement(uint64_t top)
+{
+    ASSERT_TRUE(top > 0 && top < HEIGHTS_MAX);
+    memset(C.have, 0, NODES_MAX * sizeof(*C.have));
+    int ref = -1;
+    uint32_t running = 0;
+    for (uint32_t i = 0; i < C.n; i++) {
+        if (C.pid[i] <= 0)
+            continue;
+        fetch_blocks(i, top);
+        running++;
+        if (ref < 0) {
+            ref = (int)i;
+            continue;
+        }
+        for (uint64_t h = 1; h <= top; h++) {
+            if (memcmp(C.ids[i][h], C.ids[ref][h], 32) != 0 ||
+                memcmp(C.roots[i][h], C.roots[ref][h], 32) != 0)
+                mn_test_fail(__FILE__, __LINE__, "fork: nodes %d and %u differ at height %llu",
+                             ref, i, (unsigned long long)h);
+        }
+    }
+    ASSERT_U64_EQ(C.evidence_seen, 0);
+    printf("  %u running nodes agree on blocks and state roots 1..%llu\n", running,
+           (unsigned long long)top);
+}
+
+static void check_logs_clean(void)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "! grep -l 'equivocation\\|fatal' %s/node*/agent.log", C.dir);
+    sh("%s", cmd);
+}
+
+static void check_hostile_api(uint32_t i)
+{
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s", C.g.validators[i].api);
+    long status = 0;
+    mn_buf body;
+    mn_err err;
+    mn_buf_init(&body, 0);
+    static const uint8_t junk[] = {0xa5, 0x01, 0xff, 0x00, 0x13};
+    ASSERT_OK(mn_api_client_post(url, "/txs", "application/octet-stream", junk, sizeof(junk),
+                                 &status, &body, &err),
+              &err);
+    ASSERT_TRUE(status >= 400 && status < 500);
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
+    const char *bad_json = "{\"tx\": \"zz-not-hex\"";
+    ASSERT_OK(mn_api_client_post(url, "/txs", "application/json", (const uint8_t *)bad_json,
+                                 strlen(bad_json),
+                                 &status, &body, &err),
+              &err);
+    ASSERT_TRUE(status >= 400 && status < 500);
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
+    ASSERT_OK(mn_api_client_get(url, "/blocks/99999999999999999999999", &status, &body, &err),
+              &err);
+    ASSERT_TRUE(status >= 400 && status < 500);
+    mn_buf_deinit(&body);
+    mn_buf_init(&body, 0);
+    ASSERT_OK(mn_api_client_get(url, "/status", &status, &body, &err), &err);
+    ASSERT_EQ(status, 200);
+    mn_buf_deinit(&body);
+    printf("  hostile API input refused with 4xx, node %u still serving\n", i);
+}
+
+/* ---- scenarios ------------------------------------------------------------------------------- */
+
+static void scenario_crash(void)
+{
+    setup(4);
+    C.rate = 100;
+    ASSERT_TRUE(wait_height(-1, 3, 60000));
+    check_hostile_api(0);
+    /* one of four down: the chain goes on */
+    stop_node(3, SIGKILL);
+    uint64_t h0 = max_height();
+    ASSERT_TRUE(wait_height(0, h0 + 5, 30000));
+    printf("  validator 3 killed at %llu; chain went on to %llu\n", (unsigned long long)h0,
+           (unsigned long long)C.height[0]);
+    /* it comes back and catches up */
+    start_node(3);
+    ASSERT_TRUE(wait_height(3, C.height[0], 60000));
+    printf("  validator 3 restarted and caught up at %llu\n", (unsigned long long)C.height[3]);
+    check_agreement(min_height());
+    /* two of four down: halt without forking */
+    stop_node(2, SIGKILL);
+    stop_node(3, SIGKILL);
+    run_for(1500);
+    const uint64_t h1 = max_height();
+    run_for(4000);
+    ASSERT_TRUE(max_height() <= h1 + 1);
+    printf("  two of four killed: halted at %llu\n", (unsigned long long)max_height());
+    check_agreement(min_height());
+    /* one back: it resumes */
+    start_node(2);
+    ASSERT_TRUE(wait_height(0, h1 + 5, 60000));
+    ASSERT_TRUE(wait_height(2, h1 + 5, 60000));
+    printf("  validator 2 restored: resumed to %llu\n", (unsigned long long)C.height[0]);
+    start_node(3);
+    ASSERT_TRUE(wait_height(3, C.height[0], 60000));
+    check_agreement(min_height());
+    check_logs_clean();
+    teardown();
+}
+
+static uint64_t opt_n = 0;
+
+static void read_durable(uint32_t i, uint64_t *height, mn_bft_sign_state *s, bool *have_s)
+{
+    char path[600];
+    mn_err err;
+    mn_ledger *l;
+    snprintf(path, sizeof(path), "%s/node%u/data/ledger.db", C.dir, i);
+    ASSERT_OK(mn_ledger_open(path, &C.g, &l, &err), &err);
+    *height = mn_ledger_height(l);
+    mn_buf v;
+    mn_buf_init(&v, 0);
+    *have_s = mn_ledger_meta_get(l, "bft.sign_state", &v, &err) == 0;
+    if (*have_s)
+        ASSERT_OK(mn_sign_state_decode(v.data, v.len, s, &err), &err);
+    mn_buf_deinit(&v);
+    mn_ledger_close(l);
+}
+
+static bool sign_state_before(const mn_bft_sign_state *a, const mn_bft_sign_state *b)
+{
+    if (a->height != b->height)
+        return a->height < b->height;
+    if (a->round != b->round)
+        return a->round < b->round;
+    return a->step <= b->step;
+}
+
+static void scenario_restarts(void)
+{
+    const uint64_t iterations = opt_n ? opt_n : 10;
+    setup(4);
+    C.rate = 100;
+    ASSERT_TRUE(wait_height(-1, 2, 60000));
+    const uint32_t victim = 1;
+    uint64_t last_height = 0;
+    static mn_bft_sign_state last, cur;
+    bool have_last = false, have_cur;
+    uint64_t seed = (uint64_t)getpid();
+    for (uint64_t it = 0; it < iterations; it++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        run_for(100 + (seed >> 33) % 1500);
+        stop_node(victim, SIGKILL);
+        uint64_t h;
+        read_durable(victim, &h, &cur, &have_cur);
+        ASSERT_TRUE(h >= last_height); /* a committed block is never lost */
+        if (have_last) {
+            ASSERT_TRUE(have_cur);
+            ASSERT_TRUE(sign_state_before(&last, &cur)); /* never goes back: no re-signing */
+        }
+        last_height = h;
+        last = cur;
+        have_last = have_cur;
+        start_node(victim);
+        if ((it + 1) % 10 == 0)
+            printf("  %llu kills; victim's durable height %llu, signing state at %llu/%u\n",
+                   (unsigned long long)(it + 1), (unsigned long long)h,
+                   (unsigned long long)cur.height, cur.round);
+    }
+    ASSERT_TRUE(wait_height(victim, max_height(), 60000));
+    run_for(500);
+    check_agreement(min_height());
+    check_logs_clean();
+    printf("  %llu kills of validator %u: no lost block, no double sign, no fork\n",
+           (unsigned long long)iterations, victim);
+    teardown();
+}
+
+static void scenario_sync(void)
+{
+    const uint64_t blocks = opt_n ? opt_n : 300;
+    ASSERT_TRUE(blocks < HEIGHTS_MAX);
+    setup(4);
+    C.rate = 50;
+    ASSERT_TRUE(wait_height(-1, blocks, 600000));
+    /* a follower from scratch: its own home, the chain's genesis, the validators as peers */
+    const uint32_t f = 4;
+    char home[600];
+    snprintf(home, sizeof(home), "%s/node%u", C.dir, f);
+    unsigned fport = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 8;
+    sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u --peer %s --peer %s >/dev/null",
+       C.bin, home, fport, fport + 1, C.g.validators[0].addr, C.g.validators[1].addr);
+    sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
+    char path[700];
+    mn_keyfile kf;
+    mn_err err;
+    snprintf(path, sizeof(path), "%s/node_key.json", home);
+    ASSERT_OK(mn_keyfile_read(path, MN_KEY_ED25519, &kf, &err), &err);
+    uint8_t id[32];
+    mn_node_id(id, kf.public_key);
+    mn_keyfile_wipe(&kf);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", fport);
+    ASSERT_OK(mn_nclient_add_peer(C.cl, addr, id, NULL, &err), &err);
+    C.n = 5;
+    const uint64_t t0 = now();
+    start_node(f);
+    const uint64_t target = C.height[0];
+    ASSERT_TRUE(wait_height((int)f, target, 600000));
+    printf("  follower synced %llu blocks in %.1f s\n", (unsigned long long)target,
+           (double)(now() - t0) / 1e9);
+    check_agreement(target);
+    teardown();
+}
+
+/* A failed assertion exits: never leave agents running behind. */
+static void kill_children(void)
+{
+    for (uint32_t i = 0; i < NODES_MAX; i++)
+        if (C.pid[i] > 0) {
+            kill(C.pid[i], SIGKILL);
+            waitpid(C.pid[i], NULL, 0);
+            C.pid[i] = 0;
+        }
+    if (C.dir[0] != '\0')
+        fprintf(stderr, "cluster directory (logs): %s\n", C.dir);
+}
+
+/* A follower bonds its own key and becomes a validator: after the look-back it votes, which the
+ * test proves by killing an original validator (three of four originals hold 300 of 500
+ * stake, below two thirds: the chain can only go on with the new validator's votes). */
+static void scenario_join(void)
+{
+    setup(4);
+    C.rate = 20;
+    ASSERT_TRUE(wait_height(-1, 3, 60000));
+    const uint32_t f = 4;
+    char home[600];
+    snprintf(home, sizeof(home), "%s/node%u", C.dir, f);
+    unsigned fport = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 8;
+    sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u --peer %s --peer %s --peer %s "
+       "--peer %s >/dev/null",
+       C.bin, home, fport, fport + 1, C.g.validators[0].addr, C.g.validators[1].addr,
+       C.g.validators[2].addr, C.g.validators[3].addr);
+    sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
+    mn_home_keys k;
+    mn_err err;
+    ASSERT_OK(mn_home_load_keys(home, &k, &err), &err);
+    uint8_t id[32];
+    mn_node_id(id, k.key.pk);
+    char addr[64];
+    snprintf(addr, sizeof(addr), "127.0.0.1:%u", fport);
+    ASSERT_OK(mn_nclient_add_peer(C.cl, addr, id, NULL, &err), &err);
+    C.n = 5;
+    start_node(f);
+    ASSERT_TRUE(wait_height((int)f, C.height[0], 60000));
+    /* the bond: {1: validator pk, 2: vrf pk, 3: amount, 4: noise pk}, signed by the key */
+    uint8_t body[200], txb[600];
+    mn_buf bb = {.data = body, .cap = sizeof(body), .max = sizeof(body)};
+    mn_cbor_enc e;
+    mn_cbor_enc_init(&e, &bb);
+    mn_cbor_put_map(&e, 4);
+    mn_cbor_put_key(&e, 1);
+    mn_cbor_put_bytes(&e, k.key.pk, 32);
+    mn_cbor_put_key(&e, 2);
+    mn_cbor_put_bytes(&e, k.vrf_pk, 32);
+    mn_cbor_put_key(&e, 3);
+    mn_cbor_put_uint(&e, 100);
+    mn_cbor_put_key(&e, 4);
+    mn_cbor_put_bytes(&e, k.noise_pub, 32);
+    ASSERT_OK(mn_cbor_enc_finish(&e, &err), &err);
+    mn_tx tx;
+    memset(&tx, 0, sizeof(tx));
+    tx.type = MN_TX_BOND;
+    strcpy(tx.chain_id, C.g.chain_id);
+    memcpy(tx.sender, k.key.pk, 32);
+    tx.nonce = 1;
+    tx.body = bb.data;
+    tx.body_len = bb.len;
+    mn_buf out = {.data = txb, .cap = sizeof(txb), .max = sizeof(txb)};
+    ASSERT_OK(mn_tx_sign_encode(&tx, &k.key, &out, &err), &err);
+    const uint8_t *ptrs[1] = {out.data};
+    const size_t lens[1] = {out.len};
+    mn_home_keys_wipe(&k);
+    ASSERT_OK(mn_nclient_send_txs(C.cl, 0, ptrs, lens, 1, &err), &err);
+    const uint64_t h0 = C.height[0];
+    ASSERT_TRUE(wait_height(0, h0 + 8, 60000)); /* committed, then the look-back passed */
+    /* the set of the next height has five members (GET /validators of validator 1) */
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s", C.g.validators[1].api);
+    long status = 0;
+    json_t *doc = NULL;
+    ASSERT_OK(mn_api_client_get_json(url, "/validators", &status, &doc, &err), &err);
+    ASSERT_EQ(status, 200);
+    ASSERT_EQ(json_array_size(json_object_get(doc, "validators")), 5);
+    json_decref(doc);
+    printf("  follower bonded around height %llu: the set has 5 validators\n",
+           (unsigned long long)h0);
+    stop_node(0, SIGKILL);
+    run_for(1000);
+    const uint64_t h1 = max_height();
+    ASSERT_TRUE(wait_height(1, h1 + 5, 60000));
+    printf("  original validator 0 killed at %llu: the chain went on to %llu with the new "
+           "validator's votes\n",
+           (unsigned long long)h1, (unsigned long long)C.height[1]);
+    check_agreement(min_height());
+    check_logs_clean();
+    teardown();
+}
+
+int main(int argc, char **argv)
+{
+    atexit(kill_children);
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_cluster METANODE_BIN crash|restarts|sync [N]\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    mn_err err;
+    if (mn_crypto_init(&err) != 0)
+        return 1;
+    snprintf(C.bin, sizeof(C.bin), "%s", argv[1]);
+    base_port_env = getenv("MN_CLUSTER_BASE_PORT");
+    if (argc > 3)
+        opt_n = strtoull(argv[3], NULL, 10);
+    mn_test_case cases[1];
+    if (strcmp(argv[2], "crash") == 0)
+        cases[0] = (mn_test_case){"crash", scenario_crash};
+    else if (strcmp(argv[2], "restarts") == 0)
+        cases[0] = (mn_test_case){"restarts", scenario_restarts};
+    else if (strcmp(argv[2], "sync") == 0)
+        cases[0] = (mn_test_case){"sync", scenario_sync};
+    else if (strcmp(argv[2], "join") == 0)
+        cases[0] = (mn_test_case){"join", scenario_join};
+    else
+        return 2;
+    char *rargv[] = {argv[0], NULL};
+    return mn_test_run("node.cluster", cases, 1, 1, rargv);
+}

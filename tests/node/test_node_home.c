@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * test_node_home.c: node home directories (node_home.h): init writes keys with mode 0600 and a
+ * config that loads back; a second init refuses to overwrite keys; a key readable by others,
+ * a Noise key whose public half does not match, and a config with an unknown key are refused;
+ * free-port search returns bindable ports.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "metanode/bytes.h"
+#include "metanode/node_home.h"
+#include "mn_test.h"
+
+static char dir[256];
+
+static void fresh_dir(void)
+{
+    snprintf(dir, sizeof(dir), "%s/mn-home-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+}
+
+static void cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+static void write_text(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/home/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ASSERT_TRUE(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    chmod(path, 0600);
+}
+
+static void test_init_and_load(void)
+{
+    fresh_dir();
+    char home[300];
+    snprintf(home, sizeof(home), "%s/home", dir);
+    mn_home_config cfg = {.listen = "127.0.0.1:1", .api = "127.0.0.1:2", .log_level = "debug",
+                          .peer_count = 1};
+    strcpy(cfg.peers[0], "127.0.0.1:3");
+    mn_home_keys k, k2;
+    mn_err err;
+    ASSERT_OK(mn_home_init(home, &cfg, &k, &err), &err);
+    char path[512];
+    struct stat st;
+    const char *files[] = {"node_key.json", "vrf_key.json", "noise_key.json", "config.json"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", home, files[i]);
+        ASSERT_EQ(stat(path, &st), 0);
+        ASSERT_EQ(st.st_mode & 0777, 0600);
+    }
+    ASSERT_OK(mn_home_load_keys(home, &k2, &err), &err);
+    ASSERT_MEM_EQ(k.key.pk, k2.key.pk, 32);
+    ASSERT_MEM_EQ(k.vrf_pk, k2.vrf_pk, 32);
+    ASSERT_MEM_EQ(k.noise_pub, k2.noise_pub, 32);
+    mn_home_config back;
+    ASSERT_OK(mn_home_load_config(home, &back, &err), &err);
+    ASSERT_STR_EQ(back.listen, "127.0.0.1:1");
+    ASSERT_STR_EQ(back.api, "127.0.0.1:2");
+    ASSERT_EQ(back.peer_count, 1);
+    ASSERT_STR_EQ(back.peers[0], "127.0.0.1:3");
+    /* a second init never replaces keys */
+    ASSERT_EQ(mn_home_init(home, &cfg, NULL, &err), -MN_EEXIST);
+    /* a key readable by others is refused */
+    snprintf(path, sizeof(path), "%s/noise_key.json", home);
+    chmod(path, 0644);
+    ASSERT_EQ(mn_home_load_keys(home, &k2, &err), -MN_EPERM);
+    chmod(path, 0600);
+    /* a Noise key whose halves do not match */
+    char pub[65];
+    mn_hex_encode(pub, k.key.pk, 32);
+    char doc[300];
+    char priv[65];
+    mn_hex_encode(priv, k.noise_priv, 32);
+    snprintf(doc, sizeof(doc),
+             "{\"type\": \"x25519\", \"version\": 1, \"private_key\": \"%s\", \"public_key\": "
+             "\"%s\"}",
+             priv, pub);
+    write_text("noise_key.json", doc);
+    ASSERT_EQ(mn_home_load_keys(home, &k2, &err), -MN_EINVAL);
+    /* a config with an unknown key */
+    write_text("config.json", "{\"listen\": \"a:1\", \"api\": \"b:2\", \"peers\": [], "
+                              "\"log_level\": \"info\", \"extra\": 1}");
+    ASSERT_EQ(mn_home_load_config(home, &back, &err), -MN_EINVAL);
+    write_text("config.json", "{\"listen\": \"a:1\", \"api\": \"b:2\", \"peers\": [7], "
+                              "\"log_level\": \"info\"}");
+    ASSERT_EQ(mn_home_load_config(home, &back, &err), -MN_EINVAL);
+    mn_home_keys_wipe(&k);
+    mn_home_keys_wipe(&k2);
+    cleanup();
+}
+
+static void test_free_ports(void)
+{
+    uint32_t base;
+    mn_err err;
+    ASSERT_OK(mn_home_free_ports(10, (uint32_t)getpid(), &base, &err), &err);
+    ASSERT_TRUE(base >= 20000 && base + 10 < 65536);
+}
+
+MN_TEST_MAIN("node.home", MN_TEST(test_init_and_load), MN_TEST(test_free_ports))
