@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0
+ *
+ * oci_cli.h: what the OCI runtime verbs of docklock share (oci_main.c, oci_create.c,
+ * oci_verbs.c): the global options of the runc command line (--root, --log, --log-format,
+ * --systemd-cgroup) and error reporting the way runc does it: a message on stderr, the same
+ * message in the --log file (text or JSON lines), exit status 1.
+ */
+#ifndef DOCKLOCK_OCI_CLI_H
+#define DOCKLOCK_OCI_CLI_H
+
+#include <stdbool.h>
+
+#include "metanode/error.h"
+#include "metanode/oci.h"
+
+typedef struct oci_globals {
+    const char *root;       /* state directory, default /run/docklock */
+    const char *log;        /* NULL: stderr only */
+    bool log_json;
+    bool systemd_cgroup;    /* accepted; Docklock makes its own cgroups (docs/oci.md) */
+    bool seen;              /* a global option was given (selects the OCI form of `run`) */
+} oci_globals;
+
+extern oci_globals oci_g;
+
+/* Parses leading global options from argv[1..]; returns the index of the verb, or -1 after
+ * printing a usage error. *exit_now is set with the exit code for --version / --help. */
+int oci_parse_globals(int argc, char **argv, int *exit_now);
+/* Reports an error (stderr and the log) and returns 1. */
+int oci_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int oci_fail_err(const char *verb, const mn_err *err);
+/* Is `run ARGS` the OCI form (create + start) rather than docklock's own run? */
+bool oci_run_is_oci(int argc, char **argv);
+
+int oci_create(int argc, char **argv);
+int oci_run(int argc, char **argv);
+int oci_start(int argc, char **argv);
+int oci_state(int argc, char **argv);
+int oci_kill(int argc, char **argv);
+int oci_delete(int argc, char **argv);
+int oci_ps(int argc, char **argv);
+int oci_features(int argc, char **argv);
+
+/* Pids of pid's descendants (children first, depth-first), at most max; returns the count. */
+int oci_descendants(int pid, int *out, int max);
+
+/* Removes a container's state directory (flat: files only) and the directory. */
+void oci_remove_dir(const char *dir);
+
+#endif
