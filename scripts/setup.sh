@@ -15,6 +15,8 @@ PACKAGES=(
   libuv1-dev        # the event loop of the BPCI transport runtime (src/net/transport_uv.c)
   libseccomp-dev    # Docklock: the cage's seccomp filter (allow / errno / trace tiers)
   libsqlite3-dev    # the ledger store (src/ledger/store.c): blocks, txs, state, WAL
+  busybox-static    # Docklock OCI: the lifecycle test bundle (tests/oci/test_lifecycle.sh)
+  file              # tests: checks that busybox is the static one
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

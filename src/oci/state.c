@@ -179,7 +179,7 @@ int mn_oci_state_load(const char *root, const char *id, mn_oci_state *st, mn_err
     if (mn_file_read(path, MN_OCI_STATE_BYTES_MAX, &data, &len, err) != 0) {
         if (err->sys_errno == ENOENT)
             return mn_err_set(err, MN_ENOTFOUND, 0, "container %s does not exist", id);
-        return err->code;
+        return -(int)err->code;
     }
     json_error_t jerr;
     json_t *o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
