@@ -44,6 +44,10 @@ int oci_features(int argc, char **argv);
 /* Pids of pid's descendants (children first, depth-first), at most max; returns the count. */
 int oci_descendants(int pid, int *out, int max);
 
+/* Runs the hooks of one kind (oci_hooks.c) with the state JSON of st on their stdin; returns
+ * 0, or 1 after reporting the first failure. oci_bundle_hooks reads them from the bundle. */
+int oci_run_hooks(const mn_oci_config *cfg, mn_oci_hook_kind kind, const mn_oci_state *st);
+int oci_bundle_hooks(const mn_oci_state *st, mn_oci_hook_kind kind);
 /* Removes a container's state directory (flat: files only) and the directory. */
 void oci_remove_dir(const char *dir);
 

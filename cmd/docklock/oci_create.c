@@ -104,8 +104,8 @@ static void run_args(const mn_oci_config *cfg, const char *rootfs, const mn_oci_
 }
 
 /* The shim: wait for start, run the cage, record the end. Never returns. */
-_Noreturn static void shim(const char *root, mn_oci_state *st, const dl_run_args *a,
-                           int ready_fd)
+_Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_config *cfg,
+                           const dl_run_args *a, int ready_fd)
 {
     char fifo[MN_OCI_PATH_BYTES_MAX + 16];
     snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, st->id);
@@ -126,7 +126,9 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const dl_run_args
     close(fd);
     mn_docklock_result res;
     int rc;
-    if (mn_docklock_run(&a->cfg, &res, &err) != 0) {
+    if (oci_run_hooks(cfg, MN_OCI_HOOK_START_CONTAINER, st) != 0) {
+        rc = DL_FAILED;
+    } else if (mn_docklock_run(&a->cfg, &res, &err) != 0) {
         rc = dl_fail("run", &err);
     } else {
         rc = dl_write_outputs("run", a, &res);
@@ -241,7 +243,7 @@ static int do_create(const create_opts *o, int *pid)
         return oci_fail("create: fork: %s", strerror(errno));
     if (child == 0) {
         close(ready[0]);
-        shim(oci_g.root, &st, &a, ready[1]);
+        shim(oci_g.root, &st, &cfg, &a, ready[1]);
     }
     close(ready[1]);
     char byte;
@@ -261,6 +263,16 @@ static int do_create(const create_opts *o, int *pid)
     st.pid_start = mn_oci_pid_start(child);
     if (mn_oci_state_save(oci_g.root, &st, &err) != 0)
         return oci_fail_err("create", &err);
+    st.status = MN_OCI_CREATING; /* what the create-time hooks are told */
+    for (int k = MN_OCI_HOOK_PRESTART; k <= MN_OCI_HOOK_CREATE_CONTAINER; k++)
+        if (oci_run_hooks(&cfg, (mn_oci_hook_kind)k, &st) != 0) {
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
+            oci_remove_dir(dir);
+            return 1;
+        }
+    st.status = MN_OCI_CREATED;
     if (o->pid_file != NULL && (rc = write_pid_file(o->pid_file, child)) >= 0)
         return rc;
     *pid = child;

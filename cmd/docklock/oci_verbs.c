@@ -126,6 +126,9 @@ int oci_start(int argc, char **argv)
     close(lock);
     if (n != 1)
         return oci_fail("start %s: the container supervisor did not go on", id);
+    st.status = MN_OCI_RUNNING;
+    if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTART) != 0)
+        fprintf(stderr, "docklock: warning: poststart hooks failed (the container runs)\n");
     return 0;
 }
 
@@ -249,6 +252,9 @@ int oci_delete(int argc, char **argv)
         close(lock);
         return oci_fail("delete %s: the container did not stop", id);
     }
+    st.status = MN_OCI_STOPPED;
+    if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTOP) != 0)
+        fprintf(stderr, "docklock: warning: poststop hooks failed\n");
     char dir[MN_OCI_PATH_BYTES_MAX + 8];
     snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, id);
     oci_remove_dir(dir);

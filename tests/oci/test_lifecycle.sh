@@ -5,6 +5,7 @@
 # id, an id created twice, start of a running container, delete of a running one without
 # --force, kill of a stopped one); the run's witness and receipt exist and `docklock verify`
 # accepts them; delete --force of a running container; kill before start; --log-format json;
+# hooks (state JSON on stdin, a failing createRuntime hook fails create);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -138,6 +139,33 @@ mkdir -p "$tmp/tty" && cp "$tmp/tty.json" "$tmp/tty/config.json" && cp -r "$tmp/
 check terminal_refused 1 dl create --bundle "$tmp/tty" tty
 expect terminal_refused_msg "$tmp/err" "determinism"
 check terminal_no_leftover 1 test -e "$root/tty"
+
+# --- hooks: run with the state JSON on stdin; a failing create-time hook fails create ---
+hook() { # hook FILE: a hook that saves its stdin
+  printf '{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s"], "timeout": 10}' "$1"
+}
+mkdir -p "$tmp/hk" && cp -r "$tmp/hello/rootfs" "$tmp/hk/"
+hooks="\"hooks\": {\"prestart\": [$(hook "$tmp/h.prestart")],"
+hooks+=" \"createRuntime\": [$(hook "$tmp/h.createRuntime")],"
+hooks+=" \"startContainer\": [$(hook "$tmp/h.startContainer")],"
+hooks+=" \"poststart\": [$(hook "$tmp/h.poststart")], \"poststop\": [$(hook "$tmp/h.poststop")]},"
+sed "s|\"hostname\": \"busybox\",|\"hostname\": \"busybox\", $hooks|" "$tmp/hello/config.json" \
+  >"$tmp/hk/config.json"
+check hk_create 0 create hk "$tmp/hk"
+expect hk_prestart "$tmp/h.prestart" '"id": "hk"'
+expect hk_create_runtime "$tmp/h.createRuntime" '"status": "creating"'
+check hk_start 0 dl start hk
+expect hk_poststart "$tmp/h.poststart" '"status": "running"'
+check hk_stops 0 wait_stopped hk
+expect hk_start_container "$tmp/h.startContainer" '"id": "hk"'
+check hk_delete 0 dl delete hk
+expect hk_poststop "$tmp/h.poststop" '"status": "stopped"'
+mkdir -p "$tmp/hkbad" && cp -r "$tmp/hello/rootfs" "$tmp/hkbad/"
+sed 's|"hostname": "busybox",|"hostname": "busybox", "hooks": {"createRuntime": [{"path": "/bin/false"}]},|' \
+  "$tmp/hello/config.json" >"$tmp/hkbad/config.json"
+check hk_failing 1 create hkbad "$tmp/hkbad"
+expect hk_failing_msg "$tmp/hkbad.stderr" "createRuntime hooks failed"
+check hk_failing_no_leftover 1 test -e "$root/hkbad"
 
 # --- the same bundle and seed twice: the same receipt core (OCI run, kept for the check) ---
 for i in 1 2; do
