@@ -49,6 +49,8 @@ static const struct {
     {"delete", "OCI: remove a container (--force: also a running one)", oci_delete},
     {"ps", "OCI: list a container's processes", oci_ps},
     {"features", "OCI: print the runtime's features JSON", oci_features},
+    {"events", "OCI: resource use of a container (--stats: once)", oci_events},
+    {"exec", "OCI: refused (no process may join a deterministic run)", oci_exec},
 };
 
 static int usage(FILE *out)

@@ -5,7 +5,7 @@
 # id, an id created twice, start of a running container, delete of a running one without
 # --force, kill of a stopped one); the run's witness and receipt exist and `docklock verify`
 # accepts them; delete --force of a running container; kill before start; --log-format json;
-# hooks (state JSON on stdin, a failing createRuntime hook fails create);
+# events --stats, exec refused; hooks (state JSON on stdin, a failing createRuntime hook fails create);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -99,6 +99,10 @@ check state_running 0 dl state loop
 expect state_running_status "$tmp/out" '"status": "running"'
 check start_running 1 dl start loop
 expect start_running_msg "$tmp/err" "running"
+check events_stats 0 dl events --stats loop
+expect events_stats_json "$tmp/out" '{"type":"stats","id":"loop","data":{"cpu":{"usage":{"total":'
+check ps_json 0 dl ps --format json loop
+check exec_refused 1 dl exec loop /bin/true
 check delete_running 1 dl delete loop
 expect delete_running_msg "$tmp/err" "not stopped"
 check kill_bad_signal 1 dl kill loop NOSUCH
@@ -107,6 +111,7 @@ check stops 0 wait_stopped loop
 check state_stopped 0 dl state loop
 expect state_stopped_status "$tmp/out" '"status": "stopped"'
 check kill_stopped 1 dl kill loop KILL
+check events_stopped 1 dl events --stats loop
 check witness_exists 0 test -s "$root/loop/witness"
 check receipt_exists 0 test -s "$root/loop/receipt"
 check verify 0 "$bin" verify --receipt "$root/loop/receipt" --witness "$root/loop/witness"
