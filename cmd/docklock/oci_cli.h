@@ -18,6 +18,7 @@ typedef struct oci_globals {
     const char *log;        /* NULL: stderr only */
     bool log_json;
     bool systemd_cgroup;    /* accepted; Docklock makes its own cgroups (docs/oci.md) */
+    bool debug;             /* --debug: warnings also on stderr when there is a --log */
     bool seen;              /* a global option was given (selects the OCI form of `run`) */
 } oci_globals;
 
@@ -29,6 +30,8 @@ int oci_parse_globals(int argc, char **argv, int *exit_now);
 /* Reports an error (stderr and the log) and returns 1. */
 int oci_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int oci_fail_err(const char *verb, const mn_err *err);
+/* A warning: to the log (level warning) if there is one, else (or with --debug) to stderr. */
+void oci_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Is `run ARGS` the OCI form (create + start) rather than docklock's own run? */
 bool oci_run_is_oci(int argc, char **argv);
 

@@ -171,7 +171,10 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
     if (rc != 0)
         return oci_fail_err("create", &err);
     for (uint32_t i = 0; i < cfg->taintc; i++)
-        fprintf(stderr, "docklock: taint (relaxed mode): %s\n", cfg->taints[i]);
+        oci_warn("taint (relaxed mode), not honoured: %s", cfg->taints[i]);
+    if (oci_g.log != NULL || oci_g.debug)
+        for (uint32_t i = 0; i < cfg->ignoredc; i++)
+            oci_warn("ignored: %s", cfg->ignored[i]);
     if (o->console_socket != NULL)
         return oci_fail("create: --console-socket: terminals are not supported yet "
                         "(docs/oci.md)");

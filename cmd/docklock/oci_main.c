@@ -12,11 +12,11 @@
 #include "dl.h"
 #include "oci_cli.h"
 
-oci_globals oci_g = {"/run/docklock", NULL, false, false, false};
+oci_globals oci_g = {"/run/docklock", NULL, false, false, false, false};
 
 #define DOCKLOCK_VERSION "0.1.0"
 
-static void log_line(const char *msg)
+static void log_line(const char *level, const char *msg)
 {
     if (oci_g.log == NULL)
         return;
@@ -29,7 +29,7 @@ static void log_line(const char *msg)
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (oci_g.log_json) {
-        fputs("{\"level\":\"error\",\"msg\":\"", f);
+        fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
         for (const char *p = msg; *p != '\0'; p++) {
             if (*p == '"' || *p == '\\')
                 fprintf(f, "\\%c", *p);
@@ -40,7 +40,7 @@ static void log_line(const char *msg)
         }
         fprintf(f, "\",\"time\":\"%s\"}\n", ts);
     } else {
-        fprintf(f, "time=\"%s\" level=error msg=\"%s\"\n", ts, msg);
+        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
     }
     fclose(f);
 }
@@ -53,8 +53,20 @@ int oci_fail(const char *fmt, ...)
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     fprintf(stderr, "docklock: %s\n", msg);
-    log_line(msg);
+    log_line("error", msg);
     return 1;
+}
+
+void oci_warn(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (oci_g.debug || oci_g.log == NULL)
+        fprintf(stderr, "docklock: %s\n", msg);
+    log_line("warning", msg);
 }
 
 int oci_fail_err(const char *verb, const mn_err *err)
@@ -109,6 +121,8 @@ int oci_parse_globals(int argc, char **argv, int *exit_now)
             oci_g.log_json = strcmp(v, "json") == 0;
         } else if (IS("--systemd-cgroup"))
             oci_g.systemd_cgroup = true;
+        else if (IS("--debug"))
+            oci_g.debug = true;
 #undef IS
         oci_g.seen = true;
         i++;

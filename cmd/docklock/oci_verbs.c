@@ -128,7 +128,7 @@ int oci_start(int argc, char **argv)
         return oci_fail("start %s: the container supervisor did not go on", id);
     st.status = MN_OCI_RUNNING;
     if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTART) != 0)
-        fprintf(stderr, "docklock: warning: poststart hooks failed (the container runs)\n");
+        oci_warn("poststart hooks failed (the container runs)");
     return 0;
 }
 
@@ -254,7 +254,7 @@ int oci_delete(int argc, char **argv)
     }
     st.status = MN_OCI_STOPPED;
     if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTOP) != 0)
-        fprintf(stderr, "docklock: warning: poststop hooks failed\n");
+        oci_warn("poststop hooks failed");
     char dir[MN_OCI_PATH_BYTES_MAX + 8];
     snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, id);
     oci_remove_dir(dir);

@@ -137,6 +137,10 @@ check delete_k 0 dl delete loop
 # --- errors in the log, as JSON lines ---
 check log_json 1 "$bin" --root "$root" --log "$tmp/log.json" --log-format json state nosuch
 expect log_json_line "$tmp/log.json" '"level":"error","msg":"container nosuch does not exist"'
+check log_notes 0 "$bin" --root "$root" --log "$tmp/log.txt" create --bundle "$tmp/hello" lg
+expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: hostname'
+expect log_ignored_rlimits "$tmp/log.txt" 'ignored: process.rlimits'
+check log_notes_delete 0 dl delete lg
 check bad_bundle 1 dl create --bundle "$tmp/nonexistent" x
 check bad_id 1 dl create --bundle "$tmp/loop" "a/b"
 sed 's/"terminal": false/"terminal": true/' "$tmp/loop/config.json" >"$tmp/tty.json"
