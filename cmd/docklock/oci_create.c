@@ -4,11 +4,11 @@
  * bundle's config.json (strictly, src/oci/config.c), makes ROOT/ID (the id must be new), an
  * exec fifo and, unless the bundle names one, a node key, then forks the container's
  * supervisor ("shim") and returns once it is ready; the pid it records (state, --pid-file) is
- * the shim's. The shim blocks opening the exec fifo until `start` opens it (like runc's
- * exec.fifo), marks the container running, and only then runs the program in the cage
- * (mn_docklock_run): the cage itself is set up at start, not at create (docs/oci.md). When
- * the run ends it writes the guest's stdout/stderr to its own (the ones create was given), the
- * witness and the signed receipt, records "stopped" with the exit status, and exits with it.
+ * the shim's. The shim calls mn_docklock_run at once with the fifo as start_fd: the cage is
+ * built now and its first process waits on the fifo, before any program code, until `start`
+ * writes to it (like runc's exec.fifo). When the run ends the shim writes the guest's
+ * stdout/stderr to its own (the ones create was given), the witness and the signed receipt,
+ * records "stopped" with the exit status, and exits with it.
  * Not here: the other verbs (oci_verbs.c).
  */
 #include <errno.h>
@@ -103,32 +103,26 @@ static void run_args(const mn_oci_config *cfg, const char *rootfs, const mn_oci_
     a->receipt = st->receipt;
 }
 
-/* The shim: wait for start, run the cage, record the end. Never returns. */
+/* The shim: builds the cage at once (mn_docklock_run with a start fifo: the cage's first
+ * process waits on it before the program starts), records the end. Never returns. */
 _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_config *cfg,
-                           const dl_run_args *a, int ready_fd)
+                           dl_run_args *a, int ready_fd)
 {
     char fifo[MN_OCI_PATH_BYTES_MAX + 16];
     snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, st->id);
     setsid();
     signal(SIGPIPE, SIG_IGN);
-    (void)!write(ready_fd, "r", 1);
+    int fd = open(fifo, O_PATH | O_CLOEXEC);
+    (void)!write(ready_fd, fd >= 0 ? "r" : "x", 1);
     close(ready_fd);
-    int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until `start` opens it */
     if (fd < 0)
         _exit(DL_FAILED);
+    a->cfg.start_fd = fd;
     mn_err err;
-    st->status = MN_OCI_RUNNING;
-    st->pid = getpid();
-    st->pid_start = mn_oci_pid_start(st->pid);
-    if (mn_oci_state_save(root, st, &err) != 0)
-        _exit(oci_fail_err("shim", &err) ? DL_FAILED : DL_FAILED);
-    (void)!write(fd, "0", 1);
-    close(fd);
     mn_docklock_result res;
     int rc;
-    if (oci_run_hooks(cfg, MN_OCI_HOOK_START_CONTAINER, st) != 0) {
-        rc = DL_FAILED;
-    } else if (mn_docklock_run(&a->cfg, &res, &err) != 0) {
+    (void)cfg;
+    if (mn_docklock_run(&a->cfg, &res, &err) != 0) {
         rc = dl_fail("run", &err);
     } else {
         rc = dl_write_outputs("run", a, &res);
@@ -255,7 +249,7 @@ static int do_create(const create_opts *o, int *pid)
         n = read(ready[0], &byte, 1);
     while (n < 0 && errno == EINTR);
     close(ready[0]);
-    if (n != 1) {
+    if (n != 1 || byte != 'r') {
         snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
         oci_remove_dir(dir);
         return oci_fail("create: the container supervisor died at start");

@@ -3,10 +3,10 @@
  * oci_hooks.c: running a bundle's OCI hooks. Each hook is executed (execve, never through a
  * shell) with its args and env, the container's OCI state JSON on its stdin, and its timeout
  * (killed when over). prestart, createRuntime and createContainer run at `create`, after the
- * supervisor is ready (in the runtime's namespaces: the cage does not exist before start);
- * startContainer runs in the supervisor just before the cage is built (also on the host);
- * poststart at the end of `start`; poststop at `delete`. Not here: deciding what a failure
- * means (the caller: create fails, the others warn).
+ * supervisor is ready; startContainer in `start` before the program is released; poststart at
+ * the end of `start`; poststop at `delete`. All in the runtime's namespaces (the cage's first
+ * process waits untraced and cannot run them without making them part of the run).
+ * Not here: deciding what a failure means (the caller: create fails, the others warn).
  */
 #include <errno.h>
 #include <signal.h>

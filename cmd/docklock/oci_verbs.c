@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * oci_verbs.c: the runc verbs on an existing container: start (open the exec fifo so the
- * waiting supervisor goes on), state (the OCI state JSON), kill (a signal to the container's
- * init, or to the waiting supervisor before start), delete (with --force also of a running
+ * oci_verbs.c: the runc verbs on an existing container: start (write to the exec fifo so the
+ * cage's waiting first process goes on), state (the OCI state JSON), kill (a signal to the
+ * container's init, or to the waiting supervisor before start), delete (with --force also of a running
  * container) and ps. Each takes the container's lock. Errors are runc's: unknown id, start of
  * a container that is not created, kill of a stopped one, delete of a running one without
  * --force. Not here: create and run (oci_create.c).
@@ -90,6 +90,8 @@ static int only_id(const char *verb, int argc, int first)
     return -1;
 }
 
+static int kill_and_wait(void);
+
 int oci_start(int argc, char **argv)
 {
     int rc = only_id("start", argc, 1), lock = -1;
@@ -103,29 +105,42 @@ int oci_start(int argc, char **argv)
         return oci_fail("cannot start a container that is %s: %s",
                         mn_oci_status_name(st.status), id);
     }
+    if (oci_bundle_hooks(&st, MN_OCI_HOOK_START_CONTAINER) != 0) {
+        kill_and_wait();
+        close(lock);
+        return oci_fail("start %s: startContainer hooks failed; container stopped", id);
+    }
+    /* The cage's first process opens the fifo for reading once the cage is built (that may
+     * still be going on right after create): until then opening for writing fails (ENXIO). */
     char fifo[MN_OCI_PATH_BYTES_MAX + 32];
     snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", oci_g.root, id);
-    int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        close(lock);
-        return oci_fail("start %s: exec fifo: %s", id, strerror(errno));
+    int fd = -1;
+    for (int waited = 0; waited < 30000 && fd < 0; waited += 2) {
+        fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 || errno != ENXIO || mn_oci_pid_start(st.pid) != st.pid_start)
+            break;
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
     }
-    /* The supervisor writes one byte after it has recorded "running". */
-    struct pollfd p = {fd, POLLIN, 0};
-    char byte;
-    ssize_t n = -1;
-    for (int waited = 0; waited < 30000; waited += 100) {
-        int r = poll(&p, 1, 100);
-        if (r > 0 && (n = read(fd, &byte, 1)) == 1)
-            break;
-        if (mn_oci_pid_start(st.pid) != st.pid_start)
-            break;
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+        if (fd >= 0)
+            close(fd);
+        close(lock);
+        return oci_fail("start %s: the container is not waiting (its set-up failed?)", id);
     }
     close(fd);
     unlink(fifo);
+    /* Running, unless the supervisor has already recorded the end of a short run. */
+    mn_err err;
+    static mn_oci_state now; /* big: not on the stack */
+    if (mn_oci_state_load(oci_g.root, id, &now, &err) == 0 && now.status == MN_OCI_CREATED) {
+        st.status = MN_OCI_RUNNING;
+        if (mn_oci_state_save(oci_g.root, &st, &err) != 0) {
+            close(lock);
+            return oci_fail_err("start", &err);
+        }
+    }
     close(lock);
-    if (n != 1)
-        return oci_fail("start %s: the container supervisor did not go on", id);
     st.status = MN_OCI_RUNNING;
     if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTART) != 0)
         oci_warn("poststart hooks failed (the container runs)");
