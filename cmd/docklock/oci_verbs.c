@@ -2,10 +2,10 @@
  *
  * oci_verbs.c: the runc verbs on an existing container: start (write to the exec fifo so the
  * cage's waiting first process goes on), state (the OCI state JSON), kill (a signal to the
- * container's init, or to the waiting supervisor before start), delete (with --force also of a running
- * container) and ps. Each takes the container's lock. Errors are runc's: unknown id, start of
- * a container that is not created, kill of a stopped one, delete of a running one without
- * --force. Not here: create and run (oci_create.c).
+ * container's init, or to the waiting supervisor before start), delete (with --force also of
+ * a running container) and ps. Each takes the container's lock. Errors are runc's: unknown
+ * id, start of a container that is not created, kill of a stopped one, delete of a running
+ * one without --force. Not here: create and run (oci_create.c).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -6,9 +6,9 @@
  * waits on the start FIFO, asks to be traced and stops so the supervisor can set the ptrace
  * options, then fixes everything the program could otherwise observe or change: one CPU and
  * SCHED_FIFO (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
- * and output size limit, no capabilities and no_new_privs, and finally the seccomp filter. Errors before exec go to errfd as one line;
- * the exit code is 125 for set-up failures, 126 for a program that cannot be executed, 127 for
- * one not found.
+ * and output size limit, no capabilities and no_new_privs, and finally the seccomp filter.
+ * Errors before exec go to errfd as one line; the exit code is 125 for set-up failures, 126
+ * for a program that cannot be executed, 127 for one not found.
  */
 #include <errno.h>
 #include <fcntl.h>
