@@ -203,7 +203,7 @@ int oci_kill(int argc, char **argv)
     int lock = -1, rc;
     if ((rc = load_locked("kill", id, &lock)) >= 0)
         return rc;
-    if (st.status != MN_OCI_CREATED && st.status != MN_OCI_RUNNING) {
+    if ((st.status != MN_OCI_CREATED && st.status != MN_OCI_RUNNING) || st.pid <= 0) {
         close(lock);
         return oci_fail("cannot kill container %s: container not running", id);
     }
@@ -217,7 +217,8 @@ int oci_kill(int argc, char **argv)
     }
     int sent = 0;
     for (int i = 0; i < (all ? n : 1); i++)
-        sent += kill(pids[i], sig) == 0;
+        if (pids[i] > 0) /* never 0 or -1: those mean process groups */
+            sent += kill(pids[i], sig) == 0;
     close(lock);
     if (sent == 0)
         return oci_fail("kill %s: %s", id, strerror(errno));
@@ -227,6 +228,8 @@ int oci_kill(int argc, char **argv)
 /* Kills the whole container and waits (up to 10 s) until its supervisor is gone. */
 static int kill_and_wait(void)
 {
+    if (st.pid <= 0 || st.pid_start == 0)
+        return 0; /* a record left by a create that died before its supervisor existed */
     int pids[1024];
     int n = oci_descendants(st.pid, pids, 1024);
     if (mn_oci_pid_start(st.pid) == st.pid_start)

@@ -134,6 +134,17 @@ check stops_created 0 wait_stopped loop
 check start_stopped 1 dl start loop
 check delete_k 0 dl delete loop
 
+# --- a record left by a create that died early (no supervisor, pid 0): kill refuses, delete
+# removes it (and must not signal pid 0, our own process group) ---
+mkdir -p "$root/stale"
+printf '{"id":"stale","bundle":"%s","pid":0,"pidStart":0,"status":"creating","exitStatus":0,"witness":"","receipt":"","key":"","annotations":{}}' \
+  "$tmp/loop" >"$root/stale/state.json"
+check stale_state 0 dl state stale
+expect stale_status "$tmp/out" '"status": "creating"'
+check stale_kill 1 dl kill stale KILL
+check stale_delete 0 dl delete stale
+check stale_gone 1 test -e "$root/stale"
+
 # --- errors in the log, as JSON lines ---
 check log_json 1 "$bin" --root "$root" --log "$tmp/log.json" --log-format json state nosuch
 expect log_json_line "$tmp/log.json" '"level":"error","msg":"container nosuch does not exist"'
