@@ -48,6 +48,7 @@ static const struct {
     {"kill", "OCI: send a signal to a container", oci_kill},
     {"delete", "OCI: remove a container (--force: also a running one)", oci_delete},
     {"ps", "OCI: list a container's processes", oci_ps},
+    {"list", "OCI: list the containers in the state directory", oci_list},
     {"features", "OCI: print the runtime's features JSON", oci_features},
     {"events", "OCI: resource use of a container (--stats: once)", oci_events},
     {"exec", "OCI: refused (no process may join a deterministic run)", oci_exec},

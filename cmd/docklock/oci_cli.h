@@ -44,6 +44,7 @@ int oci_delete(int argc, char **argv);
 int oci_ps(int argc, char **argv);
 int oci_features(int argc, char **argv);
 int oci_events(int argc, char **argv);
+int oci_list(int argc, char **argv);
 int oci_exec(int argc, char **argv);
 
 /* Pids of pid's descendants (children first, depth-first), at most max; returns the count. */

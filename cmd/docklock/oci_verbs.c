@@ -320,3 +320,52 @@ int oci_ps(int argc, char **argv)
     }
     return 0;
 }
+
+int oci_list(int argc, char **argv)
+{
+    static const struct option opts[] = {{"format", 1, 0, 'f'}, {"quiet", 0, 0, 'q'},
+                                         {0, 0, 0, 0}};
+    bool json = false, quiet = false;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:q", opts, NULL)) != -1) {
+        if (c == 'q')
+            quiet = true;
+        else if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
+            json = strcmp(optarg, "json") == 0;
+        else
+            return oci_fail("list: bad arguments");
+    }
+    if (optind != argc)
+        return oci_fail("list takes no container id");
+    DIR *d = opendir(oci_g.root);
+    if (d == NULL && errno != ENOENT)
+        return oci_fail("list: %s: %s", oci_g.root, strerror(errno));
+    if (json)
+        printf("[");
+    else if (!quiet)
+        printf("%-20s %-8s %-8s %s\n", "ID", "PID", "STATUS", "BUNDLE");
+    struct dirent *e;
+    int shown = 0;
+    mn_err err;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || mn_oci_id_check(e->d_name, &err) != 0 ||
+            mn_oci_state_load(oci_g.root, e->d_name, &st, &err) != 0)
+            continue;
+        bool live = st.status == MN_OCI_CREATED || st.status == MN_OCI_RUNNING;
+        if (json)
+            printf("%s{\"id\":\"%s\",\"pid\":%d,\"status\":\"%s\"}", shown ? "," : "",
+                   st.id, live ? st.pid : 0, mn_oci_status_name(st.status));
+        else if (quiet)
+            printf("%s\n", st.id);
+        else
+            printf("%-20s %-8d %-8s %s\n", st.id, live ? st.pid : 0,
+                   mn_oci_status_name(st.status), st.bundle);
+        shown++;
+    }
+    if (d != NULL)
+        closedir(d);
+    if (json)
+        printf("]\n");
+    return 0;
+}

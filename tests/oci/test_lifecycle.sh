@@ -99,6 +99,10 @@ check state_running 0 dl state loop
 expect state_running_status "$tmp/out" '"status": "running"'
 check start_running 1 dl start loop
 expect start_running_msg "$tmp/err" "running"
+check list 0 dl list
+expect list_running "$tmp/out" "running"
+check list_json 0 dl list --format json
+expect list_json_entry "$tmp/out" '{"id":"loop","pid":'
 check events_stats 0 dl events --stats loop
 expect events_stats_json "$tmp/out" '{"type":"stats","id":"loop","data":{"cpu":{"usage":{"total":'
 check ps_json 0 dl ps --format json loop
