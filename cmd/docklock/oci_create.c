@@ -135,6 +135,31 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
     _exit(rc);
 }
 
+/* The program must exist in the root (as the cage will look it up), so that create fails
+ * rather than start, as with runc. */
+static int check_program(const mn_oci_config *cfg, const char *rootfs)
+{
+    const char *name = cfg->args[0], *path = "/usr/local/bin:/usr/bin:/bin";
+    char full[PATH_MAX + 8192];
+    if (strchr(name, '/') != NULL) {
+        snprintf(full, sizeof(full), "%s%s%s", rootfs, name[0] == '/' ? "" : "/", name);
+        return access(full, X_OK) == 0 ? -1 : oci_fail("create: program %s not found in the "
+                                                       "container's root", name);
+    }
+    for (uint32_t i = 0; i < cfg->envc; i++)
+        if (strncmp(cfg->env[i], "PATH=", 5) == 0)
+            path = cfg->env[i] + 5;
+    char dirs[8192];
+    snprintf(dirs, sizeof(dirs), "%s", path);
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d != NULL; d = strtok_r(NULL, ":", &save)) {
+        snprintf(full, sizeof(full), "%s/%s/%s", rootfs, d, name);
+        if (access(full, X_OK) == 0)
+            return -1;
+    }
+    return oci_fail("create: program %s not found in the container's PATH", name);
+}
+
 static int make_key(const char *path)
 {
     mn_keyfile kf;
@@ -178,6 +203,8 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
         snprintf(path, sizeof(path), "%s/%s", bundle, cfg->root_path);
     if (realpath(path, rootfs) == NULL)
         return oci_fail("create: root.path %s: %s", path, strerror(errno));
+    if ((rc = check_program(cfg, rootfs)) >= 0)
+        return rc;
     if (mkdir(oci_g.root, 0711) != 0 && errno != EEXIST)
         return oci_fail("create: state directory %s: %s", oci_g.root, strerror(errno));
     if (mn_oci_state_dir(oci_g.root, o->id, dir, sizeof(dir), &err) != 0)

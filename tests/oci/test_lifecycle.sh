@@ -156,6 +156,11 @@ check log_notes 0 "$bin" --root "$root" --log "$tmp/log.txt" create --bundle "$t
 expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: hostname'
 expect log_ignored_rlimits "$tmp/log.txt" 'ignored: process.rlimits'
 check log_notes_delete 0 dl delete lg
+mkdir -p "$tmp/noprog" && cp -r "$tmp/hello/rootfs" "$tmp/noprog/"
+sed 's|"args": \[[^]]*\]|"args": ["nosuch"]|' "$tmp/hello/config.json" >"$tmp/noprog/config.json"
+check no_program 1 dl create --bundle "$tmp/noprog" np
+expect no_program_msg "$tmp/err" "program nosuch not found"
+check no_program_no_leftover 1 test -e "$root/np"
 check bad_bundle 1 dl create --bundle "$tmp/nonexistent" x
 check bad_id 1 dl create --bundle "$tmp/loop" "a/b"
 sed 's/"terminal": false/"terminal": true/' "$tmp/loop/config.json" >"$tmp/tty.json"
