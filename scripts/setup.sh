@@ -17,6 +17,8 @@ PACKAGES=(
   libsqlite3-dev    # the ledger store (src/ledger/store.c): blocks, txs, state, WAL
   busybox-static    # Docklock OCI: the lifecycle test bundle (tests/oci/test_lifecycle.sh)
   file              # tests: checks that busybox is the static one
+  podman umoci skopeo runc   # Docklock OCI: podman drives docklock (tests/oci/test_podman.sh);
+                             # the image is built locally; runc is the baseline (bench_oci)
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

@@ -76,6 +76,11 @@ static int write_pid_file(const char *path, int pid)
     return -1;
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
 /* The cage configuration of a bundle (strings borrowed from cfg, paths from st). */
 static void run_args(const mn_oci_config *cfg, const char *rootfs, const mn_oci_state *st,
                      dl_run_args *a)
@@ -85,6 +90,9 @@ static void run_args(const mn_oci_config *cfg, const char *rootfs, const mn_oci_
     a->cfg.argc = cfg->argc;
     for (uint32_t i = 0; i < cfg->envc; i++)
         a->env[a->envc++] = cfg->env[i];
+    /* In byte order: managers emit the environment in an arbitrary order (podman's differs
+     * from run to run), and the order is something the program can see. */
+    qsort(a->env, a->envc, sizeof(a->env[0]), cmp_str);
     a->cfg.env = a->env;
     a->cfg.envc = a->envc;
     memcpy(a->cfg.seed, cfg->seed, 32);
@@ -118,6 +126,14 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
     if (fd < 0)
         _exit(DL_FAILED);
     a->cfg.start_fd = fd;
+    /* The cage runs its supervisor and guest SCHED_FIFO, which a cgroup v1 cpu group without
+     * an RT budget forbids; a manager's group for its runtime (conmon's, a shim's) has none.
+     * So the supervisor goes to the cpu hierarchy's root; the cage makes its own groups. */
+    int cg = open("/sys/fs/cgroup/cpu/cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (cg >= 0) {
+        dprintf(cg, "%d\n", (int)getpid());
+        close(cg);
+    }
     mn_err err;
     mn_docklock_result res;
     int rc;
@@ -205,6 +221,14 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
         return oci_fail("create: root.path %s: %s", path, strerror(errno));
     if ((rc = check_program(cfg, rootfs)) >= 0)
         return rc;
+    /* The cage mounts its own /proc, /dev and /tmp on the read-only root: the mount points
+     * must exist (image layers often lack them); runc makes mount destinations too. */
+    static const char *const points[] = {"proc", "dev", "tmp"};
+    for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", rootfs, points[i]);
+        if (mkdir(path, points[i][0] == 't' ? 01777 : 0755) != 0 && errno != EEXIST)
+            return oci_fail("create: mount point %s: %s", path, strerror(errno));
+    }
     if (mkdir(oci_g.root, 0711) != 0 && errno != EEXIST)
         return oci_fail("create: state directory %s: %s", oci_g.root, strerror(errno));
     if (mn_oci_state_dir(oci_g.root, o->id, dir, sizeof(dir), &err) != 0)
