@@ -17,6 +17,11 @@ PACKAGES=(
   libsqlite3-dev    # the ledger store (src/ledger/store.c): blocks, txs, state, WAL
   libmicrohttpd-dev # the node's HTTP API server (src/api/server.c), run on the libuv loop
   libcurl4-openssl-dev  # the HTTP client of the CLI verbs (src/api/client.c)
+  busybox-static    # Docklock OCI: the lifecycle test bundle (tests/oci/test_lifecycle.sh)
+  file              # tests: checks that busybox is the static one
+  podman umoci skopeo runc containerd   # Docklock OCI: podman and containerd drive docklock
+                             # (tests/oci/test_podman.sh, test_containerd.sh);
+                             # the image is built locally; runc is the baseline (bench_oci)
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

@@ -50,6 +50,10 @@ typedef struct mn_docklock_config {
     const uint8_t *stdin_data; /* borrowed; NULL = empty */
     size_t stdin_len;
     uint64_t mem_bytes, pids, cpu_millis, time_ms; /* 0 = no limit */
+    /* 0, or an O_PATH descriptor of a FIFO (OCI create/start): the child builds the cage,
+     * then opens the FIFO for reading and waits for one byte before the program starts; it
+     * dies with its parent meanwhile (PR_SET_PDEATHSIG), and gives up (exit 125) at EOF. */
+    int start_fd;
     /* Replay: when set, the run is checked against this witness (borrowed). */
     const uint8_t *expect_witness;
     size_t expect_witness_len;

@@ -216,6 +216,33 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
 #define MN_DOCKLOCK_CPU_MILLIS_MIN 10u
 #define MN_DOCKLOCK_CPU_MILLIS_MAX 1000u
 
+/* ---- oci: Docklock as an OCI runtime ------------------------------------------------- */
+/* Largest config.json read: real ones are a few KiB; 1 MiB bounds the parser's work. */
+#define MN_OCI_CONFIG_BYTES_MAX (1024u * 1024u)
+/* Mounts: containerd and podman give about 10, Kubernetes adds volumes and secrets. */
+#define MN_OCI_MOUNTS_MAX 128u
+/* rlimits: Linux has 16 resources. */
+#define MN_OCI_RLIMITS_MAX 16u
+/* uid/gid mapping entries (the kernel accepts at most 340 per map; runtimes give 1-5). */
+#define MN_OCI_IDMAPS_MAX 16u
+/* maskedPaths and readonlyPaths entries each (runc's default lists have about 15). */
+#define MN_OCI_PATHS_MAX 64u
+/* Hooks per kind, and arguments or environment entries per hook. */
+#define MN_OCI_HOOKS_MAX 16u
+#define MN_OCI_HOOK_ARGS_MAX 64u
+/* Annotations kept (Kubernetes sets about 10 on a pod container), and the longest key or
+ * value kept in the state record. */
+#define MN_OCI_ANNOTATIONS_MAX 64u
+#define MN_OCI_ANN_BYTES_MAX 1024u
+/* Notes (ignored settings, taints) reported for one config: one per kind of setting. */
+#define MN_OCI_NOTES_MAX 32u
+/* Container ids: runc allows any length; containerd uses 64 hex digits, podman 64 too. */
+#define MN_OCI_ID_BYTES_MAX 256u
+/* Paths kept in a state record (bundle, witness, receipt, key). */
+#define MN_OCI_PATH_BYTES_MAX 4096u
+/* Largest state.json read back. */
+#define MN_OCI_STATE_BYTES_MAX (1024u * 1024u)
+
 /* ---- wasm ---------------------------------------------------------------------------- */
 
 /* Largest module accepted. Policies are small programs; 64 MiB also fits the biggest spec test

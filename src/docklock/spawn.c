@@ -2,15 +2,16 @@
  *
  * spawn.c: the child side of a run, from clone to execve. The child is cloned into new pid,
  * mount, uts, ipc and net namespaces (it becomes pid 1 of its pid namespace and the guest's
- * first process), builds its root (ns.c), takes its standard streams, asks to be traced and
- * stops so the supervisor can set the ptrace options, then fixes everything the program could
- * otherwise observe or change: one CPU and SCHED_FIFO (SCHED_OTHER under a CPU limit), no
- * ASLR, rdtsc faulting, umask, a core-dump and output size limit, no capabilities and
- * no_new_privs, and finally the seccomp filter. Errors before exec go to errfd as one line;
- * the exit code is 125 for set-up failures, 126 for a program that cannot be executed, 127 for
- * one not found.
+ * first process), builds its root (ns.c), takes its standard streams, for OCI create/start
+ * waits on the start FIFO, asks to be traced and stops so the supervisor can set the ptrace
+ * options, then fixes everything the program could otherwise observe or change: one CPU and
+ * SCHED_FIFO (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
+ * and output size limit, no capabilities and no_new_privs, and finally the seccomp filter.
+ * Errors before exec go to errfd as one line; the exit code is 125 for set-up failures, 126
+ * for a program that cannot be executed, 127 for one not found.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sched.h>
@@ -72,6 +73,29 @@ static void fix_process(int cpu, bool cfs, int errfd)
         fail(errfd, 125, "no_new_privs");
 }
 
+/* OCI create/start: the cage is built; wait (untraced, before any guest code) for one byte
+ * on the FIFO behind fd, reached through /proc/self/fd as the host path is not visible here. */
+static void wait_for_start(int fd, int errfd)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        fail(errfd, 125, "PR_SET_PDEATHSIG");
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    int rfd = open(path, O_RDONLY | O_CLOEXEC); /* blocks until `start` opens it */
+    if (rfd < 0)
+        fail(errfd, 125, "open the start fifo");
+    char byte;
+    ssize_t n;
+    do
+        n = read(rfd, &byte, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        errno = ECANCELED;
+        fail(errfd, 125, "wait for start");
+    }
+    close(rfd);
+}
+
 void mn__dl_child(const mn__dl_spawn *sp)
 {
     int errfd = sp->errfd;
@@ -80,6 +104,8 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "standard streams");
     if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
         fail(errfd, 125, "close_range");
+    if (sp->cfg->start_fd > 0)
+        wait_for_start(sp->cfg->start_fd, errfd);
     /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be
      * so before the supervisor moves it into the cpu cgroup (RT tasks need an RT budget
      * there). It was cloned from the SCHED_FIFO supervisor. */

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# podman drives docklock as its OCI runtime: an image built locally from busybox-static with
+# umoci and skopeo (no registry) is loaded with `podman load`; `podman run --rm --runtime
+# docklock --network none` runs it twice with a seed and witness/receipt annotations: same
+# output (including the container's clock and /dev/urandom), receipts that `docklock verify`
+# accepts, same receipt core (with a fixed --hostname: podman puts HOSTNAME=<container id> in
+# the environment, which is part of the run's configuration); and runc runs the same image (the baseline works on this host).
+# podman's default rlimits fail with every runtime here (no capability to raise them): a
+# containers.conf with `default_ulimits = []` is used (docs/oci.md).
+# Usage: test_podman.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
+set -uo pipefail
+bin=$1
+[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
+for tool in podman umoci skopeo runc; do
+  command -v $tool >/dev/null || { echo "FAIL: $tool missing: run scripts/setup.sh"; exit 1; }
+done
+tmp=$(mktemp -d /var/tmp/docklock-podman.XXXXXX)
+tag=localhost/docklock-test-$$:latest
+export CONTAINERS_CONF=$tmp/containers.conf
+printf '[containers]\ndefault_ulimits = []\n' >"$CONTAINERS_CONF"
+trap 'podman rmi -f "$tag" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+passed=0 failed=0
+check() { # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  local got=$?
+  if [ "$got" -eq "$want" ]; then passed=$((passed + 1)); else
+    failed=$((failed + 1)); echo "FAIL $name: exit $got, expected $want"
+    sed 's/^/  stdout: /' "$tmp/out" | head -5; sed 's/^/  stderr: /' "$tmp/err" | head -5
+  fi
+}
+
+# The image: one layer with busybox and a few links, cmd /bin/sh.
+(cd "$tmp" && umoci init --layout img && umoci new --image img:latest &&
+  umoci unpack --image img:latest bundle &&
+  mkdir -p bundle/rootfs/bin && cp /bin/busybox bundle/rootfs/bin/ &&
+  for t in sh echo cat head od date; do ln -s busybox bundle/rootfs/bin/$t; done &&
+  umoci repack --image img:latest bundle &&
+  umoci config --image img:latest --config.cmd /bin/sh --config.env PATH=/bin &&
+  skopeo copy oci:img:latest "docker-archive:img.tar:$tag") >"$tmp/build.log" 2>&1 ||
+  { echo "FAIL: building the image"; tail -5 "$tmp/build.log"; exit 1; }
+check load 0 podman load -i "$tmp/img.tar"
+
+script='echo hello; date +%s; head -c 16 /dev/urandom | od -An -tx1'
+seed=0202020202020202020202020202020202020202020202020202020202020202
+"$bin" run --receipt "$tmp/keyrun" -- /bin/true >/dev/null 2>&1 # makes $tmp/keyrun.key
+check key_made 0 test -s "$tmp/keyrun.key"
+check runc_baseline 0 podman run --rm --network none --runtime "$(command -v runc)" "$tag" \
+  /bin/sh -c "$script"
+for i in 1 2; do
+  check podman_run$i 0 podman run --rm --network none --hostname docklock --runtime "$bin" \
+    --annotation org.metanode.docklock.seed=$seed \
+    --annotation org.metanode.docklock.key="$tmp/keyrun.key" \
+    --annotation org.metanode.docklock.witness="$tmp/w$i" \
+    --annotation org.metanode.docklock.receipt="$tmp/r$i" "$tag" /bin/sh -c "$script"
+  cp "$tmp/out" "$tmp/out$i"
+  check verify$i 0 "$bin" verify --receipt "$tmp/r$i" --witness "$tmp/w$i"
+  "$bin" inspect --json "$tmp/r$i" | grep '"core_hash"' >"$tmp/core$i"
+done
+check output_seen 0 grep -q hello "$tmp/out1"
+check same_output 0 cmp "$tmp/out1" "$tmp/out2"
+check same_core 0 cmp "$tmp/core1" "$tmp/core2"
+check core_not_empty 0 test -s "$tmp/core1"
+
+echo "podman: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
