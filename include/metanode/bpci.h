@@ -101,11 +101,16 @@ int mn_bpci_frame_decode(const uint8_t *data, size_t len, mn_bpci_frame *frame, 
 void mn_bpci_frame_header(uint8_t out[static MN_BPCI_FRAME_HEADER_BYTES], uint8_t flags,
                           uint16_t service);
 
-/* Reassembly of one message from consecutive fragments of one service. */
+/* Reassembly of one message from consecutive fragments of one service. buf holds a 4-byte
+ * header slot, then the message so far, so that the next frame can be decrypted straight into
+ * place (its header lands on the slot or on the last 4 message bytes, which are saved and put
+ * back): a fragmented message costs no copy beyond decryption. */
 typedef struct mn_bpci_reasm {
     mn_buf buf;
     uint16_t service;
     bool active;
+    uint8_t *slot; /* the open slot of mn_bpci_reasm_slot, or NULL */
+    uint8_t saved[MN_BPCI_FRAME_HEADER_BYTES];
 } mn_bpci_reasm;
 
 void mn_bpci_reasm_init(mn_bpci_reasm *r);
@@ -115,6 +120,14 @@ void mn_bpci_reasm_deinit(mn_bpci_reasm *r);
  * MN_ECORRUPT; a message beyond MN_BPCI_MSG_BYTES_MAX is MN_ELIMIT. */
 int mn_bpci_reasm_push(mn_bpci_reasm *r, const mn_bpci_frame *f, bool *done,
                        const uint8_t **data, size_t *len, mn_err *err);
+/* Zero-copy reassembly: the place to decrypt a frame of frame_len bytes (header included) so
+ * that its payload follows the message so far. Then exactly one of _commit (a decoded frame
+ * that is not control, with the same results as _push) or _release (control frames, or any
+ * failure) must follow before the next call. MN_ELIMIT when no such place can exist. */
+int mn_bpci_reasm_slot(mn_bpci_reasm *r, size_t frame_len, uint8_t **dst, mn_err *err);
+int mn_bpci_reasm_commit(mn_bpci_reasm *r, const mn_bpci_frame *f, bool *done,
+                         const uint8_t **data, size_t *len, mn_err *err);
+void mn_bpci_reasm_release(mn_bpci_reasm *r);
 
 /* ---- service key registry ------------------------------------------------------------------ */
 
@@ -198,6 +211,11 @@ void mn_bpci_session_deinit(mn_bpci_session *s);
 /* Processes received bytes (any split), calling the callbacks and appending replies to out.
  * Any error closes the session (state MN_BPCI_CLOSED) and later calls return MN_ESTATE. */
 int mn_bpci_session_recv(mn_bpci_session *s, const uint8_t *data, size_t len, mn_err *err);
+/* Zero-copy receive for a runtime: when a record is partly buffered, the place where the rest
+ * of it (*cap bytes, no more) may be read directly, else NULL (read anywhere and call _recv).
+ * After reading n <= *cap bytes there, call _recv_commit, which behaves as _recv. */
+uint8_t *mn_bpci_session_recv_space(mn_bpci_session *s, size_t *cap);
+int mn_bpci_session_recv_commit(mn_bpci_session *s, size_t n, mn_err *err);
 /* Encrypts a message for a service into out, split into frames as needed. MN_ESTATE before
  * the handshake completes or after close, MN_ELIMIT above MN_BPCI_MSG_BYTES_MAX. */
 int mn_bpci_session_send(mn_bpci_session *s, uint16_t service, const uint8_t *data, size_t len,

@@ -182,6 +182,74 @@ static void large_messages_are_split_and_reassembled(void)
     finish(&a, &b);
 }
 
+/* Control frames between the fragments of a message (they are decrypted where the next
+ * fragment would go, over the message's last bytes, which must come back intact), and a
+ * runtime that completes straddling records through recv_space/recv_commit. */
+static void pings_inside_a_split_message_and_direct_reads(void)
+{
+    peer a, b;
+    make_identity(&a, 1);
+    make_identity(&b, 2);
+    handshake(&a, &b, MN_NOISE_XX, 0);
+    mn_err err;
+    const size_t len = 3 * MN_BPCI_FRAME_PAYLOAD_MAX + 5;
+    uint8_t *msg = malloc(len);
+    randombytes_buf(msg, len);
+    /* Fragments written by hand (the session never interleaves), a ping record after each. */
+    mn_buf wire;
+    mn_buf_init(&wire, 0);
+    for (size_t off = 0; off < len; off += MN_BPCI_FRAME_PAYLOAD_MAX) {
+        const size_t n = len - off < MN_BPCI_FRAME_PAYLOAD_MAX ? len - off
+                                                                : MN_BPCI_FRAME_PAYLOAD_MAX;
+        uint8_t *rec = malloc(2 + 4 + n + 16);
+        rec[0] = (uint8_t)((4 + n + 16) >> 8);
+        rec[1] = (uint8_t)(4 + n + 16);
+        mn_bpci_frame_header(rec + 2, off + n < len ? MN_BPCI_FLAG_MORE : 0, 7);
+        memcpy(rec + 6, msg + off, n);
+        ASSERT_OK(mn_noise_cipher_encrypt(&a.s.tx, NULL, 0, rec + 2, 4 + n, rec + 2, &err),
+                  &err);
+        ASSERT_OK(mn_buf_append(&wire, rec, 2 + 4 + n + 16, &err), &err);
+        free(rec);
+        ASSERT_OK(mn_bpci_session_ping(&a.s, (const uint8_t *)"12345678", &err), &err);
+        ASSERT_OK(mn_buf_append(&wire, a.s.out.data, a.s.out.len, &err), &err);
+        a.s.out.len = 0;
+    }
+    /* Feed it as a runtime would: a few bytes through recv, then whatever recv_space asks
+     * for, in pieces of random size, read directly into the session. */
+    size_t off = 0;
+    size_t direct = 0;
+    while (off < wire.len) {
+        size_t cap = 0;
+        uint8_t *space = mn_bpci_session_recv_space(&b.s, &cap);
+        size_t n = 1 + randombytes_uniform(space ? 70000 : 40);
+        if (n > wire.len - off)
+            n = wire.len - off;
+        if (space) {
+            if (n > cap)
+                n = cap;
+            memcpy(space, wire.data + off, n);
+            ASSERT_OK(mn_bpci_session_recv_commit(&b.s, n, &err), &err);
+            direct += n;
+        } else {
+            ASSERT_OK(mn_bpci_session_recv(&b.s, wire.data + off, n, &err), &err);
+        }
+        off += n;
+    }
+    ASSERT_TRUE(direct > len / 2);
+    ASSERT_EQ(b.msgs, 1);
+    ASSERT_EQ(b.last_len, len);
+    ASSERT_MEM_EQ(b.last, msg, len);
+    ASSERT_OK(deliver(&b, &a, &err), &err);
+    ASSERT_EQ(a.pongs, 4);
+    ASSERT_TRUE(mn_bpci_session_recv_space(&b.s, &(size_t){0}) == NULL);
+    /* The receive buffers stay usable for the next messages. */
+    send_ok(&a, &b, 7, 10);
+    send_ok(&a, &b, 9, MN_BPCI_FRAME_PAYLOAD_MAX + 1);
+    mn_buf_deinit(&wire);
+    free(msg);
+    finish(&a, &b);
+}
+
 static void rekey_is_crossed_in_both_directions(void)
 {
     peer a, b;
@@ -527,6 +595,7 @@ static void setup(void)
 
 MN_TEST_MAIN("net.bpci", MN_TEST(setup), MN_TEST(xx_and_ik_sessions_carry_messages_both_ways),
              MN_TEST(large_messages_are_split_and_reassembled),
+             MN_TEST(pings_inside_a_split_message_and_direct_reads),
              MN_TEST(rekey_is_crossed_in_both_directions), MN_TEST(dialing_the_wrong_peer_fails),
              MN_TEST(a_wrong_identity_signature_is_refused),
              MN_TEST(replayed_flipped_truncated_records_close_the_session),
