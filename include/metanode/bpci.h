@@ -66,10 +66,24 @@ typedef struct mn_bpci_identity {
     uint8_t id[MN_ID_BYTES];
 } mn_bpci_identity;
 
-/* x_priv NULL generates a fresh X25519 key. Copies kp. */
+/* x_priv NULL generates a fresh X25519 key (tests, throw-away identities; a node uses
+ * mn_bpci_identity_from_keypair so that its static key is stable). Copies kp. */
 void mn_bpci_identity_init(mn_bpci_identity *ident, const mn_keypair *kp,
                            const uint8_t *x_priv);
 void mn_bpci_identity_wipe(mn_bpci_identity *ident);
+
+/* The stable Noise static key (identity.c, docs/bpci.md §3.2): x_priv = HMAC-SHA256(key =
+ * Ed25519 seed, MN_TAG_NOISE_STATIC_KEY || "metanode-bpci-noise-static-key/1"). The same seed
+ * always gives the same key, so the public half can be published for IK dials. */
+void mn_bpci_noise_static_derive(uint8_t x_priv[static MN_NOISE_DH_BYTES],
+                                 const uint8_t seed[static MN_ED25519_SEED_BYTES]);
+/* Its public half (what genesis or the chain publishes, and `metanode key show` prints). */
+void mn_bpci_noise_static_public(uint8_t x_pub[static MN_NOISE_DH_BYTES],
+                                 const uint8_t seed[static MN_ED25519_SEED_BYTES]);
+/* The node's identity: kp with the static key derived from its seed. Copies kp. */
+void mn_bpci_identity_from_keypair(mn_bpci_identity *ident, const mn_keypair *kp);
+/* The same from the node's Ed25519 key file (keyfile.h rules: 0600, owner, type ed25519). */
+int mn_bpci_identity_load(mn_bpci_identity *ident, const char *key_path, mn_err *err);
 
 /* The identity payload (decoded): what a peer claims and its binding signature. */
 typedef struct mn_bpci_hello {

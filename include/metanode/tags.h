@@ -54,6 +54,8 @@
     X(GOSSIP_SIGNED, 0x1f)                                                                         \
     /* A gossip message id: SHA-256(tag || the whole signed envelope as sent). */                  \
     X(GOSSIP_ID, 0x20)                                                                             \
+    /* KDF input deriving a node's BPCI Noise static X25519 key from its Ed25519 seed. */          \
+    X(NOISE_STATIC_KEY, 0x21)                                                                      \
     /* Docklock run configuration (argv, env, epoch, limits), the receipt's config digest. */      \
     X(DOCKLOCK_CONFIG, 0x30)                                                                       \
     /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \

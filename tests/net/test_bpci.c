@@ -7,12 +7,15 @@
  * record, an oversize or undersize length, garbage before and during the handshake, a wrong
  * identity signature, a peer speaking for a service it is not allowed.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "metanode/bpci.h"
 #include "metanode/cbor.h"
+#include "metanode/keyfile.h"
 #include "mn_test.h"
 
 typedef struct peer {
@@ -583,6 +586,71 @@ static void frame_and_hello_decoders_are_strict(void)
     mn_buf_deinit(&buf);
 }
 
+/* The static key derived from the seed: a pinned value (the private half checked against
+ * Python's hmac/hashlib), deterministic, distinct per seed, and what a key file loads to. */
+static void static_key_is_derived_from_the_seed(void)
+{
+    uint8_t seed[32], x[32], pub[32], want[32];
+    mn_err err;
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)i;
+    mn_bpci_noise_static_derive(x, seed);
+    ASSERT_OK(mn_hex_decode(want, 32,
+                            "8f278dbb769d5dec1d8abc6636937870977acb2db06b8af37c0ab440aa764d67",
+                            &err), &err);
+    ASSERT_MEM_EQ(x, want, 32);
+    mn_bpci_noise_static_public(pub, seed);
+    ASSERT_OK(mn_hex_decode(want, 32,
+                            "b373393492549463f9549a1c11a19fd48d03c1e2b5dc298896c2cd5e1bd5d429",
+                            &err), &err);
+    ASSERT_MEM_EQ(pub, want, 32);
+    mn_keypair kp;
+    mn_keypair_from_seed(&kp, seed);
+    mn_bpci_identity a, b;
+    mn_bpci_identity_from_keypair(&a, &kp);
+    mn_bpci_identity_from_keypair(&b, &kp);
+    ASSERT_MEM_EQ(a.x_pub, pub, 32);
+    ASSERT_MEM_EQ(a.x_priv, b.x_priv, 32);
+    ASSERT_MEM_EQ(a.binding_sig, b.binding_sig, 64);
+    seed[31] ^= 1;
+    mn_bpci_noise_static_public(want, seed);
+    ASSERT_TRUE(memcmp(want, pub, 32) != 0);
+    /* From a key file: the same identity; a VRF key file is refused. */
+    char dir[] = "/tmp/mn_test_bpci_XXXXXX", path[64], vrf_path[64];
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/node.key", dir);
+    snprintf(vrf_path, sizeof vrf_path, "%s/vrf.key", dir);
+    mn_keyfile kf;
+    mn_keyfile_generate(&kf, MN_KEY_ED25519);
+    ASSERT_OK(mn_keyfile_write(path, &kf, &err), &err);
+    mn_keypair_from_seed(&kp, kf.seed);
+    mn_bpci_identity_from_keypair(&a, &kp);
+    ASSERT_OK(mn_bpci_identity_load(&b, path, &err), &err);
+    ASSERT_MEM_EQ(b.x_pub, a.x_pub, 32);
+    ASSERT_MEM_EQ(b.id, a.id, 32);
+    mn_keyfile_generate(&kf, MN_KEY_VRF);
+    ASSERT_OK(mn_keyfile_write(vrf_path, &kf, &err), &err);
+    ASSERT_EQ(mn_bpci_identity_load(&b, vrf_path, &err), -MN_EINVAL);
+    ASSERT_EQ(mn_bpci_identity_load(&b, "/nonexistent/key", &err) < 0, 1);
+    /* Two sessions of loaded identities: IK with the published key works. */
+    peer p, q;
+    memset(&p, 0, sizeof p);
+    memset(&q, 0, sizeof q);
+    ASSERT_OK(mn_bpci_identity_load(&p.ident, path, &err), &err);
+    make_identity(&q, 9);
+    mn_bpci_noise_static_public(pub, kf.seed); /* a VRF seed: not p's key */
+    ASSERT_TRUE(memcmp(pub, p.ident.x_pub, 32) != 0);
+    handshake(&q, &p, MN_NOISE_IK, 0);
+    finish(&q, &p);
+    unlink(path);
+    unlink(vrf_path);
+    rmdir(dir);
+    mn_keyfile_wipe(&kf);
+    mn_keypair_wipe(&kp);
+    mn_bpci_identity_wipe(&a);
+    mn_bpci_identity_wipe(&b);
+}
+
 static void setup(void)
 {
     mn_err err;
@@ -601,4 +669,5 @@ MN_TEST_MAIN("net.bpci", MN_TEST(setup), MN_TEST(xx_and_ik_sessions_carry_messag
              MN_TEST(replayed_flipped_truncated_records_close_the_session),
              MN_TEST(garbage_before_and_during_the_handshake_is_refused),
              MN_TEST(services_are_checked_against_the_registry), MN_TEST(ping_pong_and_close),
-             MN_TEST(frame_and_hello_decoders_are_strict))
+             MN_TEST(frame_and_hello_decoders_are_strict),
+             MN_TEST(static_key_is_derived_from_the_seed))
