@@ -53,6 +53,7 @@ struct conn {
     conn *prev, *next;
     dialer *dialer;
     char ip[64];
+    mn_bpci_prefix prefix; /* what the per-IP limits count (an IPv4 address, an IPv6 /64) */
     bool inbound, counted_pending, established, closing;
     bool writing;        /* the write request below is in flight */
     bool want_shutdown;  /* shut the socket down once everything queued is written */
@@ -99,7 +100,7 @@ struct mn_bpci_node {
     mn_bpci_metrics m;
     unsigned open_handles;
     struct {
-        char ip[64];
+        mn_bpci_prefix prefix;
         uint64_t last_ms;
         uint64_t milli_tokens; /* a token bucket in thousandths of a connection */
     } rate[RATE_IPS];
@@ -114,9 +115,13 @@ static void shutdown_cb(uv_shutdown_t *req, int status);
 /* Logs the first refusal of a kind and then every power of two, so floods stay readable. */
 static void log_refusal(const conn *c, const char *why, uint64_t count)
 {
-    if ((count & (count - 1)) == 0)
-        MN_LOG(WARN, "bpci", "refused connection from %s: %s (refusals of this kind: %llu)",
-               c->ip, why, (unsigned long long)count);
+    if ((count & (count - 1)) != 0)
+        return;
+    char group[MN_BPCI_PREFIX_TEXT_BYTES] = "";
+    if (c->prefix.bytes[0] == 6) /* IPv6 limits count the whole /64 */
+        mn_bpci_prefix_text(&c->prefix, group);
+    MN_LOG(WARN, "bpci", "refused connection from %s%s%s: %s (refusals of this kind: %llu)",
+           c->ip, group[0] ? " in " : "", group, why, (unsigned long long)count);
 }
 
 static uint64_t now_ms(const mn_bpci_node *node)
@@ -219,12 +224,13 @@ static void trim_buffers(conn *c)
 
 /* ---- session callbacks -------------------------------------------------------------------- */
 
-static uint32_t count_from_ip(const mn_bpci_node *node, const char *ip, bool established)
+static uint32_t count_from_ip(const mn_bpci_node *node, const mn_bpci_prefix *p,
+                              bool established)
 {
     uint32_t n = 0;
     for (const conn *c = node->conns; c; c = c->next)
         if (!c->closing && c->inbound && c->established == established &&
-            strcmp(c->ip, ip) == 0)
+            memcmp(&c->prefix, p, sizeof *p) == 0)
             n++;
     return n;
 }
@@ -255,7 +261,7 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
 {
     conn *c = ctx;
     mn_bpci_node *node = c->node;
-    if (c->inbound && count_from_ip(node, c->ip, true) >= node->cfg.sessions_per_ip_max) {
+    if (c->inbound && count_from_ip(node, &c->prefix, true) >= node->cfg.sessions_per_ip_max) {
         log_refusal(c, "too many sessions from this address", ++node->m.refused_per_ip);
         mn_bpci_session_close(c->s, 0); /* stops delivery of what follows in this read */
         conn_close(c);
@@ -477,30 +483,32 @@ static void set_ip(conn *c)
     struct sockaddr_storage ss;
     int len = sizeof ss;
     strcpy(c->ip, "?");
+    memset(&c->prefix, 0, sizeof c->prefix); /* unknown addresses share one group */
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
+    (void)mn_bpci_addr_prefix((struct sockaddr *)&ss, &c->prefix);
     if (ss.ss_family == AF_INET)
         uv_ip4_name((struct sockaddr_in *)&ss, c->ip, sizeof c->ip);
     else if (ss.ss_family == AF_INET6)
         uv_ip6_name((struct sockaddr_in6 *)&ss, c->ip, sizeof c->ip);
 }
 
-/* Takes one token from the bucket of the connection's address; false when it is empty. */
-static bool rate_take(mn_bpci_node *node, const char *ip)
+/* Takes one token from the bucket of the connection's prefix; false when it is empty. */
+static bool rate_take(mn_bpci_node *node, const mn_bpci_prefix *p)
 {
     const uint64_t now = now_ms(node);
     const uint64_t burst = (uint64_t)node->cfg.accept_burst_per_ip * 1000u;
     unsigned slot = 0;
     for (unsigned i = 0; i < RATE_IPS; i++) {
-        if (strcmp(node->rate[i].ip, ip) == 0) {
+        if (memcmp(&node->rate[i].prefix, p, sizeof *p) == 0) {
             slot = i;
             break;
         }
         if (node->rate[i].last_ms < node->rate[slot].last_ms)
             slot = i; /* least recently seen so far, the one to forget */
     }
-    if (strcmp(node->rate[slot].ip, ip) != 0) {
-        snprintf(node->rate[slot].ip, sizeof node->rate[slot].ip, "%s", ip);
+    if (memcmp(&node->rate[slot].prefix, p, sizeof *p) != 0) {
+        node->rate[slot].prefix = *p;
         node->rate[slot].milli_tokens = burst;
     } else {
         const uint64_t refill = (now - node->rate[slot].last_ms) * node->cfg.accept_rate_per_ip;
@@ -521,7 +529,7 @@ static const char *admission(mn_bpci_node *node, conn *c)
     mn_bpci_metrics *m = &node->m;
     if (node->closing)
         return "closing";
-    if (!rate_take(node, c->ip)) {
+    if (!rate_take(node, &c->prefix)) {
         log_refusal(c, "connection rate from this address", ++m->refused_rate);
         return "rate";
     }
@@ -529,7 +537,7 @@ static const char *admission(mn_bpci_node *node, conn *c)
         log_refusal(c, "too many pending handshakes", ++m->refused_pending);
         return "pending";
     }
-    if (count_from_ip(node, c->ip, false) > node->cfg.pending_per_ip_max) {
+    if (count_from_ip(node, &c->prefix, false) > node->cfg.pending_per_ip_max) {
         log_refusal(c, "too many pending handshakes from this address", ++m->refused_per_ip);
         return "pending per ip";
     }
