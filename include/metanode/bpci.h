@@ -54,6 +54,7 @@ enum mn_bpci_control {
     MN_BPCI_CTL_PING = 1,  /* + 8 opaque bytes, answered by a PONG with the same bytes */
     MN_BPCI_CTL_PONG = 2,  /* + 8 bytes */
     MN_BPCI_CTL_CLOSE = 3, /* + 1 reason byte; the sender closes after it */
+    MN_BPCI_CTL_CONFIRM = 4, /* alone: the IK dialer's first record, proving it is live */
 };
 
 /* A node's transport identity: its Ed25519 identity key and a separate X25519 Noise static
@@ -171,11 +172,28 @@ int mn_bpci_registry_allow(mn_bpci_registry *reg, uint16_t service,
 int mn_bpci_registry_check(const mn_bpci_registry *reg, uint16_t service,
                            const uint8_t peer[static MN_ID_BYTES], mn_err *err);
 
+/* ---- IK replay cache (replay.c) ------------------------------------------------------------ */
+
+/* The ephemerals of recent authenticated IK first messages, so a replayed copy is refused
+ * before any DH. Fixed size (MN_BPCI_REPLAY_ENTRIES per generation, two generations). */
+typedef struct mn_bpci_replay_cache {
+    uint8_t key[16]; /* SipHash key, random per cache */
+    uint64_t *gen[2];
+    uint32_t count; /* entries in gen[0] */
+} mn_bpci_replay_cache;
+
+int mn_bpci_replay_init(mn_bpci_replay_cache *rc, mn_err *err);
+void mn_bpci_replay_deinit(mn_bpci_replay_cache *rc);
+bool mn_bpci_replay_seen(const mn_bpci_replay_cache *rc, const uint8_t e[static 32]);
+void mn_bpci_replay_add(mn_bpci_replay_cache *rc, const uint8_t e[static 32]);
+
 /* ---- session ------------------------------------------------------------------------------- */
 
 typedef struct mn_bpci_callbacks {
     void *ctx;
-    /* The handshake completed; peer_id is the authenticated peer. */
+    /* The handshake completed; peer_id is the authenticated peer. An IK listener reports it
+     * only at the dialer's first authenticated record (a replayed first message never gets
+     * there), though it may send from the end of the handshake on. */
     void (*on_established)(void *ctx, const uint8_t peer_id[MN_ID_BYTES]);
     /* A whole message for a service the registry allows; data is valid during the call. */
     void (*on_message)(void *ctx, uint16_t service, const uint8_t *data, size_t len);
@@ -194,6 +212,7 @@ typedef struct mn_bpci_config {
     const uint8_t *remote_static;        /* IK initiator: the peer's X25519 static key */
     uint64_t rekey_after;                /* 0: MN_BPCI_REKEY_MESSAGES (tests shrink it) */
     const uint8_t *test_ephemeral;       /* tests and fuzzing only: fixed Noise ephemeral */
+    mn_bpci_replay_cache *replay;        /* responder: borrowed, or NULL (no replay cache) */
 } mn_bpci_config;
 
 typedef enum mn_bpci_state {
@@ -211,10 +230,11 @@ typedef struct mn_bpci_session {
     mn_noise_cipher tx, rx;
     uint8_t peer_id[MN_ID_BYTES];
     mn_bpci_reasm reasm;
+    uint64_t frames_sent, frames_received, rekeys;
+    bool confirmed; /* the peer proved it is live (always, except an IK listener's first wait) */
     mn_buf out;       /* bytes to send; the caller drains it (data, len) and clears len */
     size_t in_len;    /* bytes buffered in in[] */
     uint8_t in[MN_BPCI_LEN_BYTES + MN_NOISE_MSG_BYTES_MAX];
-    uint64_t frames_sent, frames_received, rekeys;
 } mn_bpci_session;
 
 /* Sets up a session; an initiator appends its preamble and first handshake message to out.

@@ -52,6 +52,7 @@ typedef struct mn_bpci_metrics {
     uint64_t refused_rate;          /* refused: connection rate from that IP above its bucket */
     uint64_t handshake_timeouts;
     uint64_t handshake_failures;    /* bad preamble, failed authentication, wrong identity */
+    uint64_t replayed_handshakes;   /* IK first messages refused as replays (replay cache) */
     uint64_t protocol_errors;       /* established sessions closed for a bad record or frame */
     uint64_t refused_services;      /* closed for speaking on a service not allowed to it */
     uint64_t idle_timeouts;

@@ -97,13 +97,31 @@ static int check_hello(mn_bpci_session *s, const uint8_t *payload, size_t len, m
     return 0;
 }
 
-static int establish(mn_bpci_session *s)
+static int send_control(mn_bpci_session *s, uint8_t type, const uint8_t *data, size_t len,
+                        mn_err *err);
+
+static void confirm(mn_bpci_session *s)
 {
+    s->confirmed = true;
+    if (s->cb.on_established)
+        s->cb.on_established(s->cb.ctx, s->peer_id);
+}
+
+/* After the last handshake message. An IK dialer proves at once that it holds the ephemeral
+ * key (CONFIRM, its first record); an IK listener waits for that proof before it reports the
+ * session, so a replayed first message never becomes a session. In XX the dialer's message 3
+ * is that proof already. */
+static int establish(mn_bpci_session *s, mn_err *err)
+{
+    const bool ik = s->hs.pattern == MN_NOISE_IK;
     mn_noise_handshake_split(&s->hs, &s->tx, &s->rx);
     mn_noise_handshake_wipe(&s->hs);
     s->state = MN_BPCI_ESTABLISHED;
-    if (s->cb.on_established)
-        s->cb.on_established(s->cb.ctx, s->peer_id);
+    if (ik && s->cfg.initiator)
+        TRY(send_control(s, MN_BPCI_CTL_CONFIRM, NULL, 0, err));
+    if (ik && !s->cfg.initiator)
+        return 0;
+    confirm(s);
     return 0;
 }
 
@@ -112,14 +130,23 @@ static int read_handshake(mn_bpci_session *s, const uint8_t *msg, size_t len, mn
     uint8_t payload[HELLO_BYTES_MAX];
     size_t n;
     const bool hello = carries_hello(s);
+    /* An IK listener's first message: a replay of a recent one is refused before any DH. */
+    const bool ik_first = !s->cfg.initiator && s->hs.pattern == MN_NOISE_IK &&
+                          s->hs.msg_index == 0 && s->cfg.replay != NULL &&
+                          len >= MN_NOISE_DH_BYTES;
+    if (ik_first && mn_bpci_replay_seen(s->cfg.replay, msg))
+        return mn_err_set(err, MN_EEXIST, 0,
+                          "bpci: replayed IK handshake (initiator ephemeral seen before)");
     TRY(mn_noise_handshake_read(&s->hs, msg, len, payload, sizeof payload, &n, err));
     if (hello)
         TRY(check_hello(s, payload, n, err));
     else if (n != 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "bpci: payload in the first XX message");
+    if (ik_first) /* authenticated: remember it */
+        mn_bpci_replay_add(s->cfg.replay, msg);
     if (mn_noise_handshake_my_turn(&s->hs))
         TRY(write_handshake(s, err));
-    return mn_noise_handshake_done(&s->hs) ? establish(s) : 0;
+    return mn_noise_handshake_done(&s->hs) ? establish(s, err) : 0;
 }
 
 int mn_bpci_session_init(mn_bpci_session *s, const mn_bpci_config *cfg,
@@ -172,6 +199,8 @@ static int send_frame(mn_bpci_session *s, uint8_t flags, uint16_t service, const
                       size_t len, mn_err *err)
 {
     MN_ASSERT(len <= MN_BPCI_FRAME_PAYLOAD_MAX);
+    if (s->state != MN_BPCI_ESTABLISHED) /* e.g. closed by a callback: keys are gone */
+        return mn_err_set(err, MN_ESTATE, 0, "bpci: session not established");
     const size_t ct_len = MN_BPCI_FRAME_HEADER_BYTES + len + MN_NOISE_TAG_BYTES;
     TRY(mn_buf_reserve(&s->out, MN_BPCI_LEN_BYTES + ct_len, err));
     uint8_t *rec = s->out.data + s->out.len;
@@ -257,6 +286,8 @@ static int on_control(mn_bpci_session *s, const mn_bpci_frame *f, mn_err *err)
             s->cb.on_pong(s->cb.ctx, p + 1);
         return 0;
     }
+    if (n == 1 && p[0] == MN_BPCI_CTL_CONFIRM)
+        return 0; /* its work (proving the dialer live) is done by being decrypted */
     if (n == 2 && p[0] == MN_BPCI_CTL_CLOSE) {
         s->state = MN_BPCI_CLOSED;
         if (s->cb.on_close)
@@ -279,6 +310,13 @@ static int read_transport(mn_bpci_session *s, const uint8_t *ct, size_t len, mn_
         s->frames_received++;
         if (s->rx.n % s->cfg.rekey_after == 0)
             mn_noise_cipher_rekey(&s->rx);
+        if (!s->confirmed) {
+            confirm(s); /* the IK dialer's first record authenticated */
+            if (s->state != MN_BPCI_ESTABLISHED) { /* the callback closed the session */
+                mn_bpci_reasm_release(&s->reasm);
+                return 0;
+            }
+        }
     }
     mn_bpci_frame f;
     if (rc == 0)

@@ -98,6 +98,7 @@ struct mn_bpci_node {
     } services[MN_BPCI_SERVICES_MAX];
     uint32_t services_count;
     mn_bpci_metrics m;
+    mn_bpci_replay_cache replay; /* IK first messages seen lately */
     unsigned open_handles;
     struct {
         mn_bpci_prefix prefix;
@@ -355,7 +356,9 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void count_failure(conn *c, bool in_handshake, const mn_err *err)
 {
     mn_bpci_metrics *m = &c->node->m;
-    if (in_handshake)
+    if (in_handshake && err->code == MN_EEXIST)
+        m->replayed_handshakes++;
+    else if (in_handshake)
         m->handshake_failures++;
     else if (err->code == MN_EPERM)
         m->refused_services++;
@@ -566,7 +569,7 @@ static void connection_cb(uv_stream_t *server, int status)
     set_ip(c);
     mn_err err;
     const mn_bpci_config cfg = {.self = node->cfg.self, .registry = node->cfg.registry,
-                                .rekey_after = node->cfg.rekey_after};
+                                .rekey_after = node->cfg.rekey_after, .replay = &node->replay};
     if (admission(node, c) != NULL || session_start(c, &cfg, &err) != 0) {
         conn_close(c);
         return;
@@ -756,6 +759,11 @@ int mn_bpci_node_new(uv_loop_t *loop, const mn_bpci_node_config *cfg, mn_bpci_no
     mn_bpci_node *node = calloc(1, sizeof *node);
     if (!node)
         return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
+    int rc = mn_bpci_replay_init(&node->replay, err);
+    if (rc != 0) {
+        free(node);
+        return rc;
+    }
     /* A peer that resets the connection must cost an error code, not the process. */
     signal(SIGPIPE, SIG_IGN);
     node->loop = loop;
@@ -958,5 +966,6 @@ void mn_bpci_node_free(mn_bpci_node *node)
     MN_ASSERT(node->closing);
     MN_ASSERT(node->open_handles == 0);
     MN_ASSERT(node->conns == NULL);
+    mn_bpci_replay_deinit(&node->replay);
     free(node);
 }

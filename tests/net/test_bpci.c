@@ -110,8 +110,7 @@ static void handshake(peer *a, peer *b, mn_noise_pattern pat, uint64_t rekey)
     ASSERT_OK(start(a, true, pat, b->ident.id, pat == MN_NOISE_IK ? b->ident.x_pub : NULL,
                     rekey, &err), &err);
     ASSERT_OK(start(b, false, pat, NULL, NULL, rekey, &err), &err);
-    for (int i = 0; i < 3 && (a->s.state != MN_BPCI_ESTABLISHED ||
-                              b->s.state != MN_BPCI_ESTABLISHED); i++) {
+    for (int i = 0; i < 3 && (a->established == 0 || b->established == 0); i++) {
         ASSERT_OK(deliver(a, b, &err), &err);
         ASSERT_OK(deliver(b, a, &err), &err);
     }
@@ -158,7 +157,7 @@ static void xx_and_ik_sessions_carry_messages_both_ways(void)
             send_ok(&b, &a, 9, randombytes_uniform(2000));
         }
         send_ok(&a, &b, 7, 0);
-        ASSERT_U64_EQ(a.s.frames_sent, 201);
+        ASSERT_U64_EQ(a.s.frames_sent, pat ? 202 : 201); /* IK: and the dialer's CONFIRM */
         finish(&a, &b);
     }
 }
@@ -651,6 +650,76 @@ static void static_key_is_derived_from_the_seed(void)
     mn_bpci_identity_wipe(&b);
 }
 
+/* A replayed IK first message: refused before any DH by a listener that saw it (replay
+ * cache), and never a session at one that did not (it waits for the dialer's CONFIRM). */
+static void replayed_ik_first_message_is_refused(void)
+{
+    static mn_bpci_replay_cache cache;
+    mn_err err;
+    ASSERT_OK(mn_bpci_replay_init(&cache, &err), &err);
+    peer a, b, c;
+    make_identity(&a, 1);
+    make_identity(&b, 2);
+    ASSERT_OK(start(&a, true, MN_NOISE_IK, b.ident.id, b.ident.x_pub, 0, &err), &err);
+    const size_t n = a.s.out.len;
+    uint8_t *first = malloc(n);
+    memcpy(first, a.s.out.data, n);
+    const mn_bpci_config cfg = {.self = &b.ident, .registry = &open_reg, .replay = &cache};
+    const mn_bpci_callbacks cb = {.ctx = &b, .on_established = on_established,
+                                  .on_message = on_message};
+    ASSERT_OK(mn_bpci_session_init(&b.s, &cfg, &cb, &err), &err);
+    ASSERT_OK(deliver(&a, &b, &err), &err);
+    ASSERT_EQ(b.established, 0); /* answered, but not a session until the dialer is proven */
+    ASSERT_EQ(b.s.state, MN_BPCI_ESTABLISHED);
+    ASSERT_OK(deliver(&b, &a, &err), &err);
+    ASSERT_EQ(a.established, 1);
+    ASSERT_OK(deliver(&a, &b, &err), &err); /* CONFIRM */
+    ASSERT_EQ(b.established, 1);
+    send_ok(&a, &b, 7, 100);
+    send_ok(&b, &a, 7, 100);
+    /* The same bytes again, to a listener with the same cache: refused at once. */
+    c = b;
+    memset(&c.s, 0, sizeof c.s);
+    c.established = 0;
+    c.last = NULL;
+    const mn_bpci_callbacks cbc = {.ctx = &c, .on_established = on_established};
+    ASSERT_OK(mn_bpci_session_init(&c.s, &cfg, &cbc, &err), &err);
+    ASSERT_EQ(mn_bpci_session_recv(&c.s, first, n, &err), -MN_EEXIST);
+    ASSERT_EQ(c.s.state, MN_BPCI_CLOSED);
+    ASSERT_EQ(c.s.out.len, 0);
+    mn_bpci_session_deinit(&c.s);
+    /* To a listener without the cache: it answers (the work is spent) but no session comes up,
+     * and whatever the replayer sends next fails. */
+    const mn_bpci_config nocache = {.self = &b.ident, .registry = &open_reg};
+    c.established = 0;
+    ASSERT_OK(mn_bpci_session_init(&c.s, &nocache, &cbc, &err), &err);
+    ASSERT_OK(mn_bpci_session_recv(&c.s, first, n, &err), &err);
+    ASSERT_TRUE(c.s.out.len > 0);
+    ASSERT_EQ(c.established, 0);
+    uint8_t junk[64] = {0, 40};
+    randombytes_buf(junk + 2, sizeof junk - 2);
+    ASSERT_EQ(mn_bpci_session_recv(&c.s, junk, 42, &err), -MN_ECRYPTO);
+    ASSERT_EQ(c.established, 0);
+    mn_bpci_session_deinit(&c.s);
+    free(first);
+    finish(&a, &b);
+    /* The cache: remembers what it was given, forgets the oldest generation first. */
+    uint8_t e[32] = {0};
+    for (uint32_t i = 0; i < 3 * MN_BPCI_REPLAY_ENTRIES; i++) {
+        mn_store_u64_le(e, i);
+        mn_bpci_replay_add(&cache, e);
+    }
+    mn_store_u64_le(e, 0);
+    ASSERT_FALSE(mn_bpci_replay_seen(&cache, e));
+    for (uint32_t i = 2 * MN_BPCI_REPLAY_ENTRIES; i < 3 * MN_BPCI_REPLAY_ENTRIES; i += 97) {
+        mn_store_u64_le(e, i);
+        ASSERT_TRUE(mn_bpci_replay_seen(&cache, e));
+    }
+    mn_store_u64_le(e, 3 * MN_BPCI_REPLAY_ENTRIES);
+    ASSERT_FALSE(mn_bpci_replay_seen(&cache, e));
+    mn_bpci_replay_deinit(&cache);
+}
+
 static void setup(void)
 {
     mn_err err;
@@ -670,4 +739,5 @@ MN_TEST_MAIN("net.bpci", MN_TEST(setup), MN_TEST(xx_and_ik_sessions_carry_messag
              MN_TEST(garbage_before_and_during_the_handshake_is_refused),
              MN_TEST(services_are_checked_against_the_registry), MN_TEST(ping_pong_and_close),
              MN_TEST(frame_and_hello_decoders_are_strict),
-             MN_TEST(static_key_is_derived_from_the_seed))
+             MN_TEST(static_key_is_derived_from_the_seed),
+             MN_TEST(replayed_ik_first_message_is_refused))

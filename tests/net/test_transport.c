@@ -372,6 +372,22 @@ static void raw_flush(raw_peer *r)
     r->s.out.len = 0;
 }
 
+/* Reads the IK answer into the raw peer's session and sends its CONFIRM. */
+static void raw_finish_ik(raw_peer *r)
+{
+    const uint64_t end = uv_hrtime() + 3000000000ull;
+    uint8_t buf[4096];
+    mn_err err;
+    while (r->s.state != MN_BPCI_ESTABLISHED && uv_hrtime() < end) {
+        uv_run(&loop, UV_RUN_ONCE);
+        ssize_t n = recv(r->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            ASSERT_OK(mn_bpci_session_recv(&r->s, buf, (size_t)n, &err), &err);
+    }
+    ASSERT_EQ(r->s.state, MN_BPCI_ESTABLISHED);
+    raw_flush(r);
+}
+
 /* A client speaking BPCI itself over a blocking socket, handshake completed. */
 static void raw_peer_open(raw_peer *r, node *a, uint8_t seed_byte)
 {
@@ -579,6 +595,7 @@ static void sessions_per_ip_are_capped(void)
     mn_err err;
     ASSERT_OK(mn_bpci_session_init(&r[2].s, &rc, NULL, &err), &err);
     raw_flush(&r[2]);
+    raw_finish_ik(&r[2]);
     ASSERT_TRUE(raw_closed(r[2].fd, 2000));
     mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
     ASSERT_EQ(m.refused_per_ip, 1);
@@ -586,6 +603,45 @@ static void sessions_per_ip_are_capped(void)
     ASSERT_EQ(a.ups, 2);
     for (int i = 0; i < 3; i++)
         raw_peer_close(&r[i]);
+    node_stop(&a);
+}
+
+/* A captured IK first message sent again on a new connection: the node refuses it from its
+ * replay cache, counts it, logs it, and no second session or peer event comes of it. */
+static void replayed_ik_handshake_is_refused(void)
+{
+    const mn_bpci_node_config cfg = {.tick_ms = 10, .handshake_timeout_ms = 500};
+    node a;
+    node_start(&a, 1, &cfg, true);
+    raw_peer r, replay;
+    uint8_t seed[32];
+    memset(seed, 5, 32);
+    mn_keypair kp;
+    mn_keypair_from_seed(&kp, seed);
+    mn_bpci_identity_init(&r.ident, &kp, NULL);
+    r.fd = raw_connect(a.port, NULL);
+    const mn_bpci_config rc = {.self = &r.ident, .registry = &reg, .initiator = true,
+                               .pattern = MN_NOISE_IK, .remote_static = a.ident.x_pub};
+    mn_err err;
+    ASSERT_OK(mn_bpci_session_init(&r.s, &rc, NULL, &err), &err);
+    const size_t n = r.s.out.len;
+    uint8_t *first = malloc(n);
+    memcpy(first, r.s.out.data, n);
+    raw_flush(&r);
+    raw_finish_ik(&r);
+    ASSERT_TRUE(run_until(&a.ups, 1, 3000));
+    replay.fd = raw_connect(a.port, NULL);
+    ASSERT_EQ(send(replay.fd, first, n, MSG_NOSIGNAL), (ssize_t)n);
+    ASSERT_TRUE(raw_closed(replay.fd, 2000));
+    const mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
+    ASSERT_EQ(m.replayed_handshakes, 1);
+    ASSERT_EQ(m.handshake_failures, 0);
+    ASSERT_EQ(m.sessions_active, 1);
+    ASSERT_EQ(m.established, 1);
+    ASSERT_EQ(a.ups, 1);
+    close(replay.fd);
+    free(first);
+    raw_peer_close(&r);
     node_stop(&a);
 }
 
@@ -639,4 +695,4 @@ MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_message
              MN_TEST(adversarial_clients_are_refused_and_counted),
              MN_TEST(half_open_flood_leaves_honest_peers_served),
              MN_TEST(sessions_per_ip_are_capped), MN_TEST(connection_rate_per_ip_is_limited),
-             MN_TEST(per_ip_limits_group_ipv6_by_64))
+             MN_TEST(per_ip_limits_group_ipv6_by_64), MN_TEST(replayed_ik_handshake_is_refused))
