@@ -16,7 +16,8 @@
  *  - then records: u16 big-endian length || ChaChaPoly ciphertext (nonce = the implicit
  *    per-direction counter) of a frame: version 1, flags (bit 0: more fragments follow),
  *    service id (u16 big-endian), payload. Messages up to MN_BPCI_MSG_BYTES_MAX are split into
- *    frames and reassembled; service 0 carries control messages (ping, pong, close). Both
+ *    frames and reassembled; service 0 carries control messages (ping, pong, close, and the
+ *    IK dialer's CONFIRM, before which an IK listener does not report the session). Both
  *    directions rekey (Noise Rekey) after every MN_BPCI_REKEY_MESSAGES frames.
  *
  * Any failure (bad length, failed authentication, bad frame, refused service, protocol
