@@ -7,8 +7,9 @@
  * reassembles fragments and answers pings. An IK listener reports the session only at the
  * dialer's first record (CONFIRM), so a replayed first message never becomes a session.
  * Partial records are buffered in a fixed array of one maximal record, so memory per session
- * is bounded by construction (plus the reassembly buffer, bounded by MN_BPCI_MSG_BYTES_MAX). Every error closes the session: there is no way
- * to resynchronise an authenticated stream after a failure, and trying would be an oracle.
+ * is bounded by construction (plus the reassembly buffer, bounded by MN_BPCI_MSG_BYTES_MAX).
+ * Every error closes the session: there is no way to resynchronise an authenticated stream
+ * after a failure, and trying would be an oracle.
  *
  * It does no I/O and keeps no clock: timeouts, keepalive timing and back-pressure are the
  * runtime's.
