@@ -80,9 +80,11 @@ static int key_gen(int argc, char **argv)
     return rc == 0 ? CLI_OK : cli_fail("key gen", &err);
 }
 
-static const char show_help[] = "usage: metanode key show FILE [--json]\n"
-                                "Checks a key file (mode 0600, public key matches the seed) and "
-                                "prints its type,\npublic key and id. Never prints the secret.\n";
+static const char show_help[] =
+    "usage: metanode key show FILE [--json]\n"
+    "Checks a key file (mode 0600, public key matches the seed) and prints its type,\n"
+    "public key and id, and for an ed25519 key the BPCI Noise static key derived from it\n"
+    "(noise_key; what peers need to dial this node with IK). Never prints the secret.\n";
 
 static int key_show(int argc, char **argv)
 {
