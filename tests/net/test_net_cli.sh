@@ -48,11 +48,11 @@ run "key gen" 0 "$bin" key gen --out "$tmp/node.key"
 run "key show" 0 "$bin" key show "$tmp/node.key" --json
 published=$(python3 -c "import json; print(json.load(open('$tmp/out'))['noise_static_key'])")
 [ ${#published} -eq 64 ] && ok || bad "key show: no noise_static_key"
-"$bin" net serve 127.0.0.1:0 --seconds 20 --key "$tmp/node.key" >"$tmp/serve" 2>"$tmp/serve.err" &
+"$bin" net serve 127.0.0.1:0 --seconds 20 --key "$tmp/node.key" >"$tmp/serve2" 2>"$tmp/serve2.err" &
 srv_pid=$!
-for _ in $(seq 100); do grep -q '^static ' "$tmp/serve" 2>/dev/null && break; sleep 0.05; done
-addr=$(sed -n 's/^listening //p' "$tmp/serve")
-[ "$(sed -n 's/^static //p' "$tmp/serve")" = "$published" ] && ok || bad "serve --key: static key differs from key show"
+for _ in $(seq 100); do grep -q '^static ' "$tmp/serve2" 2>/dev/null && break; sleep 0.05; done
+addr=$(sed -n 's/^listening //p' "$tmp/serve2")
+[ "$(sed -n 's/^static //p' "$tmp/serve2")" = "$published" ] && ok || bad "serve --key: static key differs from key show"
 run "probe ik with the published key" 0 "$bin" net probe "$addr" --static "$published"
 other=$(printf '%064d' 9)
 run "probe ik with another key" 1 "$bin" net probe "$addr" --static "$other"
