@@ -52,8 +52,8 @@ static void print_doc(json_t *doc, bool json)
 static const char init_help[] =
     "usage: metanode init --home DIR [--listen HOST:PORT] [--api HOST:PORT] [--peer HOST:PORT]...\n"
     "                     [--log-level LEVEL] [--json]\n"
-    "Creates a node home: node_key.json (Ed25519 identity), vrf_key.json (leader election),\n"
-    "noise_key.json (BPCI X25519 static key), all mode 0600, and config.json (defaults: listen\n"
+    "Creates a node home: node_key.json (Ed25519 identity; the BPCI Noise static key is derived\n"
+    "from it), vrf_key.json (leader election), both mode 0600, and config.json (defaults: listen\n"
     "127.0.0.1:26656, api 127.0.0.1:26657, log level info). Refuses to overwrite keys. The\n"
     "genesis.json of the chain to join must be copied into the home before `metanode agent`.\n";
 

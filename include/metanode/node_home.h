@@ -3,8 +3,6 @@
  * node_home.h: a node's home directory. Layout:
  *   DIR/node_key.json    Ed25519 identity (keyfile.h, 0600)
  *   DIR/vrf_key.json     VRF key (keyfile.h, 0600)
- *   DIR/noise_key.json   X25519 BPCI static key {"type": "x25519", "version": 1,
- *                        "private_key": hex, "public_key": hex} (0600, same checks as key files)
  *   DIR/config.json      {"listen": "host:port", "api": "host:port", "peers": ["host:port"...],
  *                         "log_level": "info"} (strict: unknown keys refused)
  *   DIR/genesis.json     the chain's genesis (ledger.h), written by `metanode testnet`
@@ -36,7 +34,7 @@ typedef struct mn_home_keys {
     mn_keypair key;
     uint8_t vrf_pk[MN_VRF_PUBLICKEY_BYTES];
     uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES];
-    uint8_t noise_priv[32];
+    uint8_t noise_priv[32];  /* BPCI static key, derived from key's seed (bpci.h) */
     uint8_t noise_pub[32];
 } mn_home_keys;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
- * home.c: node home directories (node_home.h): key generation, the X25519 Noise key file and
- * config.json, all strict on reading. Not here: genesis files (ledger), running the node.
+ * home.c: node home directories (node_home.h): key generation and config.json, strict on
+ * reading. The BPCI Noise static key has no file: it is derived from the identity key's seed
+ * (bpci.h, mn_bpci_noise_static_derive). Not here: genesis files (ledger), running the node.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "metanode/bpci.h"
 #include "metanode/bytes.h"
 #include "metanode/keyfile.h"
 #include "metanode/node_home.h"
@@ -25,64 +27,6 @@ int mn_home_path(char *out, const char *dir, const char *name, mn_err *err)
     if (k < 0 || (size_t)k >= MN_HOME_PATH_MAX)
         return mn_err_set(err, MN_ELIMIT, 0, "path %s/%s too long", dir, name);
     return 0;
-}
-
-static int write_noise(const char *path, const uint8_t priv[32], const uint8_t pub[32],
-                       mn_err *err)
-{
-    char pr[65], pu[65], doc[256];
-    mn_hex_encode(pr, priv, 32);
-    mn_hex_encode(pu, pub, 32);
-    int k = snprintf(doc, sizeof(doc),
-                     "{\"type\": \"x25519\", \"version\": 1, \"private_key\": \"%s\", "
-                     "\"public_key\": \"%s\"}\n",
-                     pr, pu);
-    int rc = mn_file_write(path, doc, (size_t)k, 0600, false, err);
-    sodium_memzero(pr, sizeof(pr));
-    sodium_memzero(doc, sizeof(doc));
-    return rc;
-}
-
-static int check_private_file(const char *path, mn_err *err)
-{
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return mn_err_set(err, errno == ENOENT ? MN_ENOTFOUND : MN_ESYS, errno, "%s: %s", path,
-                          strerror(errno));
-    if (st.st_uid != getuid())
-        return mn_err_set(err, MN_EPERM, 0, "%s is not owned by the current user", path);
-    if (st.st_mode & 077)
-        return mn_err_set(err, MN_EPERM, 0, "%s is readable by others (chmod 600 %s)", path,
-                          path);
-    return 0;
-}
-
-static int read_noise(const char *path, uint8_t priv[32], uint8_t pub[32], mn_err *err)
-{
-    MN_TRY(check_private_file(path, err));
-    uint8_t *data;
-    size_t len;
-    MN_TRY(mn_file_read(path, 4096, &data, &len, err));
-    json_error_t je;
-    json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je);
-    sodium_memzero(data, len);
-    free(data);
-    int rc = 0;
-    const char *type = NULL, *pr = NULL, *pu = NULL;
-    json_int_t version = 0;
-    if (doc == NULL || json_unpack(doc, "{s:s, s:I, s:s, s:s !}", "type", &type, "version",
-                                   &version, "private_key", &pr, "public_key", &pu) != 0 ||
-        strcmp(type, "x25519") != 0 || version != 1)
-        rc = mn_err_set(err, MN_EINVAL, 0, "%s: not an x25519 key file", path);
-    else if (mn_hex_decode(priv, 32, pr, err) != 0 || mn_hex_decode(pub, 32, pu, err) != 0)
-        rc = mn_err_wrap(err, "%s", path);
-    if (rc == 0) {
-        uint8_t check[32];
-        if (crypto_scalarmult_base(check, priv) != 0 || memcmp(check, pub, 32) != 0)
-            rc = mn_err_set(err, MN_EINVAL, 0, "%s: public key does not match", path);
-    }
-    json_decref(doc);
-    return rc;
 }
 
 static int write_keyfile(const char *dir, const char *name, mn_key_type type, mn_keyfile *kf,
@@ -108,20 +52,13 @@ int mn_home_init(const char *dir, const mn_home_config *cfg, mn_home_keys *keys,
     int rc = write_keyfile(dir, "node_key.json", MN_KEY_ED25519, &kf, err);
     if (rc == 0) {
         mn_keypair_from_seed(&k.key, kf.seed);
+        mn_bpci_noise_static_derive(k.noise_priv, kf.seed);
+        mn_bpci_noise_static_public(k.noise_pub, kf.seed);
         rc = write_keyfile(dir, "vrf_key.json", MN_KEY_VRF, &kf, err);
     }
     if (rc == 0 && mn_vrf_keypair_from_seed(k.vrf_pk, k.vrf_sk, kf.seed) != 0)
         rc = mn_err_set(err, MN_ECRYPTO, 0, "VRF key derivation failed");
     mn_keyfile_wipe(&kf);
-    if (rc == 0) {
-        randombytes_buf(k.noise_priv, 32);
-        if (crypto_scalarmult_base(k.noise_pub, k.noise_priv) != 0)
-            rc = mn_err_set(err, MN_ECRYPTO, 0, "X25519 key derivation failed");
-    }
-    if (rc == 0)
-        rc = mn_home_path(path, dir, "noise_key.json", err);
-    if (rc == 0)
-        rc = write_noise(path, k.noise_priv, k.noise_pub, err);
     if (rc == 0)
         rc = mn_home_save_config(dir, cfg, false, err);
     if (rc == 0 && keys != NULL)
@@ -205,6 +142,8 @@ int mn_home_load_keys(const char *dir, mn_home_keys *keys, mn_err *err)
     MN_TRY(mn_home_path(path, dir, "node_key.json", err));
     MN_TRY(mn_keyfile_read(path, MN_KEY_ED25519, &kf, err));
     mn_keypair_from_seed(&keys->key, kf.seed);
+    mn_bpci_noise_static_derive(keys->noise_priv, kf.seed);
+    mn_bpci_noise_static_public(keys->noise_pub, kf.seed);
     mn_keyfile_wipe(&kf);
     MN_TRY(mn_home_path(path, dir, "vrf_key.json", err));
     MN_TRY(mn_keyfile_read(path, MN_KEY_VRF, &kf, err));
@@ -212,8 +151,7 @@ int mn_home_load_keys(const char *dir, mn_home_keys *keys, mn_err *err)
     mn_keyfile_wipe(&kf);
     if (rc != 0)
         return mn_err_set(err, MN_ECRYPTO, 0, "VRF key derivation failed");
-    MN_TRY(mn_home_path(path, dir, "noise_key.json", err));
-    return read_noise(path, keys->noise_priv, keys->noise_pub, err);
+    return 0;
 }
 
 void mn_home_keys_wipe(mn_home_keys *keys)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "metanode/bytes.h"
+#include "metanode/bpci.h"
 #include "metanode/node_home.h"
 #include "mn_test.h"
 
@@ -54,8 +55,8 @@ static void test_init_and_load(void)
     ASSERT_OK(mn_home_init(home, &cfg, &k, &err), &err);
     char path[512];
     struct stat st;
-    const char *files[] = {"node_key.json", "vrf_key.json", "noise_key.json", "config.json"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *files[] = {"node_key.json", "vrf_key.json", "config.json"};
+    for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof(path), "%s/%s", home, files[i]);
         ASSERT_EQ(stat(path, &st), 0);
         ASSERT_EQ(st.st_mode & 0777, 0600);
@@ -72,23 +73,15 @@ static void test_init_and_load(void)
     ASSERT_STR_EQ(back.peers[0], "127.0.0.1:3");
     /* a second init never replaces keys */
     ASSERT_EQ(mn_home_init(home, &cfg, NULL, &err), -MN_EEXIST);
+    /* the Noise static key is the one derived from the identity key (no file of its own) */
+    uint8_t want[32];
+    mn_bpci_noise_static_public(want, k.key.sk); /* sk = seed || pk */
+    ASSERT_MEM_EQ(k2.noise_pub, want, 32);
     /* a key readable by others is refused */
-    snprintf(path, sizeof(path), "%s/noise_key.json", home);
+    snprintf(path, sizeof(path), "%s/node_key.json", home);
     chmod(path, 0644);
     ASSERT_EQ(mn_home_load_keys(home, &k2, &err), -MN_EPERM);
     chmod(path, 0600);
-    /* a Noise key whose halves do not match */
-    char pub[65];
-    mn_hex_encode(pub, k.key.pk, 32);
-    char doc[300];
-    char priv[65];
-    mn_hex_encode(priv, k.noise_priv, 32);
-    snprintf(doc, sizeof(doc),
-             "{\"type\": \"x25519\", \"version\": 1, \"private_key\": \"%s\", \"public_key\": "
-             "\"%s\"}",
-             priv, pub);
-    write_text("noise_key.json", doc);
-    ASSERT_EQ(mn_home_load_keys(home, &k2, &err), -MN_EINVAL);
     /* a config with an unknown key */
     write_text("config.json", "{\"listen\": \"a:1\", \"api\": \"b:2\", \"peers\": [], "
                               "\"log_level\": \"info\", \"extra\": 1}");
