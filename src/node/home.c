@@ -236,17 +236,45 @@ static bool port_free(uint32_t port)
     return ok;
 }
 
+/* The kernel's ephemeral port range (the local ports of outgoing connections); Linux's default
+ * when it cannot be read. */
+static void ephemeral_range(uint32_t *lo, uint32_t *hi)
+{
+    *lo = 32768u;
+    *hi = 60999u;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f == NULL)
+        return;
+    unsigned a, b;
+    if (fscanf(f, "%u %u", &a, &b) == 2 && a <= b && b < 65536u) {
+        *lo = a;
+        *hi = b;
+    }
+    fclose(f);
+}
+
+/* Ports inside the ephemeral range are avoided: any outgoing connection on the machine (and a
+ * node redialing a peer that is down, which can even connect to itself) may take one as its
+ * local port between the search and the bind of the listener, and the agent then cannot listen
+ * (this silently stalled node.cluster.* under a loaded full test run). */
 int mn_home_free_ports(uint32_t count, uint32_t seed, uint32_t *base, mn_err *err)
 {
-    const uint32_t span = 40000u / 16u;
-    for (uint32_t attempt = 0; attempt < span; attempt++) {
-        const uint32_t start = 20000u + ((seed * 2654435761u + attempt) % span) * 16u;
-        uint32_t k = 0;
-        while (k < count && port_free(start + k))
-            k++;
-        if (k == count) {
-            *base = start;
-            return 0;
+    const uint32_t first = 10000u, step = 16u;
+    const uint32_t slots = (65536u - first) / step;
+    uint32_t lo, hi;
+    ephemeral_range(&lo, &hi);
+    for (int avoid = 1; avoid >= 0; avoid--) { /* a range covering everything: ignore it */
+        for (uint32_t attempt = 0; attempt < slots; attempt++) {
+            const uint32_t start = first + ((seed * 2654435761u + attempt) % slots) * step;
+            if (start + count > 65536u || (avoid && start <= hi && start + count > lo))
+                continue;
+            uint32_t k = 0;
+            while (k < count && port_free(start + k))
+                k++;
+            if (k == count) {
+                *base = start;
+                return 0;
+            }
         }
     }
     return mn_err_set(err, MN_ENOTFOUND, 0, "no %u free consecutive ports", count);

@@ -14,6 +14,11 @@
  *             every certificate, and holds exactly the validators' blocks.
  *   join      a follower bonds its key, becomes a validator after the look-back and its votes
  *             keep the chain going when an original validator is killed.
+ *   portclash validator 1's port is taken when its agent starts: the exit is seen and the
+ *             cluster rebuilt on other ports (the cause of a silent 300 s stall, issue 7).
+ * Waiting reports every node's height, round and peers every MN_CLUSTER_PROGRESS_S seconds
+ * (default 5) on stderr and fails after MN_CLUSTER_STALL_S (default 60) seconds without a new
+ * block, or at once when an agent dies.
  * Observation goes through the nodes' own protocol (node_client.h: status and block sync) and,
  * for the crashed node's durable state, by opening its ledger between kill and restart.
  */
@@ -24,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,16 +167,96 @@ static uint64_t min_height(void)
     return m == UINT64_MAX ? 0 : m;
 }
 
-/* Runs the loop until node i reports at least h (or timeout): true on success. */
+static bool node_exited(uint32_t i);
+
+/* Milliseconds from an environment variable (given in seconds), or def. */
+static uint64_t env_seconds_ms(const char *name, uint64_t def_s)
+{
+    const char *v = getenv(name);
+    const uint64_t s = v != NULL && atoll(v) > 0 ? (uint64_t)atoll(v) : def_s;
+    return s * 1000u;
+}
+
+/* One line on stderr: every node's height as its STATUS told us, and its consensus round and
+ * peer count from GET /status (the node's view, "-" when its API does not answer). */
+static void report_progress(const char *what, int node, uint64_t h, uint64_t t0)
+{
+    char line[1024], who[16];
+    if (node < 0)
+        snprintf(who, sizeof(who), "all");
+    else
+        snprintf(who, sizeof(who), "%d", node);
+    int len = snprintf(line, sizeof(line), "  [%3llus] %s node %s >= %llu:",
+                       (unsigned long long)((now() - t0) / (1000 * MS)), what, who,
+                       (unsigned long long)h);
+    for (uint32_t i = 0; i < C.n && len > 0 && (size_t)len < sizeof(line); i++) {
+        if (C.pid[i] <= 0) {
+            len += snprintf(line + len, sizeof(line) - (size_t)len, " n%u=down", i);
+            continue;
+        }
+        const char *api = i < C.validators ? C.g.validators[i].api : NULL;
+        char url[128], fapi[64];
+        if (api == NULL) { /* the follower: its API port is its BPCI port + 1 (see scenarios) */
+            snprintf(fapi, sizeof(fapi), "127.0.0.1:%u",
+                     (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 9);
+            api = fapi;
+        }
+        snprintf(url, sizeof(url), "http://%s", api);
+        long status = 0;
+        json_t *doc = NULL;
+        mn_err err;
+        long long round = -1, peers = -1;
+        if (mn_api_client_get_json(url, "/status", &status, &doc, &err) == 0 && status == 200) {
+            round = json_integer_value(json_object_get(doc, "round"));
+            peers = json_integer_value(json_object_get(doc, "peers"));
+        }
+        json_decref(doc);
+        if (round < 0)
+            len += snprintf(line + len, sizeof(line) - (size_t)len, " n%u=%llu(api -)", i,
+                            (unsigned long long)C.height[i]);
+        else
+            len += snprintf(line + len, sizeof(line) - (size_t)len, " n%u=%llu(r%lld,p%lld)",
+                            i, (unsigned long long)C.height[i], round, peers);
+    }
+    fprintf(stderr, "%s\n", line);
+}
+
+/* Runs the loop until node i (all running nodes if i < 0) reports at least h: true on
+ * success. Reports the heights every MN_CLUSTER_PROGRESS_S seconds (default 5) on stderr;
+ * gives up after timeout_ms in total or, sooner, when the watched height has not moved for
+ * MN_CLUSTER_STALL_S seconds (default 60: a healthy cluster commits several blocks a second,
+ * a loaded CI machine at least one in that time). */
 static bool wait_height(int node, uint64_t h, uint64_t timeout_ms)
 {
-    const uint64_t end = now() + timeout_ms * MS;
+    const uint64_t t0 = now(), end = t0 + timeout_ms * MS;
+    const uint64_t every = env_seconds_ms("MN_CLUSTER_PROGRESS_S", 5) * MS;
+    const uint64_t stall = env_seconds_ms("MN_CLUSTER_STALL_S", 60) * MS;
+    uint64_t best = 0, moved = t0, said = t0;
     while (now() < end) {
         const uint64_t cur = node < 0 ? min_height() : C.height[node];
         if (cur >= h)
             return true;
+        for (uint32_t i = 0; i < C.n; i++)
+            if (node_exited(i)) /* a dead agent never reports again: say so now */
+                mn_test_fail(__FILE__, __LINE__, "node %u died while waiting for height %llu",
+                             i, (unsigned long long)h);
+        const uint64_t t = now();
+        if (cur > best) {
+            best = cur;
+            moved = t;
+        }
+        if (t - moved >= stall) {
+            report_progress("STALLED waiting for", node, h, t0);
+            fprintf(stderr, "  no progress for %llu s\n", (unsigned long long)(stall / MS / 1000));
+            return false;
+        }
+        if (t - said >= every) {
+            said = t;
+            report_progress("waiting for", node, h, t0);
+        }
         run_for(50);
     }
+    report_progress("TIMED OUT waiting for", node, h, t0);
     return false;
 }
 
@@ -230,31 +317,138 @@ static void sh(const char *fmt, ...)
 
 static void load_tick(uv_timer_t *t);
 
+/* Prints the last lines of node i's log on stderr. */
+static void show_log(uint32_t i)
+{
+    char cmd[700];
+    fprintf(stderr, "  --- last lines of %s/node%u/agent.log ---\n", C.dir, i);
+    fflush(stderr);
+    snprintf(cmd, sizeof(cmd), "tail -n 20 %s/node%u/agent.log >&2", C.dir, i);
+    (void)!system(cmd);
+}
+
+/* Node i's process has exited (reaped; its pid slot cleared): true, with a report. */
+static bool node_exited(uint32_t i)
+{
+    int st;
+    if (C.pid[i] <= 0 || waitpid(C.pid[i], &st, WNOHANG) != C.pid[i])
+        return false;
+    fprintf(stderr, "  node %u (pid %d) exited unexpectedly (%s %d)\n", i, (int)C.pid[i],
+            WIFEXITED(st) ? "status" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    C.pid[i] = 0;
+    C.height[i] = 0;
+    show_log(i);
+    return true;
+}
+
+/* Waits until every started node printed its "ready" line; false as soon as one exits. */
+static bool nodes_ready(uint64_t timeout_ms)
+{
+    const uint64_t end = now() + timeout_ms * MS;
+    bool ready[NODES_MAX] = {false};
+    for (;;) {
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < C.n; i++) {
+            if (node_exited(i))
+                return false;
+            if (!ready[i]) {
+                char path[600], text[4096];
+                snprintf(path, sizeof(path), "%s/node%u/agent.log", C.dir, i);
+                FILE *f = fopen(path, "r");
+                size_t k = f ? fread(text, 1, sizeof(text) - 1, f) : 0;
+                if (f)
+                    fclose(f);
+                text[k] = '\0';
+                ready[i] = strstr(text, "ready node=") != NULL;
+            }
+            count += ready[i];
+        }
+        if (count == C.n)
+            return true;
+        if (now() > end) {
+            fprintf(stderr, "  %u of %u nodes ready after %llu s\n", count, C.n,
+                    (unsigned long long)(timeout_ms / 1000));
+            return false;
+        }
+        usleep(20000);
+    }
+}
+
+/* Tests only (scenario portclash): the first setup attempt finds validator 1's BPCI port taken
+ * by another process, as a port of a loaded machine can be between the search and the bind. */
+static bool inject_port_clash;
+static uint32_t setup_attempts;
+
+static int hold_port(const char *addr)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)atoi(strrchr(addr, ':') + 1));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_TRUE(fd >= 0);
+    ASSERT_TRUE(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 16) == 0);
+    return fd; /* listens and never accepts: a dialer's handshake times out */
+}
+
+/* A testnet of `validators` in a fresh directory, its agents started and serving. The ports
+ * are found free (mn_home_free_ports) but are only bound later by the agents: if one cannot
+ * listen (another process took its port meanwhile), it exits, which is reported, and the
+ * cluster is rebuilt on other ports (up to 3 attempts; none with MN_CLUSTER_BASE_PORT). */
 static void setup(uint32_t validators)
 {
     memset(&C.height, 0, sizeof(C.height));
     C.validators = C.n = validators;
-    snprintf(C.dir, sizeof(C.dir), "%s/mn-cluster-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ASSERT_TRUE(mkdtemp(C.dir) != NULL);
-    memcpy(C.root, C.dir, sizeof(C.root));
-    uint32_t port = 0;
-    mn_err perr;
-    if (base_port_env)
-        port = (uint32_t)atoi(base_port_env);
-    else
-        ASSERT_OK(mn_home_free_ports(2 * validators + 2, (uint32_t)getpid(), &port, &perr), &perr);
-    sh("%s testnet --validators %u --out %s/net --base-port %u --chain-id cluster-test >/dev/null",
-       C.bin, validators, C.dir, port);
-    /* homes at DIR/nodeI: the testnet wrote them under DIR/net */
-    char tmp[300];
-    snprintf(tmp, sizeof(tmp), "%s/net", C.dir);
-    memcpy(C.dir, tmp, sizeof(C.dir) < sizeof(tmp) ? sizeof(C.dir) : sizeof(tmp));
-    C.dir[sizeof(C.dir) - 1] = '\0';
-    char path[600];
     mn_err err;
-    snprintf(path, sizeof(path), "%s/genesis.json", C.dir);
-    ASSERT_OK(mn_genesis_load(&C.g, path, &err), &err);
+    for (uint32_t attempt = 0;; attempt++) {
+        snprintf(C.dir, sizeof(C.dir), "%s/mn-cluster-XXXXXX",
+                 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        ASSERT_TRUE(mkdtemp(C.dir) != NULL);
+        memcpy(C.root, C.dir, sizeof(C.root));
+        uint32_t port = 0;
+        if (base_port_env)
+            port = (uint32_t)atoi(base_port_env);
+        else
+            ASSERT_OK(mn_home_free_ports(2 * validators + 2,
+                                         (uint32_t)getpid() + attempt * 7919u, &port, &err),
+                      &err);
+        sh("%s testnet --validators %u --out %s/net --base-port %u --chain-id cluster-test "
+           ">/dev/null",
+           C.bin, validators, C.dir, port);
+        /* homes at DIR/nodeI: the testnet wrote them under DIR/net */
+        char tmp[300];
+        snprintf(tmp, sizeof(tmp), "%s/net", C.dir);
+        memcpy(C.dir, tmp, sizeof(C.dir) < sizeof(tmp) ? sizeof(C.dir) : sizeof(tmp));
+        C.dir[sizeof(C.dir) - 1] = '\0';
+        char path[600];
+        snprintf(path, sizeof(path), "%s/genesis.json", C.dir);
+        ASSERT_OK(mn_genesis_load(&C.g, path, &err), &err);
+        const int held = inject_port_clash && attempt == 0 ? hold_port(C.g.validators[1].addr)
+                                                             : -1;
+        for (uint32_t i = 0; i < validators; i++)
+            start_node(i);
+        const bool ok = nodes_ready(120000);
+        if (held >= 0)
+            close(held);
+        setup_attempts = attempt + 1;
+        if (ok)
+            break;
+        fprintf(stderr, "  cluster setup attempt %u failed (ports %u..%u)%s\n", attempt + 1,
+                port, port + 2 * validators - 1,
+                base_port_env || attempt >= 2 ? "" : ": again on other ports");
+        if (base_port_env || attempt >= 2)
+            mn_test_fail(__FILE__, __LINE__, "the cluster did not start (logs in %s)", C.dir);
+        for (uint32_t i = 0; i < validators; i++)
+            if (C.pid[i] > 0) {
+                kill(C.pid[i], SIGKILL);
+                waitpid(C.pid[i], NULL, 0);
+                C.pid[i] = 0;
+            }
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", C.root);
+        (void)!system(cmd);
+    }
     C.ids = calloc(NODES_MAX, sizeof(*C.ids));
     C.roots = calloc(NODES_MAX, sizeof(*C.roots));
     C.have = calloc(NODES_MAX, sizeof(*C.have));
@@ -266,7 +460,6 @@ static void setup(uint32_t validators)
         uint8_t id[32];
         mn_node_id(id, C.g.validators[i].pk);
         ASSERT_OK(mn_nclient_add_peer(C.cl, C.g.validators[i].addr, id, NULL, &err), &err);
-        start_node(i);
     }
     for (uint32_t i = 0; i < SENDERS; i++)
         mn_keypair_generate(&C.keys[i]);
@@ -558,7 +751,7 @@ static void scenario_sync(void)
     ASSERT_TRUE(blocks < HEIGHTS_MAX);
     setup(4);
     C.rate = 50;
-    ASSERT_TRUE(wait_height(-1, blocks, 600000));
+    ASSERT_TRUE(wait_height(-1, blocks, 480000));
     /* a follower from scratch: its own home, the chain's genesis, the validators as peers */
     const uint32_t f = 4;
     char home[600];
@@ -582,10 +775,30 @@ static void scenario_sync(void)
     const uint64_t t0 = now();
     start_node(f);
     const uint64_t target = C.height[0];
-    ASSERT_TRUE(wait_height((int)f, target, 600000));
+    ASSERT_TRUE(wait_height((int)f, target, 240000));
     printf("  follower synced %llu blocks in %.1f s\n", (unsigned long long)target,
            (double)(now() - t0) / 1e9);
     check_agreement(target);
+    teardown();
+}
+
+/* Regression for the silent stall of node.cluster.sync under a loaded full run: a validator's
+ * port was taken between the port search and the agent's bind, the agent exited, and the test
+ * waited for its height until CTest killed it. Now the exit is seen at once, and the cluster is
+ * rebuilt on other ports. */
+static void scenario_portclash(void)
+{
+    inject_port_clash = true;
+    const uint64_t t0 = now();
+    setup(4);
+    inject_port_clash = false;
+    ASSERT_EQ(setup_attempts, 2);
+    printf("  validator 1's port taken: its agent exited, seen and rebuilt in %.1f s\n",
+           (double)(now() - t0) / 1e9);
+    C.rate = 50;
+    ASSERT_TRUE(wait_height(-1, 5, 60000));
+    check_agreement(min_height());
+    check_logs_clean();
     teardown();
 }
 
@@ -688,7 +901,7 @@ int main(int argc, char **argv)
 {
     atexit(kill_children);
     if (argc < 3) {
-        fprintf(stderr, "usage: test_cluster METANODE_BIN crash|restarts|sync [N]\n");
+        fprintf(stderr, "usage: test_cluster METANODE_BIN crash|restarts|sync|join|portclash [N]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -708,6 +921,8 @@ int main(int argc, char **argv)
         cases[0] = (mn_test_case){"sync", scenario_sync};
     else if (strcmp(argv[2], "join") == 0)
         cases[0] = (mn_test_case){"join", scenario_join};
+    else if (strcmp(argv[2], "portclash") == 0)
+        cases[0] = (mn_test_case){"portclash", scenario_portclash};
     else
         return 2;
     char *rargv[] = {argv[0], NULL};
