@@ -50,7 +50,7 @@ int mn_home_save_config(const char *dir, const mn_home_config *cfg, bool overwri
 int mn_home_load_keys(const char *dir, mn_home_keys *keys, mn_err *err);
 void mn_home_keys_wipe(mn_home_keys *keys);
 /* Finds `count` consecutive free TCP ports on 127.0.0.1 (each bound and released once),
- * starting the search at a pseudo-random point of [10000, 65536) drawn from seed, outside the
+ * starting the search at a pseudo-random point of [10000, 65535) drawn from seed, outside the
  * kernel's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range) unless nothing else is
  * free. For tests and `metanode dev`; racy by nature (another process may take a port before
  * it is used), but never against the local ports of outgoing connections. */

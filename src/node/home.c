@@ -266,7 +266,7 @@ int mn_home_free_ports(uint32_t count, uint32_t seed, uint32_t *base, mn_err *er
     for (int avoid = 1; avoid >= 0; avoid--) { /* a range covering everything: ignore it */
         for (uint32_t attempt = 0; attempt < slots; attempt++) {
             const uint32_t start = first + ((seed * 2654435761u + attempt) % slots) * step;
-            if (start + count > 65536u || (avoid && start <= hi && start + count > lo))
+            if (start + count >= 65536u || (avoid && start <= hi && start + count > lo))
                 continue;
             uint32_t k = 0;
             while (k < count && port_free(start + k))

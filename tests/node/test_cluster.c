@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <uv.h>
 
 #include "metanode/api_client.h"
@@ -181,6 +182,38 @@ static uint64_t env_seconds_ms(const char *name, uint64_t def_s)
     return s * 1000u;
 }
 
+static size_t status_sink(char *p, size_t size, size_t n, void *ctx)
+{
+    mn_err err;
+    return mn_buf_append(ctx, p, size * n, &err) == 0 ? size * n : 0;
+}
+
+/* GET base/status with a 1 s bound (the API client's 30 s would stall the report on a hung
+ * node, whose API shares the loop with consensus): the parsed document, or NULL. */
+static json_t *get_status(const char *base)
+{
+    char url[160];
+    snprintf(url, sizeof(url), "%s/status", base);
+    mn_buf body;
+    mn_buf_init(&body, 0);
+    CURL *c = curl_easy_init();
+    long code = 0;
+    json_t *doc = NULL;
+    if (c != NULL) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, status_sink);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+        if (curl_easy_perform(c) == CURLE_OK &&
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200)
+            doc = json_loadb((const char *)body.data, body.len, 0, NULL);
+        curl_easy_cleanup(c);
+    }
+    mn_buf_deinit(&body);
+    return doc;
+}
+
 /* One line on stderr: every node's height as its STATUS told us, and its consensus round and
  * peer count from GET /status (the node's view, "-" when its API does not answer). */
 static void report_progress(const char *what, int node, uint64_t h, uint64_t t0)
@@ -206,11 +239,9 @@ static void report_progress(const char *what, int node, uint64_t h, uint64_t t0)
             api = fapi;
         }
         snprintf(url, sizeof(url), "http://%s", api);
-        long status = 0;
-        json_t *doc = NULL;
-        mn_err err;
         long long round = -1, peers = -1;
-        if (mn_api_client_get_json(url, "/status", &status, &doc, &err) == 0 && status == 200) {
+        json_t *doc = get_status(url);
+        if (doc != NULL) {
             round = json_integer_value(json_object_get(doc, "round"));
             peers = json_integer_value(json_object_get(doc, "peers"));
         }
