@@ -390,7 +390,8 @@ int mn_relay_driver_new(uv_loop_t *loop, mn_bpci_node *net, const mn_relay_drive
     }
     for (uint32_t i = 0; i < MN_NODE_RELAY_HELD_MAX; i++)
         mn_buf_init(&d->held[i].bytes, 0);
-    memcpy(d->validators, cfg->validators, (size_t)cfg->validator_count * MN_ID_BYTES);
+    if (cfg->validator_count > 0)
+        memcpy(d->validators, cfg->validators, (size_t)cfg->validator_count * MN_ID_BYTES);
     d->validator_count = cfg->validator_count;
     d->next_ref = d->oldest_ref = 1;
     /* seq: unique per signer across restarts, so a restarted node's messages are never taken
