@@ -41,6 +41,7 @@ typedef struct slot {
     bool up;
     uint8_t id[MN_ID_BYTES];
     bool ping_pending;
+    uint64_t rtt_before_ns; /* the BPCI node's last round trip when we pinged */
     uint32_t app_invalid;
 } slot;
 
@@ -171,8 +172,11 @@ static void run(mn_relay_driver *d)
             break;
         case MN_RELAY_ACT_PING:
             if (a->peer < MN_RELAY_PEERS_MAX && d->slots[a->peer].up &&
-                mn_bpci_node_ping(d->net, d->slots[a->peer].id, &err) == 0)
+                mn_bpci_node_ping(d->net, d->slots[a->peer].id, &err) == 0) {
                 d->slots[a->peer].ping_pending = true;
+                d->slots[a->peer].rtt_before_ns = mn_bpci_node_rtt_ns(d->net,
+                                                                      d->slots[a->peer].id);
+            }
             break;
         case MN_RELAY_ACT_DISCONNECT:
             /* never a validator link: the BPCI node would stop redialling it */
@@ -296,8 +300,10 @@ static void on_heartbeat(uv_timer_t *t)
         slot *s = &d->slots[i];
         if (!s->up || !s->ping_pending)
             continue;
+        /* the BPCI node keeps the last round trip: a new value is the answer to our ping; an
+         * unanswered ping is left to the relay's rtt_max_ms rule */
         const uint64_t rtt = mn_bpci_node_rtt_ns(d->net, s->id);
-        if (rtt > 0) {
+        if (rtt > 0 && rtt != s->rtt_before_ns) {
             const uint64_t ms = rtt / 1000000u;
             mn_relay_on_pong(d->r, i, ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms, now);
             s->ping_pending = false;
