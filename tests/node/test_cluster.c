@@ -18,7 +18,8 @@
  *             cluster rebuilt on other ports (the cause of a silent 300 s stall, issue 7).
  *   relay     4 validators and 6 followers (peering with 1-2 validators and each other):
  *             every follower reaches the validators' height and blocks through the gossip
- *             relay, a note posted to a follower's API is committed (issue 8).
+ *             relay, a note posted to a follower's API is committed (issue 8); with N, it
+ *             runs N seconds longer (past the relay's pings) and no peer is dropped.
  * Waiting reports every node's height, round and peers every MN_CLUSTER_PROGRESS_S seconds
  * (default 5) on stderr and fails after MN_CLUSTER_STALL_S (default 60) seconds without a new
  * block, or at once when an agent dies.
@@ -60,6 +61,8 @@ typedef struct cluster {
     uint32_t n;            /* processes: validators, then the follower if any */
     uint32_t validators;
     uint32_t extra;        /* followers a scenario will add (ports are reserved for them) */
+    void (*extra_homes)(void); /* makes followers' homes at setup (started with the cluster) */
+    uint8_t fid[NODES_MAX][32]; /* node ids of those followers */
     pid_t pid[NODES_MAX];
     mn_genesis g;
     uv_loop_t loop;
@@ -461,7 +464,9 @@ static void setup(uint32_t validators)
         ASSERT_OK(mn_genesis_load(&C.g, path, &err), &err);
         const int held = inject_port_clash && attempt == 0 ? hold_port(C.g.validators[1].addr)
                                                              : -1;
-        for (uint32_t i = 0; i < validators; i++)
+        if (C.extra_homes != NULL)
+            C.extra_homes(); /* sets C.n: the followers share the attempt and its ports */
+        for (uint32_t i = 0; i < C.n; i++)
             start_node(i);
         const bool ok = nodes_ready(120000);
         if (held >= 0)
@@ -474,7 +479,7 @@ static void setup(uint32_t validators)
                 base_port_env || attempt >= 2 ? "" : ": again on other ports");
         if (base_port_env || attempt >= 2)
             mn_test_fail(__FILE__, __LINE__, "the cluster did not start (logs in %s)", C.dir);
-        for (uint32_t i = 0; i < validators; i++)
+        for (uint32_t i = 0; i < C.n; i++)
             if (C.pid[i] > 0) {
                 kill(C.pid[i], SIGKILL);
                 waitpid(C.pid[i], NULL, 0);
@@ -495,6 +500,12 @@ static void setup(uint32_t validators)
         uint8_t id[32];
         mn_node_id(id, C.g.validators[i].pk);
         ASSERT_OK(mn_nclient_add_peer(C.cl, C.g.validators[i].addr, id, NULL, &err), &err);
+    }
+    for (uint32_t i = validators; i < C.n; i++) { /* followers made by extra_homes */
+        char addr[64];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+                 (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 2 * i);
+        ASSERT_OK(mn_nclient_add_peer(C.cl, addr, C.fid[i], NULL, &err), &err);
     }
     for (uint32_t i = 0; i < SENDERS; i++)
         mn_keypair_generate(&C.keys[i]);
@@ -840,7 +851,8 @@ static void scenario_portclash(void)
 /* ---- relay (issue 8): followers that follow through the gossip relay ---------------------- */
 
 /* A follower's home at DIR/nodeI (BPCI on base + 2i, API on base + 2i + 1) whose config peers
- * are the given validators and followers; the test's client follows its height. */
+ * are the given validators and followers; its node id goes to C.fid[i] (setup makes the test's
+ * client follow its height). */
 static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
 {
     const unsigned base = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1);
@@ -858,16 +870,13 @@ static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
     sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u%s >/dev/null", C.bin, home,
        base + 2 * i, base + 2 * i + 1, args);
     sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
-    char path[700], addr[64];
+    char path[700];
     mn_keyfile kf;
     mn_err err;
     snprintf(path, sizeof(path), "%s/node_key.json", home);
     ASSERT_OK(mn_keyfile_read(path, MN_KEY_ED25519, &kf, &err), &err);
-    uint8_t id[32];
-    mn_node_id(id, kf.public_key);
+    mn_node_id(C.fid[i], kf.public_key);
     mn_keyfile_wipe(&kf);
-    snprintf(addr, sizeof(addr), "127.0.0.1:%u", base + 2 * i);
-    ASSERT_OK(mn_nclient_add_peer(C.cl, addr, id, NULL, &err), &err);
 }
 
 static void api_url(uint32_t i, char *url, size_t max)
@@ -946,26 +955,29 @@ static void post_note(uint32_t i, char hash[65])
  * (a ring); they get blocks through the relay mesh (blocks topic: header, certificate, body,
  * verified against the validator set), and a note posted to a follower's API reaches the
  * validators through the relay (transactions topic) and is committed. */
-static void scenario_relay(void)
+static void relay_homes(void)
 {
-    C.extra = 6;
-    setup(4);
-    C.rate = 20;
-    ASSERT_TRUE(wait_height(-1, 2, 60000));
     static const uint32_t peers[6][3] = {{0, 1, 5}, {2, 6, 0}, {3, 7, 0},
                                          {0, 8, 0}, {1, 9, 0}, {2, 4, 0}};
     static const uint32_t counts[6] = {3, 2, 2, 2, 2, 2};
     for (uint32_t f = 0; f < 6; f++)
         add_follower(4 + f, peers[f], counts[f]);
     C.n = 10;
+}
+
+static void scenario_relay(void)
+{
+    C.extra = 6;
+    C.extra_homes = relay_homes;
     const uint64_t t0 = now();
-    for (uint32_t f = 0; f < 6; f++)
-        start_node(4 + f);
-    ASSERT_TRUE(nodes_ready(60000));
+    setup(4);
+    C.extra_homes = NULL;
+    C.rate = 20;
     /* every follower reaches the validators' height */
+    ASSERT_TRUE(wait_height(-1, 2, 60000));
     const uint64_t target = max_height() + 10;
     ASSERT_TRUE(wait_height(-1, target, 60000));
-    printf("  6 followers at the validators' height %llu after %.1f s\n",
+    printf("  6 followers at the validators' height %llu, %.1f s after the start\n",
            (unsigned long long)target, (double)(now() - t0) / 1e9);
     /* a note posted to follower 8 (peers: validator 1, follower 9) is committed */
     char hash[65], path[80];
@@ -1002,6 +1014,14 @@ static void scenario_relay(void)
         ASSERT_TRUE(applied >= 1);
         ASSERT_U64_EQ(invalid, 0);
     }
+    /* optionally (N seconds) longer, past the relay's 30 s pings: no peer is dropped */
+    if (opt_n > 0) {
+        const uint64_t h = max_height();
+        run_for(opt_n * 1000u);
+        ASSERT_TRUE(wait_height(-1, h + 1, 60000));
+    }
+    for (uint32_t i = 0; i < 10; i++)
+        ASSERT_U64_EQ(metric(i, "mn_relay_dropped_rtt_total"), 0);
     /* same blocks and state roots everywhere */
     C.rate = 0;
     run_for(500);
