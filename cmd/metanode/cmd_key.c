@@ -7,24 +7,35 @@
 #include <string.h>
 
 #include "cli.h"
+#include "metanode/bpci.h"
 #include "metanode/bytes.h"
 #include "metanode/keyfile.h"
 #include "metanode/sign.h"
 
 static void print_key(const mn_keyfile *kf, const char *path, bool json)
 {
-    char pk[65], id[65];
-    uint8_t node_id[32];
+    char pk[65], id[65], noise[65];
+    uint8_t node_id[32], x_pub[32];
     mn_node_id(node_id, kf->public_key);
     mn_hex_encode(pk, kf->public_key, 32);
     mn_hex_encode(id, node_id, 32);
+    const bool node_key = kf->type == MN_KEY_ED25519;
+    if (node_key) { /* the BPCI Noise static key derived from this seed, for IK dials */
+        mn_bpci_noise_static_public(x_pub, kf->seed);
+        mn_hex_encode(noise, x_pub, 32);
+    }
     if (json) {
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "file", path, "type",
-                                 mn_key_type_name(kf->type), "public_key", pk, "id", id));
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "file", path, "type",
+                                mn_key_type_name(kf->type), "public_key", pk, "id", id);
+        if (node_key)
+            json_object_set_new(doc, "noise_static_key", json_string(noise));
+        cli_print_json(doc);
         return;
     }
     printf("file:       %s\ntype:       %s\npublic_key: %s\nid:         %s\n", path,
            mn_key_type_name(kf->type), pk, id);
+    if (node_key)
+        printf("noise_key:  %s\n", noise);
 }
 
 static const char gen_help[] =
@@ -69,9 +80,11 @@ static int key_gen(int argc, char **argv)
     return rc == 0 ? CLI_OK : cli_fail("key gen", &err);
 }
 
-static const char show_help[] = "usage: metanode key show FILE [--json]\n"
-                                "Checks a key file (mode 0600, public key matches the seed) and "
-                                "prints its type,\npublic key and id. Never prints the secret.\n";
+static const char show_help[] =
+    "usage: metanode key show FILE [--json]\n"
+    "Checks a key file (mode 0600, public key matches the seed) and prints its type,\n"
+    "public key and id, and for an ed25519 key the BPCI Noise static key derived from it\n"
+    "(noise_key; what peers need to dial this node with IK). Never prints the secret.\n";
 
 static int key_show(int argc, char **argv)
 {

@@ -4,8 +4,9 @@
  * completes the handshake (XX, or IK when the peer's X25519 static key is given), prints the
  * peer's id and the round-trip time of one ping, and exits; `metanode net serve` runs a node
  * that accepts sessions (and echoes service 1) for a while, printing its address and identity,
- * so operators and tests have something to probe. Both use an Ed25519 key file (--key) or a
- * throw-away identity. Not a node agent: no chain, no relay, no persistence.
+ * so operators and tests have something to probe. Both use an Ed25519 key file (--key), whose
+ * seed also determines the node's X25519 static key (mn_bpci_identity_load; `metanode key show`
+ * prints it), or a throw-away identity. Not a node agent: no chain, no relay, no persistence.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -59,20 +60,15 @@ static int parse(int argc, char **argv, net_args *a, const char *verb)
     return 0;
 }
 
+/* The key file's identity, with its stable derived static key; or a throw-away one. */
 static int load_identity(const net_args *a, mn_bpci_identity *ident, mn_err *err)
 {
-    mn_keyfile kf;
-    if (a->key_path) {
-        if (mn_keyfile_read(a->key_path, MN_KEY_ED25519, &kf, err) != 0)
-            return -1;
-    } else {
-        mn_keyfile_generate(&kf, MN_KEY_ED25519);
-    }
+    if (a->key_path)
+        return mn_bpci_identity_load(ident, a->key_path, err);
     mn_keypair kp;
-    mn_keypair_from_seed(&kp, kf.seed);
-    mn_bpci_identity_init(ident, &kp, NULL);
+    mn_keypair_generate(&kp);
+    mn_bpci_identity_from_keypair(ident, &kp);
     mn_keypair_wipe(&kp);
-    mn_keyfile_wipe(&kf);
     return 0;
 }
 
@@ -202,7 +198,8 @@ static const char serve_help[] =
     "usage: metanode net serve HOST:PORT [--key FILE] [--seconds N]\n"
     "Runs a BPCI node on HOST:PORT (port 0 picks one) that accepts sessions and echoes\n"
     "messages on service 1, for N seconds (default 60). Prints 'listening HOST:PORT', the node\n"
-    "id and its X25519 static key (for IK), one per line, then serves.\n";
+    "id and its X25519 static key (for IK; with --key it is derived from the key file and the\n"
+    "same as `metanode key show` prints), one per line, then serves.\n";
 
 static void echo(void *ctx, const uint8_t *peer, uint16_t service, const uint8_t *d, size_t len)
 {

@@ -16,7 +16,8 @@
  *  - then records: u16 big-endian length || ChaChaPoly ciphertext (nonce = the implicit
  *    per-direction counter) of a frame: version 1, flags (bit 0: more fragments follow),
  *    service id (u16 big-endian), payload. Messages up to MN_BPCI_MSG_BYTES_MAX are split into
- *    frames and reassembled; service 0 carries control messages (ping, pong, close). Both
+ *    frames and reassembled; service 0 carries control messages (ping, pong, close, and the
+ *    IK dialer's CONFIRM, before which an IK listener does not report the session). Both
  *    directions rekey (Noise Rekey) after every MN_BPCI_REKEY_MESSAGES frames.
  *
  * Any failure (bad length, failed authentication, bad frame, refused service, protocol
@@ -54,6 +55,7 @@ enum mn_bpci_control {
     MN_BPCI_CTL_PING = 1,  /* + 8 opaque bytes, answered by a PONG with the same bytes */
     MN_BPCI_CTL_PONG = 2,  /* + 8 bytes */
     MN_BPCI_CTL_CLOSE = 3, /* + 1 reason byte; the sender closes after it */
+    MN_BPCI_CTL_CONFIRM = 4, /* alone: the IK dialer's first record, proving it is live */
 };
 
 /* A node's transport identity: its Ed25519 identity key and a separate X25519 Noise static
@@ -66,10 +68,24 @@ typedef struct mn_bpci_identity {
     uint8_t id[MN_ID_BYTES];
 } mn_bpci_identity;
 
-/* x_priv NULL generates a fresh X25519 key. Copies kp. */
+/* x_priv NULL generates a fresh X25519 key (tests, throw-away identities; a node uses
+ * mn_bpci_identity_from_keypair so that its static key is stable). Copies kp. */
 void mn_bpci_identity_init(mn_bpci_identity *ident, const mn_keypair *kp,
                            const uint8_t *x_priv);
 void mn_bpci_identity_wipe(mn_bpci_identity *ident);
+
+/* The stable Noise static key (identity.c, docs/bpci.md §3.2): x_priv = HMAC-SHA256(key =
+ * Ed25519 seed, MN_TAG_NOISE_STATIC_KEY || "metanode-bpci-noise-static-key/1"). The same seed
+ * always gives the same key, so the public half can be published for IK dials. */
+void mn_bpci_noise_static_derive(uint8_t x_priv[static MN_NOISE_DH_BYTES],
+                                 const uint8_t seed[static MN_ED25519_SEED_BYTES]);
+/* Its public half (what genesis or the chain publishes, and `metanode key show` prints). */
+void mn_bpci_noise_static_public(uint8_t x_pub[static MN_NOISE_DH_BYTES],
+                                 const uint8_t seed[static MN_ED25519_SEED_BYTES]);
+/* The node's identity: kp with the static key derived from its seed. Copies kp. */
+void mn_bpci_identity_from_keypair(mn_bpci_identity *ident, const mn_keypair *kp);
+/* The same from the node's Ed25519 key file (keyfile.h rules: 0600, owner, type ed25519). */
+int mn_bpci_identity_load(mn_bpci_identity *ident, const char *key_path, mn_err *err);
 
 /* The identity payload (decoded): what a peer claims and its binding signature. */
 typedef struct mn_bpci_hello {
@@ -101,11 +117,16 @@ int mn_bpci_frame_decode(const uint8_t *data, size_t len, mn_bpci_frame *frame, 
 void mn_bpci_frame_header(uint8_t out[static MN_BPCI_FRAME_HEADER_BYTES], uint8_t flags,
                           uint16_t service);
 
-/* Reassembly of one message from consecutive fragments of one service. */
+/* Reassembly of one message from consecutive fragments of one service. buf holds a 4-byte
+ * header slot, then the message so far, so that the next frame can be decrypted straight into
+ * place (its header lands on the slot or on the last 4 message bytes, which are saved and put
+ * back): a fragmented message costs no copy beyond decryption. */
 typedef struct mn_bpci_reasm {
     mn_buf buf;
     uint16_t service;
     bool active;
+    uint8_t *slot; /* the open slot of mn_bpci_reasm_slot, or NULL */
+    uint8_t saved[MN_BPCI_FRAME_HEADER_BYTES];
 } mn_bpci_reasm;
 
 void mn_bpci_reasm_init(mn_bpci_reasm *r);
@@ -115,6 +136,14 @@ void mn_bpci_reasm_deinit(mn_bpci_reasm *r);
  * MN_ECORRUPT; a message beyond MN_BPCI_MSG_BYTES_MAX is MN_ELIMIT. */
 int mn_bpci_reasm_push(mn_bpci_reasm *r, const mn_bpci_frame *f, bool *done,
                        const uint8_t **data, size_t *len, mn_err *err);
+/* Zero-copy reassembly: the place to decrypt a frame of frame_len bytes (header included) so
+ * that its payload follows the message so far. Then exactly one of _commit (a decoded frame
+ * that is not control, with the same results as _push) or _release (control frames, or any
+ * failure) must follow before the next call. MN_ELIMIT when no such place can exist. */
+int mn_bpci_reasm_slot(mn_bpci_reasm *r, size_t frame_len, uint8_t **dst, mn_err *err);
+int mn_bpci_reasm_commit(mn_bpci_reasm *r, const mn_bpci_frame *f, bool *done,
+                         const uint8_t **data, size_t *len, mn_err *err);
+void mn_bpci_reasm_release(mn_bpci_reasm *r);
 
 /* ---- service key registry ------------------------------------------------------------------ */
 
@@ -144,11 +173,28 @@ int mn_bpci_registry_allow(mn_bpci_registry *reg, uint16_t service,
 int mn_bpci_registry_check(const mn_bpci_registry *reg, uint16_t service,
                            const uint8_t peer[static MN_ID_BYTES], mn_err *err);
 
+/* ---- IK replay cache (replay.c) ------------------------------------------------------------ */
+
+/* The ephemerals of recent authenticated IK first messages, so a replayed copy is refused
+ * before any DH. Fixed size (MN_BPCI_REPLAY_ENTRIES per generation, two generations). */
+typedef struct mn_bpci_replay_cache {
+    uint8_t key[16]; /* SipHash key, random per cache */
+    uint64_t *gen[2];
+    uint32_t count; /* entries in gen[0] */
+} mn_bpci_replay_cache;
+
+int mn_bpci_replay_init(mn_bpci_replay_cache *rc, mn_err *err);
+void mn_bpci_replay_deinit(mn_bpci_replay_cache *rc);
+bool mn_bpci_replay_seen(const mn_bpci_replay_cache *rc, const uint8_t e[static 32]);
+void mn_bpci_replay_add(mn_bpci_replay_cache *rc, const uint8_t e[static 32]);
+
 /* ---- session ------------------------------------------------------------------------------- */
 
 typedef struct mn_bpci_callbacks {
     void *ctx;
-    /* The handshake completed; peer_id is the authenticated peer. */
+    /* The handshake completed; peer_id is the authenticated peer. An IK listener reports it
+     * only at the dialer's first authenticated record (a replayed first message never gets
+     * there), though it may send from the end of the handshake on. */
     void (*on_established)(void *ctx, const uint8_t peer_id[MN_ID_BYTES]);
     /* A whole message for a service the registry allows; data is valid during the call. */
     void (*on_message)(void *ctx, uint16_t service, const uint8_t *data, size_t len);
@@ -167,6 +213,7 @@ typedef struct mn_bpci_config {
     const uint8_t *remote_static;        /* IK initiator: the peer's X25519 static key */
     uint64_t rekey_after;                /* 0: MN_BPCI_REKEY_MESSAGES (tests shrink it) */
     const uint8_t *test_ephemeral;       /* tests and fuzzing only: fixed Noise ephemeral */
+    mn_bpci_replay_cache *replay;        /* responder: borrowed, or NULL (no replay cache) */
 } mn_bpci_config;
 
 typedef enum mn_bpci_state {
@@ -184,10 +231,11 @@ typedef struct mn_bpci_session {
     mn_noise_cipher tx, rx;
     uint8_t peer_id[MN_ID_BYTES];
     mn_bpci_reasm reasm;
+    uint64_t frames_sent, frames_received, rekeys;
+    bool confirmed; /* the peer proved it is live (always, except an IK listener's first wait) */
     mn_buf out;       /* bytes to send; the caller drains it (data, len) and clears len */
     size_t in_len;    /* bytes buffered in in[] */
     uint8_t in[MN_BPCI_LEN_BYTES + MN_NOISE_MSG_BYTES_MAX];
-    uint64_t frames_sent, frames_received, rekeys;
 } mn_bpci_session;
 
 /* Sets up a session; an initiator appends its preamble and first handshake message to out.
@@ -198,6 +246,11 @@ void mn_bpci_session_deinit(mn_bpci_session *s);
 /* Processes received bytes (any split), calling the callbacks and appending replies to out.
  * Any error closes the session (state MN_BPCI_CLOSED) and later calls return MN_ESTATE. */
 int mn_bpci_session_recv(mn_bpci_session *s, const uint8_t *data, size_t len, mn_err *err);
+/* Zero-copy receive for a runtime: when a record is partly buffered, the place where the rest
+ * of it (*cap bytes, no more) may be read directly, else NULL (read anywhere and call _recv).
+ * After reading n <= *cap bytes there, call _recv_commit, which behaves as _recv. */
+uint8_t *mn_bpci_session_recv_space(mn_bpci_session *s, size_t *cap);
+int mn_bpci_session_recv_commit(mn_bpci_session *s, size_t n, mn_err *err);
 /* Encrypts a message for a service into out, split into frames as needed. MN_ESTATE before
  * the handshake completes or after close, MN_ELIMIT above MN_BPCI_MSG_BYTES_MAX. */
 int mn_bpci_session_send(mn_bpci_session *s, uint16_t service, const uint8_t *data, size_t len,

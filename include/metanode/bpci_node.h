@@ -28,7 +28,21 @@
 #include "metanode/bpci.h"
 
 struct uv_loop_s;
+struct sockaddr;
 typedef struct mn_bpci_node mn_bpci_node;
+
+/* The address group counted by the per-IP limits (prefix.c): an IPv4 address, or the /64 of
+ * an IPv6 address (an IPv4-mapped IPv6 address counts as its IPv4 address). Byte 0 is 4 or 6,
+ * then the 4 address or 8 prefix bytes, then zeros: compare with memcmp. */
+typedef struct mn_bpci_prefix {
+    uint8_t bytes[17];
+} mn_bpci_prefix;
+#define MN_BPCI_PREFIX_TEXT_BYTES 64u
+
+/* False for a family other than AF_INET and AF_INET6. */
+bool mn_bpci_addr_prefix(const struct sockaddr *sa, mn_bpci_prefix *out);
+/* "192.0.2.7" or "2001:db8:1:2::/64". */
+void mn_bpci_prefix_text(const mn_bpci_prefix *p, char out[static MN_BPCI_PREFIX_TEXT_BYTES]);
 
 typedef struct mn_bpci_metrics {
     uint64_t accepted;              /* inbound connections accepted by the kernel */
@@ -38,6 +52,7 @@ typedef struct mn_bpci_metrics {
     uint64_t refused_rate;          /* refused: connection rate from that IP above its bucket */
     uint64_t handshake_timeouts;
     uint64_t handshake_failures;    /* bad preamble, failed authentication, wrong identity */
+    uint64_t replayed_handshakes;   /* IK first messages refused as replays (replay cache) */
     uint64_t protocol_errors;       /* established sessions closed for a bad record or frame */
     uint64_t refused_services;      /* closed for speaking on a service not allowed to it */
     uint64_t idle_timeouts;
@@ -65,7 +80,7 @@ typedef struct mn_bpci_node_config {
     uint32_t tick_ms;                  /* timer sweep period; 0: 100 */
     size_t write_queue_bytes_max;      /* per session; 0: 16 MiB */
     uint32_t pending_max;              /* pending handshakes in total; 0: 128 */
-    uint32_t pending_per_ip_max;       /* 0: 8 */
+    uint32_t pending_per_ip_max;       /* 0: 8; "per IP" = per IPv4 address or IPv6 /64 */
     uint32_t sessions_per_ip_max;      /* 0: 16 */
     uint32_t sessions_max;             /* 0: 1,024 */
     uint32_t accept_rate_per_ip;       /* inbound connections per second per IP; 0: 20 */

@@ -65,6 +65,10 @@ MN_STATIC_ASSERT(MN_VALIDATORS_MAX % 64 == 0);
 #define MN_BPCI_SERVICES_MAX 64u
 /* (service, peer) entries of restricted services: validators times restricted services. */
 #define MN_BPCI_SERVICE_KEYS_MAX (4u * MN_VALIDATORS_MAX)
+/* IK first messages a listener remembers to refuse replays, per generation (two generations:
+ * the last 16,384-32,768 IK handshakes, in 512 KiB per node; a power of two). */
+#define MN_BPCI_REPLAY_ENTRIES (16u * 1024u)
+MN_STATIC_ASSERT((MN_BPCI_REPLAY_ENTRIES & (MN_BPCI_REPLAY_ENTRIES - 1)) == 0);
 MN_STATIC_ASSERT(MN_BPCI_MSG_BYTES_MAX <= MN_BUF_BYTES_MAX);
 /* ---- net: gossip relay ----------------------------------------------------------------- */
 

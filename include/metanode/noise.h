@@ -81,6 +81,14 @@ void mn_noise_cipher_init(mn_noise_cipher *cs, const uint8_t k[static MN_NOISE_K
  * key); out may equal pt. MN_ELIMIT when the nonce is exhausted. */
 int mn_noise_cipher_encrypt(mn_noise_cipher *cs, const uint8_t *ad, size_t ad_len,
                             const uint8_t *pt, size_t len, uint8_t *out, mn_err *err);
+/* EncryptWithAd with empty ad over the plaintext head || body (gathered, not copied: body is
+ * read once and written encrypted straight to out): out receives head_len + body_len +
+ * MN_NOISE_TAG_BYTES bytes, identical to mn_noise_cipher_encrypt of the concatenation. Requires
+ * a key and head_len <= 64; out must not overlap head or body. MN_ELIMIT when the nonce is
+ * exhausted. */
+int mn_noise_cipher_encrypt_parts(mn_noise_cipher *cs, const uint8_t *head, size_t head_len,
+                                  const uint8_t *body, size_t body_len, uint8_t *out,
+                                  mn_err *err);
 /* DecryptWithAd: out receives len - MN_NOISE_TAG_BYTES bytes; MN_ECRYPTO when the tag does not
  * verify (n is then left unchanged, per the specification), MN_ECORRUPT when len is shorter
  * than a tag. out may equal ct. */

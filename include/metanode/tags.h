@@ -62,6 +62,8 @@
     X(STATE_NODE, 0x23)                                                                            \
     /* The genesis document in its canonical CBOR form (the chain identity). */                    \
     X(GENESIS, 0x24)                                                                               \
+    /* KDF input deriving a node's BPCI Noise static X25519 key from its Ed25519 seed. */          \
+    X(NOISE_STATIC_KEY, 0x25)                                                                      \
     /* Docklock run configuration (argv, env, epoch, limits), the receipt's config digest. */      \
     X(DOCKLOCK_CONFIG, 0x30)                                                                       \
     /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \

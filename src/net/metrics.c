@@ -28,6 +28,8 @@ int mn_bpci_metrics_prometheus(const mn_bpci_metrics *m, mn_buf *out, mn_err *er
         {"handshake_timeouts_total", "counter", "Handshakes that timed out.",
          m->handshake_timeouts},
         {"handshake_failures_total", "counter", "Handshakes that failed.", m->handshake_failures},
+        {"replayed_handshakes_total", "counter", "IK first messages refused as replays.",
+         m->replayed_handshakes},
         {"protocol_errors_total", "counter", "Sessions closed for a bad record or frame.",
          m->protocol_errors},
         {"refused_services_total", "counter", "Sessions closed for a service not allowed.",

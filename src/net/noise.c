@@ -164,6 +164,46 @@ int mn_noise_cipher_encrypt(mn_noise_cipher *cs, const uint8_t *ad, size_t ad_le
     return 0;
 }
 
+int mn_noise_cipher_encrypt_parts(mn_noise_cipher *cs, const uint8_t *head, size_t head_len,
+                                  const uint8_t *body, size_t body_len, uint8_t *out,
+                                  mn_err *err)
+{
+    /* RFC 8439 §2.8 with empty ad, as libsodium's own AEAD does it: block 0 of the stream keys
+     * Poly1305, blocks 1.. encrypt; the MAC covers ct || pad16 || u64le(0) || u64le(len). Only
+     * the first 64-byte block mixes head and body, so it alone is assembled in a local block. */
+    MN_ASSERT(cs->has_key);
+    MN_ASSERT(head_len <= 64);
+    MN_ASSERT(body != NULL || body_len == 0);
+    if (cs->n == UINT64_MAX)
+        return mn_err_set(err, MN_ELIMIT, 0, "noise: nonce exhausted");
+    static const uint8_t zeros[16];
+    uint8_t nonce[12], block[64], lens[16];
+    nonce_bytes(nonce, cs->n);
+    crypto_onetimeauth_poly1305_state st;
+    crypto_stream_chacha20_ietf(block, sizeof block, nonce, cs->k);
+    crypto_onetimeauth_poly1305_init(&st, block);
+    const size_t len = head_len + body_len;
+    const size_t first = len < sizeof block ? len : sizeof block;
+    if (head_len)
+        memcpy(block, head, head_len);
+    if (first > head_len)
+        memcpy(block + head_len, body, first - head_len);
+    crypto_stream_chacha20_ietf_xor_ic(out, block, first, nonce, 1u, cs->k);
+    if (len > first)
+        crypto_stream_chacha20_ietf_xor_ic(out + first, body + (first - head_len), len - first,
+                                           nonce, 2u, cs->k);
+    crypto_onetimeauth_poly1305_update(&st, out, len);
+    crypto_onetimeauth_poly1305_update(&st, zeros, (16u - (len & 15u)) & 15u);
+    mn_store_u64_le(lens, 0);
+    mn_store_u64_le(lens + 8, (uint64_t)len);
+    crypto_onetimeauth_poly1305_update(&st, lens, sizeof lens);
+    crypto_onetimeauth_poly1305_final(&st, out + len);
+    sodium_memzero(block, sizeof block);
+    sodium_memzero(&st, sizeof st);
+    cs->n++;
+    return 0;
+}
+
 int mn_noise_cipher_decrypt(mn_noise_cipher *cs, const uint8_t *ad, size_t ad_len,
                             const uint8_t *ct, size_t len, uint8_t *out, mn_err *err)
 {

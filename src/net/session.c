@@ -2,11 +2,14 @@
  *
  * session.c: one BPCI session as a pure state machine (bpci.h, docs/bpci.md): received bytes
  * in, callbacks and bytes to send out. It parses the preamble, runs the Noise handshake with
- * the identity binding, then decrypts records in place, decodes frames, enforces the service
- * registry, reassembles fragments and answers pings. Records are buffered in a fixed array of
- * one maximal record, so memory per session is bounded by construction (plus the reassembly
- * buffer, bounded by MN_BPCI_MSG_BYTES_MAX). Every error closes the session: there is no way
- * to resynchronise an authenticated stream after a failure, and trying would be an oracle.
+ * the identity binding (refusing IK first messages its replay cache has seen), then decrypts
+ * records straight into the reassembly buffer, decodes frames, enforces the service registry,
+ * reassembles fragments and answers pings. An IK listener reports the session only at the
+ * dialer's first record (CONFIRM), so a replayed first message never becomes a session.
+ * Partial records are buffered in a fixed array of one maximal record, so memory per session
+ * is bounded by construction (plus the reassembly buffer, bounded by MN_BPCI_MSG_BYTES_MAX).
+ * Every error closes the session: there is no way to resynchronise an authenticated stream
+ * after a failure, and trying would be an oracle.
  *
  * It does no I/O and keeps no clock: timeouts, keepalive timing and back-pressure are the
  * runtime's.
@@ -97,13 +100,31 @@ static int check_hello(mn_bpci_session *s, const uint8_t *payload, size_t len, m
     return 0;
 }
 
-static int establish(mn_bpci_session *s)
+static int send_control(mn_bpci_session *s, uint8_t type, const uint8_t *data, size_t len,
+                        mn_err *err);
+
+static void confirm(mn_bpci_session *s)
 {
+    s->confirmed = true;
+    if (s->cb.on_established)
+        s->cb.on_established(s->cb.ctx, s->peer_id);
+}
+
+/* After the last handshake message. An IK dialer proves at once that it holds the ephemeral
+ * key (CONFIRM, its first record); an IK listener waits for that proof before it reports the
+ * session, so a replayed first message never becomes a session. In XX the dialer's message 3
+ * is that proof already. */
+static int establish(mn_bpci_session *s, mn_err *err)
+{
+    const bool ik = s->hs.pattern == MN_NOISE_IK;
     mn_noise_handshake_split(&s->hs, &s->tx, &s->rx);
     mn_noise_handshake_wipe(&s->hs);
     s->state = MN_BPCI_ESTABLISHED;
-    if (s->cb.on_established)
-        s->cb.on_established(s->cb.ctx, s->peer_id);
+    if (ik && s->cfg.initiator)
+        TRY(send_control(s, MN_BPCI_CTL_CONFIRM, NULL, 0, err));
+    if (ik && !s->cfg.initiator)
+        return 0;
+    confirm(s);
     return 0;
 }
 
@@ -112,14 +133,23 @@ static int read_handshake(mn_bpci_session *s, const uint8_t *msg, size_t len, mn
     uint8_t payload[HELLO_BYTES_MAX];
     size_t n;
     const bool hello = carries_hello(s);
+    /* An IK listener's first message: a replay of a recent one is refused before any DH. */
+    const bool ik_first = !s->cfg.initiator && s->hs.pattern == MN_NOISE_IK &&
+                          s->hs.msg_index == 0 && s->cfg.replay != NULL &&
+                          len >= MN_NOISE_DH_BYTES;
+    if (ik_first && mn_bpci_replay_seen(s->cfg.replay, msg))
+        return mn_err_set(err, MN_EEXIST, 0,
+                          "bpci: replayed IK handshake (initiator ephemeral seen before)");
     TRY(mn_noise_handshake_read(&s->hs, msg, len, payload, sizeof payload, &n, err));
     if (hello)
         TRY(check_hello(s, payload, n, err));
     else if (n != 0)
         return mn_err_set(err, MN_ECORRUPT, 0, "bpci: payload in the first XX message");
+    if (ik_first) /* authenticated: remember it */
+        mn_bpci_replay_add(s->cfg.replay, msg);
     if (mn_noise_handshake_my_turn(&s->hs))
         TRY(write_handshake(s, err));
-    return mn_noise_handshake_done(&s->hs) ? establish(s) : 0;
+    return mn_noise_handshake_done(&s->hs) ? establish(s, err) : 0;
 }
 
 int mn_bpci_session_init(mn_bpci_session *s, const mn_bpci_config *cfg,
@@ -166,21 +196,23 @@ void mn_bpci_session_deinit(mn_bpci_session *s)
     s->state = MN_BPCI_CLOSED;
 }
 
-/* Appends one encrypted record carrying one frame. */
+/* Appends one encrypted record carrying one frame, encrypted straight from the caller's
+ * bytes into the output buffer (the header is gathered, the payload never copied). */
 static int send_frame(mn_bpci_session *s, uint8_t flags, uint16_t service, const uint8_t *data,
                       size_t len, mn_err *err)
 {
     MN_ASSERT(len <= MN_BPCI_FRAME_PAYLOAD_MAX);
+    if (s->state != MN_BPCI_ESTABLISHED) /* e.g. closed by a callback: keys are gone */
+        return mn_err_set(err, MN_ESTATE, 0, "bpci: session not established");
     const size_t ct_len = MN_BPCI_FRAME_HEADER_BYTES + len + MN_NOISE_TAG_BYTES;
     TRY(mn_buf_reserve(&s->out, MN_BPCI_LEN_BYTES + ct_len, err));
     uint8_t *rec = s->out.data + s->out.len;
     rec[0] = (uint8_t)(ct_len >> 8);
     rec[1] = (uint8_t)ct_len;
-    mn_bpci_frame_header(rec + MN_BPCI_LEN_BYTES, flags, service);
-    if (len)
-        memcpy(rec + MN_BPCI_LEN_BYTES + MN_BPCI_FRAME_HEADER_BYTES, data, len);
-    uint8_t *pt = rec + MN_BPCI_LEN_BYTES;
-    TRY(mn_noise_cipher_encrypt(&s->tx, NULL, 0, pt, ct_len - MN_NOISE_TAG_BYTES, pt, err));
+    uint8_t hdr[MN_BPCI_FRAME_HEADER_BYTES];
+    mn_bpci_frame_header(hdr, flags, service);
+    TRY(mn_noise_cipher_encrypt_parts(&s->tx, hdr, sizeof hdr, data, len,
+                                      rec + MN_BPCI_LEN_BYTES, err));
     s->out.len += MN_BPCI_LEN_BYTES + ct_len;
     s->frames_sent++;
     if (s->tx.n % s->cfg.rekey_after == 0) {
@@ -257,6 +289,8 @@ static int on_control(mn_bpci_session *s, const mn_bpci_frame *f, mn_err *err)
             s->cb.on_pong(s->cb.ctx, p + 1);
         return 0;
     }
+    if (n == 1 && p[0] == MN_BPCI_CTL_CONFIRM)
+        return 0; /* its work (proving the dialer live) is done by being decrypted */
     if (n == 2 && p[0] == MN_BPCI_CTL_CLOSE) {
         s->state = MN_BPCI_CLOSED;
         if (s->cb.on_close)
@@ -266,24 +300,45 @@ static int on_control(mn_bpci_session *s, const mn_bpci_frame *f, mn_err *err)
     return mn_err_set(err, MN_ECORRUPT, 0, "bpci: bad control message (%zu bytes)", n);
 }
 
-/* Decrypts the record ct (len bytes) into buf (which may equal ct) and handles its frame. */
-static int read_transport(mn_bpci_session *s, const uint8_t *ct, uint8_t *buf, size_t len,
-                          mn_err *err)
+/* Decrypts the record ct (len bytes) and handles its frame. The plaintext goes straight to
+ * its place in the reassembly buffer, so neither a whole message nor a fragmented one is
+ * copied after decryption. */
+static int read_transport(mn_bpci_session *s, const uint8_t *ct, size_t len, mn_err *err)
 {
-    uint8_t *rec = buf;
-    TRY(mn_noise_cipher_decrypt(&s->rx, NULL, 0, ct, len, rec, err));
-    s->frames_received++;
-    if (s->rx.n % s->cfg.rekey_after == 0)
-        mn_noise_cipher_rekey(&s->rx);
+    uint8_t *pt;
+    const size_t pt_len = len - MN_NOISE_TAG_BYTES;
+    TRY(mn_bpci_reasm_slot(&s->reasm, pt_len, &pt, err));
+    int rc = mn_noise_cipher_decrypt(&s->rx, NULL, 0, ct, len, pt, err);
+    if (rc == 0) {
+        s->frames_received++;
+        if (s->rx.n % s->cfg.rekey_after == 0)
+            mn_noise_cipher_rekey(&s->rx);
+        if (!s->confirmed) {
+            confirm(s); /* the IK dialer's first record authenticated */
+            if (s->state != MN_BPCI_ESTABLISHED) { /* the callback closed the session */
+                mn_bpci_reasm_release(&s->reasm);
+                return 0;
+            }
+        }
+    }
     mn_bpci_frame f;
-    TRY(mn_bpci_frame_decode(rec, len - MN_NOISE_TAG_BYTES, &f, err));
-    if (f.service == MN_BPCI_SERVICE_CONTROL)
-        return on_control(s, &f, err);
-    TRY(mn_bpci_registry_check(s->cfg.registry, f.service, s->peer_id, err));
+    if (rc == 0)
+        rc = mn_bpci_frame_decode(pt, pt_len, &f, err);
+    if (rc == 0 && f.service == MN_BPCI_SERVICE_CONTROL) {
+        rc = on_control(s, &f, err);
+        mn_bpci_reasm_release(&s->reasm);
+        return rc;
+    }
+    if (rc == 0)
+        rc = mn_bpci_registry_check(s->cfg.registry, f.service, s->peer_id, err);
+    if (rc != 0) {
+        mn_bpci_reasm_release(&s->reasm);
+        return rc;
+    }
     bool done;
     const uint8_t *msg;
     size_t msg_len;
-    TRY(mn_bpci_reasm_push(&s->reasm, &f, &done, &msg, &msg_len, err));
+    TRY(mn_bpci_reasm_commit(&s->reasm, &f, &done, &msg, &msg_len, err));
     if (done && s->cb.on_message)
         s->cb.on_message(s->cb.ctx, f.service, msg, msg_len);
     return 0;
@@ -317,6 +372,18 @@ static size_t fill(mn_bpci_session *s, const uint8_t *data, size_t len, size_t w
     return take;
 }
 
+/* Handles the complete record buffered in in[]. */
+static int read_buffered(mn_bpci_session *s, mn_err *err)
+{
+    const size_t rec_len = (size_t)s->in[0] << 8 | s->in[1];
+    MN_ASSERT(s->in_len == MN_BPCI_LEN_BYTES + rec_len);
+    s->in_len = 0;
+    uint8_t *rec = s->in + MN_BPCI_LEN_BYTES;
+    if (s->state == MN_BPCI_HANDSHAKE)
+        return read_handshake(s, rec, rec_len, err);
+    return read_transport(s, rec, rec_len, err);
+}
+
 /* Consumes bytes; processes at most one complete unit (preamble or record) per call. */
 static int recv_step(mn_bpci_session *s, const uint8_t *data, size_t len, size_t *used,
                      mn_err *err)
@@ -330,12 +397,11 @@ static int recv_step(mn_bpci_session *s, const uint8_t *data, size_t len, size_t
     }
     *used = 0;
     if (s->state == MN_BPCI_ESTABLISHED && s->in_len == 0 && len >= MN_BPCI_LEN_BYTES) {
-        /* A whole record in the caller's bytes: decrypt it from there (one copy fewer). */
+        /* A whole record in the caller's bytes: decrypt it from there (no copy). */
         const size_t n = (size_t)data[0] << 8 | data[1];
         if (n >= record_min(s) && len - MN_BPCI_LEN_BYTES >= n) {
             *used = MN_BPCI_LEN_BYTES + n;
-            return read_transport(s, data + MN_BPCI_LEN_BYTES, s->in + MN_BPCI_LEN_BYTES, n,
-                                  err);
+            return read_transport(s, data + MN_BPCI_LEN_BYTES, n, err);
         }
     }
     if (s->in_len < MN_BPCI_LEN_BYTES) {
@@ -349,11 +415,38 @@ static int recv_step(mn_bpci_session *s, const uint8_t *data, size_t len, size_t
     *used += fill(s, data + *used, len - *used, MN_BPCI_LEN_BYTES + rec_len);
     if (s->in_len < MN_BPCI_LEN_BYTES + rec_len)
         return 0;
-    s->in_len = 0;
-    uint8_t *rec = s->in + MN_BPCI_LEN_BYTES;
-    if (s->state == MN_BPCI_HANDSHAKE)
-        return read_handshake(s, rec, rec_len, err);
-    return read_transport(s, rec, rec, rec_len, err);
+    return read_buffered(s, err);
+}
+
+static void fail(mn_bpci_session *s)
+{
+    s->state = MN_BPCI_CLOSED; /* no CLOSE frame: the peer is not trusted to read it */
+    mn_noise_cipher_wipe(&s->tx);
+    mn_noise_cipher_wipe(&s->rx);
+}
+
+uint8_t *mn_bpci_session_recv_space(mn_bpci_session *s, size_t *cap)
+{
+    if (s->state == MN_BPCI_PREAMBLE || s->state == MN_BPCI_CLOSED ||
+        s->in_len < MN_BPCI_LEN_BYTES)
+        return NULL;
+    const size_t rec_len = (size_t)s->in[0] << 8 | s->in[1];
+    MN_ASSERT(rec_len >= record_min(s) && s->in_len < MN_BPCI_LEN_BYTES + rec_len);
+    *cap = MN_BPCI_LEN_BYTES + rec_len - s->in_len;
+    return s->in + s->in_len;
+}
+
+int mn_bpci_session_recv_commit(mn_bpci_session *s, size_t n, mn_err *err)
+{
+    size_t cap = 0;
+    MN_ASSERT(mn_bpci_session_recv_space(s, &cap) != NULL && n <= cap);
+    s->in_len += n;
+    if (n < cap)
+        return 0;
+    int rc = read_buffered(s, err);
+    if (rc != 0)
+        fail(s);
+    return rc;
 }
 
 int mn_bpci_session_recv(mn_bpci_session *s, const uint8_t *data, size_t len, mn_err *err)
@@ -364,9 +457,7 @@ int mn_bpci_session_recv(mn_bpci_session *s, const uint8_t *data, size_t len, mn
         size_t used = 0;
         int rc = recv_step(s, data, len, &used, err);
         if (rc != 0) {
-            s->state = MN_BPCI_CLOSED; /* no CLOSE frame: the peer is not trusted to read it */
-            mn_noise_cipher_wipe(&s->tx);
-            mn_noise_cipher_wipe(&s->rx);
+            fail(s);
             return rc;
         }
         data += used;

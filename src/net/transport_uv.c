@@ -7,10 +7,17 @@
  * exponential back-off and equal jitter. Refusals are counted in the metrics and logged with
  * the remote address; under a flood the log lines are rate-limited to powers of two.
  *
+ * Writes: a session encrypts into its output buffer; flush tries to write it at once
+ * (uv_try_write, so the buffer is reused while still in cache) and hands only what the kernel
+ * did not take to one uv_write. While that write is in flight, further messages accumulate
+ * in the output buffer and leave in one write when it completes: at most one write request
+ * per connection, two buffers that swap, no allocation per message or per flush. Reads: a
+ * record that straddles reads is completed by reading its rest straight into the session's
+ * record buffer (mn_bpci_session_recv_space); everything else lands in one node-wide buffer.
+ *
  * Deliberately simple: connections are kept in one list and looked up by scanning (hundreds of
- * sessions, not millions); each flush hands the session's output buffer to one uv_write (an
- * allocation per flush, not per message). Structs that embed a libuv handle are freed only
- * from its close callback.
+ * sessions, not millions). Structs that embed a libuv handle are freed only from its close
+ * callback.
  */
 #include "metanode/bpci_node.h"
 
@@ -27,10 +34,10 @@
 /* One read buffer for the whole node: read_cb hands the bytes to the session at once (it keeps
  * what it needs in its own record buffer), so connections need no read buffer of their own. */
 #define READ_BUF_BYTES (256u * 1024u) /* several records per read: most skip a copy */
-/* Output buffers kept per connection after their write completed, so a busy session reuses
- * them instead of allocating (and page-faulting) a fresh buffer per flush. */
-#define SPARE_BUFS 4u
-#define SPARE_BUF_BYTES_MAX (256u * 1024u) /* larger ones (split messages) are freed */
+/* A connection's spare output buffer is kept up to this size; idle connections drop buffers
+ * above IDLE_BUF_BYTES_MAX at the next sweep, so only busy sessions hold large buffers. */
+#define SPARE_BUF_BYTES_MAX (8u * 1024u * 1024u)
+#define IDLE_BUF_BYTES_MAX (256u * 1024u)
 /* Remote addresses whose connection rate is tracked; the least recently seen is forgotten
  * first, so an attacker with many addresses is bounded by the total caps instead. */
 #define RATE_IPS 256u
@@ -46,16 +53,21 @@ struct conn {
     conn *prev, *next;
     dialer *dialer;
     char ip[64];
+    mn_bpci_prefix prefix; /* what the per-IP limits count (an IPv4 address, an IPv6 /64) */
     bool inbound, counted_pending, established, closing;
+    bool writing;        /* the write request below is in flight */
+    bool want_shutdown;  /* shut the socket down once everything queued is written */
+    bool shutting;
+    bool direct_read;    /* alloc_cb offered the session's own record buffer */
     bool announced; /* the session reported up for its peer (one per peer at a time) */
     uint64_t started_ms, last_rx_ms, last_tx_ms;
-    size_t queued;
+    size_t queued;       /* bytes of the write in flight */
     uint64_t ping_sent_ns, rtt_ns;
-    struct {
-        uint8_t *data;
-        size_t cap;
-    } spare[SPARE_BUFS];
-    unsigned spare_count;
+    uv_write_t write_req;
+    uint8_t *wdata;      /* the buffer of the write in flight (was the session's output) */
+    size_t wcap;
+    uint8_t *spare;      /* a former output buffer, to swap in at the next handoff */
+    size_t spare_cap;
     mn_bpci_session *s; /* allocated once the connection is admitted (~66 KiB) */
 };
 
@@ -69,13 +81,6 @@ struct dialer {
     uint8_t peer_id[MN_ID_BYTES], peer_static[MN_NOISE_DH_BYTES];
     unsigned attempts;
 };
-
-typedef struct write_req {
-    uv_write_t req;
-    conn *c;
-    uint8_t *data;
-    size_t len, cap;
-} write_req;
 
 struct mn_bpci_node {
     uv_loop_t *loop;
@@ -93,9 +98,10 @@ struct mn_bpci_node {
     } services[MN_BPCI_SERVICES_MAX];
     uint32_t services_count;
     mn_bpci_metrics m;
+    mn_bpci_replay_cache replay; /* IK first messages seen lately */
     unsigned open_handles;
     struct {
-        char ip[64];
+        mn_bpci_prefix prefix;
         uint64_t last_ms;
         uint64_t milli_tokens; /* a token bucket in thousandths of a connection */
     } rate[RATE_IPS];
@@ -110,9 +116,13 @@ static void shutdown_cb(uv_shutdown_t *req, int status);
 /* Logs the first refusal of a kind and then every power of two, so floods stay readable. */
 static void log_refusal(const conn *c, const char *why, uint64_t count)
 {
-    if ((count & (count - 1)) == 0)
-        MN_LOG(WARN, "bpci", "refused connection from %s: %s (refusals of this kind: %llu)",
-               c->ip, why, (unsigned long long)count);
+    if ((count & (count - 1)) != 0)
+        return;
+    char group[MN_BPCI_PREFIX_TEXT_BYTES] = "";
+    if (c->prefix.bytes[0] == 6) /* IPv6 limits count the whole /64 */
+        mn_bpci_prefix_text(&c->prefix, group);
+    MN_LOG(WARN, "bpci", "refused connection from %s%s%s: %s (refusals of this kind: %llu)",
+           c->ip, group[0] ? " in " : "", group, why, (unsigned long long)count);
 }
 
 static uint64_t now_ms(const mn_bpci_node *node)
@@ -122,64 +132,106 @@ static uint64_t now_ms(const mn_bpci_node *node)
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
-static void write_cb(uv_write_t *req, int status)
+static void flush(conn *c);
+
+/* Starts the graceful shutdown once nothing remains to be written. */
+static void maybe_shutdown(conn *c)
 {
-    write_req *w = (write_req *)req;
-    conn *c = w->c;
-    MN_ASSERT(c->queued >= w->len);
-    c->queued -= w->len;
-    if (!c->closing && c->spare_count < SPARE_BUFS && w->cap <= SPARE_BUF_BYTES_MAX) {
-        c->spare[c->spare_count].data = w->data;
-        c->spare[c->spare_count].cap = w->cap;
-        c->spare_count++;
-    } else {
-        free(w->data);
-    }
-    free(w);
-    if (status < 0 && !c->closing) {
-        MN_LOG(INFO, "bpci", "write to %s failed: %s", c->ip, uv_strerror(status));
+    if (!c->want_shutdown || c->shutting || c->closing || c->writing ||
+        (c->s && c->s->out.len > 0))
+        return;
+    c->shutting = true;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
         conn_close(c);
-    }
 }
 
-/* Hands whatever the session produced to the socket. */
+static void write_cb(uv_write_t *req, int status)
+{
+    conn *c = req->data;
+    MN_ASSERT(c->writing);
+    c->writing = false;
+    c->queued = 0;
+    if (c->spare == NULL && c->wcap <= SPARE_BUF_BYTES_MAX && !c->closing) {
+        c->spare = c->wdata;
+        c->spare_cap = c->wcap;
+    } else {
+        free(c->wdata);
+    }
+    c->wdata = NULL;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        MN_LOG(INFO, "bpci", "write to %s failed: %s", c->ip, uv_strerror(status));
+        conn_close(c);
+        return;
+    }
+    flush(c); /* what accumulated meanwhile */
+    maybe_shutdown(c);
+}
+
+/* Hands whatever the session produced to the socket: written at once when the kernel takes
+ * it, else one write request (at most one in flight; later output waits for it). */
 static void flush(conn *c)
 {
     if (c->closing || !c->s || c->s->out.len == 0)
         return;
-    write_req *w = malloc(sizeof *w);
-    if (!w) {
-        conn_close(c);
-        return;
-    }
-    w->c = c;
-    w->cap = c->s->out.cap;
-    w->data = mn_buf_take(&c->s->out, &w->len);
-    if (c->spare_count > 0) { /* the session's next output goes into a recycled buffer */
-        c->spare_count--;
-        c->s->out.data = c->spare[c->spare_count].data;
-        c->s->out.cap = c->spare[c->spare_count].cap;
-    }
-    uv_buf_t buf = uv_buf_init((char *)w->data, (unsigned)w->len);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb);
-    if (rc != 0) {
-        free(w->data);
-        free(w);
-        conn_close(c);
-        return;
-    }
-    c->queued += w->len;
     c->last_tx_ms = now_ms(c->node);
+    if (c->writing)
+        return;
+    mn_buf *out = &c->s->out;
+    uv_buf_t buf = uv_buf_init((char *)out->data, (unsigned)out->len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &buf, 1);
+    if (n == (int)out->len) {
+        out->len = 0;
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        MN_LOG(INFO, "bpci", "write to %s failed: %s", c->ip, uv_strerror(n));
+        conn_close(c);
+        return;
+    }
+    const size_t off = n > 0 ? (size_t)n : 0;
+    c->wcap = out->cap;
+    size_t len;
+    c->wdata = mn_buf_take(out, &len);
+    out->data = c->spare; /* the session's next output goes into the spare (or a new one) */
+    out->cap = c->spare ? c->spare_cap : 0;
+    c->spare = NULL;
+    c->spare_cap = 0;
+    c->write_req.data = c;
+    buf = uv_buf_init((char *)c->wdata + off, (unsigned)(len - off));
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, write_cb) != 0) {
+        free(c->wdata);
+        c->wdata = NULL;
+        conn_close(c);
+        return;
+    }
+    c->writing = true;
+    c->queued = len - off;
+}
+
+/* Drops the large buffers of a connection that has nothing to write. */
+static void trim_buffers(conn *c)
+{
+    if (c->spare && c->spare_cap > IDLE_BUF_BYTES_MAX) {
+        free(c->spare);
+        c->spare = NULL;
+        c->spare_cap = 0;
+    }
+    if (c->s && c->s->out.len == 0 && c->s->out.cap > IDLE_BUF_BYTES_MAX)
+        mn_buf_deinit(&c->s->out);
 }
 
 /* ---- session callbacks -------------------------------------------------------------------- */
 
-static uint32_t count_from_ip(const mn_bpci_node *node, const char *ip, bool established)
+static uint32_t count_from_ip(const mn_bpci_node *node, const mn_bpci_prefix *p,
+                              bool established)
 {
     uint32_t n = 0;
     for (const conn *c = node->conns; c; c = c->next)
         if (!c->closing && c->inbound && c->established == established &&
-            strcmp(c->ip, ip) == 0)
+            memcmp(&c->prefix, p, sizeof *p) == 0)
             n++;
     return n;
 }
@@ -210,7 +262,7 @@ static void on_established(void *ctx, const uint8_t peer_id[MN_ID_BYTES])
 {
     conn *c = ctx;
     mn_bpci_node *node = c->node;
-    if (c->inbound && count_from_ip(node, c->ip, true) >= node->cfg.sessions_per_ip_max) {
+    if (c->inbound && count_from_ip(node, &c->prefix, true) >= node->cfg.sessions_per_ip_max) {
         log_refusal(c, "too many sessions from this address", ++node->m.refused_per_ip);
         mn_bpci_session_close(c->s, 0); /* stops delivery of what follows in this read */
         conn_close(c);
@@ -292,13 +344,21 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     conn *c = h->data;
     (void)suggested;
-    *buf = uv_buf_init((char *)c->node->rbuf, sizeof c->node->rbuf);
+    size_t cap = 0;
+    uint8_t *space = c->s ? mn_bpci_session_recv_space(c->s, &cap) : NULL;
+    c->direct_read = space != NULL;
+    if (space) /* the rest of a straddling record, straight into the session's buffer */
+        *buf = uv_buf_init((char *)space, (unsigned)cap);
+    else
+        *buf = uv_buf_init((char *)c->node->rbuf, sizeof c->node->rbuf);
 }
 
 static void count_failure(conn *c, bool in_handshake, const mn_err *err)
 {
     mn_bpci_metrics *m = &c->node->m;
-    if (in_handshake)
+    if (in_handshake && err->code == MN_EEXIST)
+        m->replayed_handshakes++;
+    else if (in_handshake)
         m->handshake_failures++;
     else if (err->code == MN_EPERM)
         m->refused_services++;
@@ -322,7 +382,9 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->last_rx_ms = now_ms(c->node);
     const bool in_handshake = !c->established;
     mn_err err;
-    int rc = mn_bpci_session_recv(c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
+    int rc = c->direct_read
+                 ? mn_bpci_session_recv_commit(c->s, (size_t)nread, &err)
+                 : mn_bpci_session_recv(c->s, (const uint8_t *)buf->base, (size_t)nread, &err);
     flush(c);
     if (rc != 0) {
         count_failure(c, in_handshake, &err);
@@ -390,8 +452,8 @@ static void conn_closed_cb(uv_handle_t *h)
         mn_bpci_session_deinit(c->s);
         free(c->s);
     }
-    for (unsigned i = 0; i < c->spare_count; i++)
-        free(c->spare[i].data);
+    free(c->spare);
+    free(c->wdata); /* a write cancelled by the close (its callback ran first) */
     free(c);
     node->open_handles--;
     if (node->closing && node->conns == NULL)
@@ -424,30 +486,32 @@ static void set_ip(conn *c)
     struct sockaddr_storage ss;
     int len = sizeof ss;
     strcpy(c->ip, "?");
+    memset(&c->prefix, 0, sizeof c->prefix); /* unknown addresses share one group */
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
+    (void)mn_bpci_addr_prefix((struct sockaddr *)&ss, &c->prefix);
     if (ss.ss_family == AF_INET)
         uv_ip4_name((struct sockaddr_in *)&ss, c->ip, sizeof c->ip);
     else if (ss.ss_family == AF_INET6)
         uv_ip6_name((struct sockaddr_in6 *)&ss, c->ip, sizeof c->ip);
 }
 
-/* Takes one token from the bucket of the connection's address; false when it is empty. */
-static bool rate_take(mn_bpci_node *node, const char *ip)
+/* Takes one token from the bucket of the connection's prefix; false when it is empty. */
+static bool rate_take(mn_bpci_node *node, const mn_bpci_prefix *p)
 {
     const uint64_t now = now_ms(node);
     const uint64_t burst = (uint64_t)node->cfg.accept_burst_per_ip * 1000u;
     unsigned slot = 0;
     for (unsigned i = 0; i < RATE_IPS; i++) {
-        if (strcmp(node->rate[i].ip, ip) == 0) {
+        if (memcmp(&node->rate[i].prefix, p, sizeof *p) == 0) {
             slot = i;
             break;
         }
         if (node->rate[i].last_ms < node->rate[slot].last_ms)
             slot = i; /* least recently seen so far, the one to forget */
     }
-    if (strcmp(node->rate[slot].ip, ip) != 0) {
-        snprintf(node->rate[slot].ip, sizeof node->rate[slot].ip, "%s", ip);
+    if (memcmp(&node->rate[slot].prefix, p, sizeof *p) != 0) {
+        node->rate[slot].prefix = *p;
         node->rate[slot].milli_tokens = burst;
     } else {
         const uint64_t refill = (now - node->rate[slot].last_ms) * node->cfg.accept_rate_per_ip;
@@ -468,7 +532,7 @@ static const char *admission(mn_bpci_node *node, conn *c)
     mn_bpci_metrics *m = &node->m;
     if (node->closing)
         return "closing";
-    if (!rate_take(node, c->ip)) {
+    if (!rate_take(node, &c->prefix)) {
         log_refusal(c, "connection rate from this address", ++m->refused_rate);
         return "rate";
     }
@@ -476,7 +540,7 @@ static const char *admission(mn_bpci_node *node, conn *c)
         log_refusal(c, "too many pending handshakes", ++m->refused_pending);
         return "pending";
     }
-    if (count_from_ip(node, c->ip, false) > node->cfg.pending_per_ip_max) {
+    if (count_from_ip(node, &c->prefix, false) > node->cfg.pending_per_ip_max) {
         log_refusal(c, "too many pending handshakes from this address", ++m->refused_per_ip);
         return "pending per ip";
     }
@@ -505,7 +569,7 @@ static void connection_cb(uv_stream_t *server, int status)
     set_ip(c);
     mn_err err;
     const mn_bpci_config cfg = {.self = node->cfg.self, .registry = node->cfg.registry,
-                                .rekey_after = node->cfg.rekey_after};
+                                .rekey_after = node->cfg.rekey_after, .replay = &node->replay};
     if (admission(node, c) != NULL || session_start(c, &cfg, &err) != 0) {
         conn_close(c);
         return;
@@ -630,6 +694,8 @@ static void sweep_conn(conn *c, uint64_t now)
         }
         return;
     }
+    if (!c->writing && now - c->last_tx_ms >= 1000)
+        trim_buffers(c);
     if (now - c->last_rx_ms >= cfg->idle_timeout_ms) {
         c->node->m.idle_timeouts++;
         MN_LOG(INFO, "bpci", "closing idle session with %s", c->ip);
@@ -693,6 +759,11 @@ int mn_bpci_node_new(uv_loop_t *loop, const mn_bpci_node_config *cfg, mn_bpci_no
     mn_bpci_node *node = calloc(1, sizeof *node);
     if (!node)
         return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
+    int rc = mn_bpci_replay_init(&node->replay, err);
+    if (rc != 0) {
+        free(node);
+        return rc;
+    }
     /* A peer that resets the connection must cost an error code, not the process. */
     signal(SIGPIPE, SIG_IGN);
     node->loop = loop;
@@ -761,10 +832,11 @@ int mn_bpci_node_send(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
     conn *c = find_peer(node, peer_id);
     if (!c)
         return mn_err_set(err, MN_ENOTFOUND, 0, "bpci: no session with that peer");
-    if (c->queued + len > node->cfg.write_queue_bytes_max) {
+    const size_t queued = c->queued + c->s->out.len;
+    if (queued + len > node->cfg.write_queue_bytes_max) {
         node->m.send_refused_backpressure++;
         return mn_err_set(err, MN_ELIMIT, 0, "bpci: write queue to %s full (%zu bytes)", c->ip,
-                          c->queued);
+                          queued);
     }
     int rc = mn_bpci_session_send(c->s, service, data, len, err);
     if (rc != 0)
@@ -798,10 +870,9 @@ int mn_bpci_node_disconnect(mn_bpci_node *node, const uint8_t peer_id[static MN_
     if (c->dialer)
         c->dialer->persistent = false;
     mn_bpci_session_close(c->s, reason);
+    c->want_shutdown = true;
     flush(c);
-    c->shutdown_req.data = c;
-    if (c->closing || uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
-        conn_close(c);
+    maybe_shutdown(c);
     return 0;
 }
 
@@ -875,11 +946,9 @@ void mn_bpci_node_close(mn_bpci_node *node)
             continue;
         }
         mn_bpci_session_close(c->s, 0);
+        c->want_shutdown = true;
         flush(c);
-        c->shutdown_req.data = c;
-        if (c->closing ||
-            uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
-            conn_close(c);
+        maybe_shutdown(c);
     }
     if (node->conns == NULL)
         close_tick(node);
@@ -897,5 +966,6 @@ void mn_bpci_node_free(mn_bpci_node *node)
     MN_ASSERT(node->closing);
     MN_ASSERT(node->open_handles == 0);
     MN_ASSERT(node->conns == NULL);
+    mn_bpci_replay_deinit(&node->replay);
     free(node);
 }

@@ -7,12 +7,15 @@
  * record, an oversize or undersize length, garbage before and during the handshake, a wrong
  * identity signature, a peer speaking for a service it is not allowed.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "metanode/bpci.h"
 #include "metanode/cbor.h"
+#include "metanode/keyfile.h"
 #include "mn_test.h"
 
 typedef struct peer {
@@ -107,8 +110,7 @@ static void handshake(peer *a, peer *b, mn_noise_pattern pat, uint64_t rekey)
     ASSERT_OK(start(a, true, pat, b->ident.id, pat == MN_NOISE_IK ? b->ident.x_pub : NULL,
                     rekey, &err), &err);
     ASSERT_OK(start(b, false, pat, NULL, NULL, rekey, &err), &err);
-    for (int i = 0; i < 3 && (a->s.state != MN_BPCI_ESTABLISHED ||
-                              b->s.state != MN_BPCI_ESTABLISHED); i++) {
+    for (int i = 0; i < 3 && (a->established == 0 || b->established == 0); i++) {
         ASSERT_OK(deliver(a, b, &err), &err);
         ASSERT_OK(deliver(b, a, &err), &err);
     }
@@ -155,7 +157,7 @@ static void xx_and_ik_sessions_carry_messages_both_ways(void)
             send_ok(&b, &a, 9, randombytes_uniform(2000));
         }
         send_ok(&a, &b, 7, 0);
-        ASSERT_U64_EQ(a.s.frames_sent, 201);
+        ASSERT_U64_EQ(a.s.frames_sent, pat ? 202 : 201); /* IK: and the dialer's CONFIRM */
         finish(&a, &b);
     }
 }
@@ -179,6 +181,74 @@ static void large_messages_are_split_and_reassembled(void)
     uint8_t *big = calloc(1, MN_BPCI_MSG_BYTES_MAX + 1);
     ASSERT_EQ(mn_bpci_session_send(&a.s, 7, big, MN_BPCI_MSG_BYTES_MAX + 1, &err), -MN_ELIMIT);
     free(big);
+    finish(&a, &b);
+}
+
+/* Control frames between the fragments of a message (they are decrypted where the next
+ * fragment would go, over the message's last bytes, which must come back intact), and a
+ * runtime that completes straddling records through recv_space/recv_commit. */
+static void pings_inside_a_split_message_and_direct_reads(void)
+{
+    peer a, b;
+    make_identity(&a, 1);
+    make_identity(&b, 2);
+    handshake(&a, &b, MN_NOISE_XX, 0);
+    mn_err err;
+    const size_t len = 3 * MN_BPCI_FRAME_PAYLOAD_MAX + 5;
+    uint8_t *msg = malloc(len);
+    randombytes_buf(msg, len);
+    /* Fragments written by hand (the session never interleaves), a ping record after each. */
+    mn_buf wire;
+    mn_buf_init(&wire, 0);
+    for (size_t off = 0; off < len; off += MN_BPCI_FRAME_PAYLOAD_MAX) {
+        const size_t n = len - off < MN_BPCI_FRAME_PAYLOAD_MAX ? len - off
+                                                                : MN_BPCI_FRAME_PAYLOAD_MAX;
+        uint8_t *rec = malloc(2 + 4 + n + 16);
+        rec[0] = (uint8_t)((4 + n + 16) >> 8);
+        rec[1] = (uint8_t)(4 + n + 16);
+        mn_bpci_frame_header(rec + 2, off + n < len ? MN_BPCI_FLAG_MORE : 0, 7);
+        memcpy(rec + 6, msg + off, n);
+        ASSERT_OK(mn_noise_cipher_encrypt(&a.s.tx, NULL, 0, rec + 2, 4 + n, rec + 2, &err),
+                  &err);
+        ASSERT_OK(mn_buf_append(&wire, rec, 2 + 4 + n + 16, &err), &err);
+        free(rec);
+        ASSERT_OK(mn_bpci_session_ping(&a.s, (const uint8_t *)"12345678", &err), &err);
+        ASSERT_OK(mn_buf_append(&wire, a.s.out.data, a.s.out.len, &err), &err);
+        a.s.out.len = 0;
+    }
+    /* Feed it as a runtime would: a few bytes through recv, then whatever recv_space asks
+     * for, in pieces of random size, read directly into the session. */
+    size_t off = 0;
+    size_t direct = 0;
+    while (off < wire.len) {
+        size_t cap = 0;
+        uint8_t *space = mn_bpci_session_recv_space(&b.s, &cap);
+        size_t n = 1 + randombytes_uniform(space ? 70000 : 40);
+        if (n > wire.len - off)
+            n = wire.len - off;
+        if (space) {
+            if (n > cap)
+                n = cap;
+            memcpy(space, wire.data + off, n);
+            ASSERT_OK(mn_bpci_session_recv_commit(&b.s, n, &err), &err);
+            direct += n;
+        } else {
+            ASSERT_OK(mn_bpci_session_recv(&b.s, wire.data + off, n, &err), &err);
+        }
+        off += n;
+    }
+    ASSERT_TRUE(direct > len / 2);
+    ASSERT_EQ(b.msgs, 1);
+    ASSERT_EQ(b.last_len, len);
+    ASSERT_MEM_EQ(b.last, msg, len);
+    ASSERT_OK(deliver(&b, &a, &err), &err);
+    ASSERT_EQ(a.pongs, 4);
+    ASSERT_TRUE(mn_bpci_session_recv_space(&b.s, &(size_t){0}) == NULL);
+    /* The receive buffers stay usable for the next messages. */
+    send_ok(&a, &b, 7, 10);
+    send_ok(&a, &b, 9, MN_BPCI_FRAME_PAYLOAD_MAX + 1);
+    mn_buf_deinit(&wire);
+    free(msg);
     finish(&a, &b);
 }
 
@@ -515,6 +585,141 @@ static void frame_and_hello_decoders_are_strict(void)
     mn_buf_deinit(&buf);
 }
 
+/* The static key derived from the seed: a pinned value (the private half checked against
+ * Python's hmac/hashlib), deterministic, distinct per seed, and what a key file loads to. */
+static void static_key_is_derived_from_the_seed(void)
+{
+    uint8_t seed[32], x[32], pub[32], want[32];
+    mn_err err;
+    for (int i = 0; i < 32; i++)
+        seed[i] = (uint8_t)i;
+    mn_bpci_noise_static_derive(x, seed);
+    ASSERT_OK(mn_hex_decode(want, 32,
+                            "74f316638f151844c68855c643a6f9b609a57c63364d1f797f180e9e2c873754",
+                            &err), &err);
+    ASSERT_MEM_EQ(x, want, 32);
+    mn_bpci_noise_static_public(pub, seed);
+    ASSERT_OK(mn_hex_decode(want, 32,
+                            "133092312901ff1e81194605f212477dc3cab85386c63efe8ceefe9f9322e13f",
+                            &err), &err);
+    ASSERT_MEM_EQ(pub, want, 32);
+    mn_keypair kp;
+    mn_keypair_from_seed(&kp, seed);
+    mn_bpci_identity a, b;
+    mn_bpci_identity_from_keypair(&a, &kp);
+    mn_bpci_identity_from_keypair(&b, &kp);
+    ASSERT_MEM_EQ(a.x_pub, pub, 32);
+    ASSERT_MEM_EQ(a.x_priv, b.x_priv, 32);
+    ASSERT_MEM_EQ(a.binding_sig, b.binding_sig, 64);
+    seed[31] ^= 1;
+    mn_bpci_noise_static_public(want, seed);
+    ASSERT_TRUE(memcmp(want, pub, 32) != 0);
+    /* From a key file: the same identity; a VRF key file is refused. */
+    char dir[] = "/tmp/mn_test_bpci_XXXXXX", path[64], vrf_path[64];
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/node.key", dir);
+    snprintf(vrf_path, sizeof vrf_path, "%s/vrf.key", dir);
+    mn_keyfile kf;
+    mn_keyfile_generate(&kf, MN_KEY_ED25519);
+    ASSERT_OK(mn_keyfile_write(path, &kf, &err), &err);
+    mn_keypair_from_seed(&kp, kf.seed);
+    mn_bpci_identity_from_keypair(&a, &kp);
+    ASSERT_OK(mn_bpci_identity_load(&b, path, &err), &err);
+    ASSERT_MEM_EQ(b.x_pub, a.x_pub, 32);
+    ASSERT_MEM_EQ(b.id, a.id, 32);
+    mn_keyfile_generate(&kf, MN_KEY_VRF);
+    ASSERT_OK(mn_keyfile_write(vrf_path, &kf, &err), &err);
+    ASSERT_EQ(mn_bpci_identity_load(&b, vrf_path, &err), -MN_EINVAL);
+    ASSERT_EQ(mn_bpci_identity_load(&b, "/nonexistent/key", &err) < 0, 1);
+    /* Two sessions of loaded identities: IK with the published key works. */
+    peer p, q;
+    memset(&p, 0, sizeof p);
+    memset(&q, 0, sizeof q);
+    ASSERT_OK(mn_bpci_identity_load(&p.ident, path, &err), &err);
+    make_identity(&q, 9);
+    mn_bpci_noise_static_public(pub, kf.seed); /* a VRF seed: not p's key */
+    ASSERT_TRUE(memcmp(pub, p.ident.x_pub, 32) != 0);
+    handshake(&q, &p, MN_NOISE_IK, 0);
+    finish(&q, &p);
+    unlink(path);
+    unlink(vrf_path);
+    rmdir(dir);
+    mn_keyfile_wipe(&kf);
+    mn_keypair_wipe(&kp);
+    mn_bpci_identity_wipe(&a);
+    mn_bpci_identity_wipe(&b);
+}
+
+/* A replayed IK first message: refused before any DH by a listener that saw it (replay
+ * cache), and never a session at one that did not (it waits for the dialer's CONFIRM). */
+static void replayed_ik_first_message_is_refused(void)
+{
+    static mn_bpci_replay_cache cache;
+    mn_err err;
+    ASSERT_OK(mn_bpci_replay_init(&cache, &err), &err);
+    peer a, b, c;
+    make_identity(&a, 1);
+    make_identity(&b, 2);
+    ASSERT_OK(start(&a, true, MN_NOISE_IK, b.ident.id, b.ident.x_pub, 0, &err), &err);
+    const size_t n = a.s.out.len;
+    uint8_t *first = malloc(n);
+    memcpy(first, a.s.out.data, n);
+    const mn_bpci_config cfg = {.self = &b.ident, .registry = &open_reg, .replay = &cache};
+    const mn_bpci_callbacks cb = {.ctx = &b, .on_established = on_established,
+                                  .on_message = on_message};
+    ASSERT_OK(mn_bpci_session_init(&b.s, &cfg, &cb, &err), &err);
+    ASSERT_OK(deliver(&a, &b, &err), &err);
+    ASSERT_EQ(b.established, 0); /* answered, but not a session until the dialer is proven */
+    ASSERT_EQ(b.s.state, MN_BPCI_ESTABLISHED);
+    ASSERT_OK(deliver(&b, &a, &err), &err);
+    ASSERT_EQ(a.established, 1);
+    ASSERT_OK(deliver(&a, &b, &err), &err); /* CONFIRM */
+    ASSERT_EQ(b.established, 1);
+    send_ok(&a, &b, 7, 100);
+    send_ok(&b, &a, 7, 100);
+    /* The same bytes again, to a listener with the same cache: refused at once. */
+    c = b;
+    memset(&c.s, 0, sizeof c.s);
+    c.established = 0;
+    c.last = NULL;
+    const mn_bpci_callbacks cbc = {.ctx = &c, .on_established = on_established};
+    ASSERT_OK(mn_bpci_session_init(&c.s, &cfg, &cbc, &err), &err);
+    ASSERT_EQ(mn_bpci_session_recv(&c.s, first, n, &err), -MN_EEXIST);
+    ASSERT_EQ(c.s.state, MN_BPCI_CLOSED);
+    ASSERT_EQ(c.s.out.len, 0);
+    mn_bpci_session_deinit(&c.s);
+    /* To a listener without the cache: it answers (the work is spent) but no session comes up,
+     * and whatever the replayer sends next fails. */
+    const mn_bpci_config nocache = {.self = &b.ident, .registry = &open_reg};
+    c.established = 0;
+    ASSERT_OK(mn_bpci_session_init(&c.s, &nocache, &cbc, &err), &err);
+    ASSERT_OK(mn_bpci_session_recv(&c.s, first, n, &err), &err);
+    ASSERT_TRUE(c.s.out.len > 0);
+    ASSERT_EQ(c.established, 0);
+    uint8_t junk[64] = {0, 40};
+    randombytes_buf(junk + 2, sizeof junk - 2);
+    ASSERT_EQ(mn_bpci_session_recv(&c.s, junk, 42, &err), -MN_ECRYPTO);
+    ASSERT_EQ(c.established, 0);
+    mn_bpci_session_deinit(&c.s);
+    free(first);
+    finish(&a, &b);
+    /* The cache: remembers what it was given, forgets the oldest generation first. */
+    uint8_t e[32] = {0};
+    for (uint32_t i = 0; i < 3 * MN_BPCI_REPLAY_ENTRIES; i++) {
+        mn_store_u64_le(e, i);
+        mn_bpci_replay_add(&cache, e);
+    }
+    mn_store_u64_le(e, 0);
+    ASSERT_FALSE(mn_bpci_replay_seen(&cache, e));
+    for (uint32_t i = 2 * MN_BPCI_REPLAY_ENTRIES; i < 3 * MN_BPCI_REPLAY_ENTRIES; i += 97) {
+        mn_store_u64_le(e, i);
+        ASSERT_TRUE(mn_bpci_replay_seen(&cache, e));
+    }
+    mn_store_u64_le(e, 3 * MN_BPCI_REPLAY_ENTRIES);
+    ASSERT_FALSE(mn_bpci_replay_seen(&cache, e));
+    mn_bpci_replay_deinit(&cache);
+}
+
 static void setup(void)
 {
     mn_err err;
@@ -527,9 +732,12 @@ static void setup(void)
 
 MN_TEST_MAIN("net.bpci", MN_TEST(setup), MN_TEST(xx_and_ik_sessions_carry_messages_both_ways),
              MN_TEST(large_messages_are_split_and_reassembled),
+             MN_TEST(pings_inside_a_split_message_and_direct_reads),
              MN_TEST(rekey_is_crossed_in_both_directions), MN_TEST(dialing_the_wrong_peer_fails),
              MN_TEST(a_wrong_identity_signature_is_refused),
              MN_TEST(replayed_flipped_truncated_records_close_the_session),
              MN_TEST(garbage_before_and_during_the_handshake_is_refused),
              MN_TEST(services_are_checked_against_the_registry), MN_TEST(ping_pong_and_close),
-             MN_TEST(frame_and_hello_decoders_are_strict))
+             MN_TEST(frame_and_hello_decoders_are_strict),
+             MN_TEST(static_key_is_derived_from_the_seed),
+             MN_TEST(replayed_ik_first_message_is_refused))

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # End-to-end test of `metanode net probe` against `metanode net serve` on loopback: XX with the
-# right and a wrong expected peer id, IK with the static key, --json, usage errors, and a port
-# where nothing listens. Usage: test_net_cli.sh METANODE_BINARY
+# right and a wrong expected peer id, IK with the static key, --json, usage errors, a port
+# where nothing listens, and the stable static key of a key file (key show, serve --key). Usage: test_net_cli.sh METANODE_BINARY
 set -uo pipefail
 bin=$1
 tmp=$(mktemp -d)
@@ -41,6 +41,22 @@ run "probe help" 0 "$bin" net probe --help
 port=${addr##*:}
 kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
 run "probe nothing listening" 1 "$bin" net probe "127.0.0.1:$port"
+
+# A key file fixes the Noise static key: `key show` publishes it, and every `net serve` with
+# that key (here a second process) uses it, so an IK dial with the published key succeeds.
+run "key gen" 0 "$bin" key gen --out "$tmp/node.key"
+run "key show" 0 "$bin" key show "$tmp/node.key" --json
+published=$(python3 -c "import json; print(json.load(open('$tmp/out'))['noise_static_key'])")
+[ ${#published} -eq 64 ] && ok || bad "key show: no noise_static_key"
+"$bin" net serve 127.0.0.1:0 --seconds 20 --key "$tmp/node.key" >"$tmp/serve2" 2>"$tmp/serve2.err" &
+srv_pid=$!
+for _ in $(seq 100); do grep -q '^static ' "$tmp/serve2" 2>/dev/null && break; sleep 0.05; done
+addr=$(sed -n 's/^listening //p' "$tmp/serve2")
+[ "$(sed -n 's/^static //p' "$tmp/serve2")" = "$published" ] && ok || bad "serve --key: static key differs from key show"
+run "probe ik with the published key" 0 "$bin" net probe "$addr" --static "$published"
+other=$(printf '%064d' 9)
+run "probe ik with another key" 1 "$bin" net probe "$addr" --static "$other"
+kill "$srv_pid"; wait "$srv_pid" 2>/dev/null; srv_pid=
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -325,6 +325,37 @@ static void transport_replay_tamper_and_rekey(void)
     ASSERT_FALSE(a.send.has_key);
 }
 
+/* The gathered encryption (header || body, used for every BPCI record) is byte for byte the
+ * AEAD of the concatenation, for lengths around the 64-byte block and 16-byte MAC boundaries,
+ * every head length, and a maximal record; the nonce advances the same way. */
+static void encrypt_parts_equals_encrypt(void)
+{
+    static uint8_t pt[65536], want[65536 + 16], got[65536 + 16];
+    const size_t lens[] = {0, 1, 15, 16, 17, 59, 60, 61, 63, 64, 65, 127, 128, 129, 1000,
+                           65515};
+    mn_noise_cipher x, y;
+    uint8_t k[32];
+    mn_err err;
+    randombytes_buf(k, sizeof k);
+    randombytes_buf(pt, sizeof pt);
+    mn_noise_cipher_init(&x, k);
+    mn_noise_cipher_init(&y, k);
+    x.n = y.n = 41;
+    for (size_t head = 0; head <= 8; head += 4)
+        for (size_t i = 0; i < MN_ARRAY_LEN(lens); i++) {
+            const size_t n = head + lens[i];
+            ASSERT_OK(mn_noise_cipher_encrypt(&x, NULL, 0, pt, n, want, &err), &err);
+            ASSERT_OK(mn_noise_cipher_encrypt_parts(&y, pt, head, lens[i] ? pt + head : NULL,
+                                                    lens[i], got, &err), &err);
+            ASSERT_MEM_EQ(got, want, n + 16);
+            ASSERT_U64_EQ(x.n, y.n);
+        }
+    y.n = UINT64_MAX;
+    ASSERT_EQ(mn_noise_cipher_encrypt_parts(&y, pt, 4, pt, 4, got, &err), -MN_ELIMIT);
+    mn_noise_cipher_wipe(&x);
+    mn_noise_cipher_wipe(&y);
+}
+
 /* The payload key of message 1 of XX is not yet set: the payload travels in clear (the reason
  * BPCI sends its identity only from message 2 on). */
 static void xx_first_payload_is_cleartext(void)
@@ -345,4 +376,5 @@ MN_TEST_MAIN("net.noise", MN_TEST(vectors_cacophony), MN_TEST(vectors_snow),
              MN_TEST(vectors_noisec), MN_TEST(every_handshake_bit_flip_is_refused),
              MN_TEST(truncated_and_oversize_messages_are_refused),
              MN_TEST(low_order_ephemeral_is_refused), MN_TEST(wrong_keys_and_turns),
-             MN_TEST(transport_replay_tamper_and_rekey), MN_TEST(xx_first_payload_is_cleartext))
+             MN_TEST(transport_replay_tamper_and_rekey), MN_TEST(xx_first_payload_is_cleartext),
+             MN_TEST(encrypt_parts_equals_encrypt))

@@ -236,6 +236,55 @@ static void ipv6_loopback(void)
     node_stop(&a);
 }
 
+/* Per-IP limits group IPv6 by /64 and IPv4 by address (IPv4-mapped IPv6 counts as IPv4). */
+static void per_ip_limits_group_ipv6_by_64(void)
+{
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6}, b6 = a6, c6 = a6, m6 = a6;
+    struct sockaddr_in a4 = {.sin_family = AF_INET}, b4 = a4;
+    inet_pton(AF_INET6, "2001:db8:1:2::1", &a6.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:2:ffff:eeee:dddd:cccc", &b6.sin6_addr);
+    inet_pton(AF_INET6, "2001:db8:1:3::1", &c6.sin6_addr);
+    inet_pton(AF_INET6, "::ffff:192.0.2.7", &m6.sin6_addr);
+    inet_pton(AF_INET, "192.0.2.7", &a4.sin_addr);
+    inet_pton(AF_INET, "192.0.2.8", &b4.sin_addr);
+    mn_bpci_prefix pa6, pb6, pc6, pm6, pa4, pb4;
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&a6, &pa6));
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&b6, &pb6));
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&c6, &pc6));
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&m6, &pm6));
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&a4, &pa4));
+    ASSERT_TRUE(mn_bpci_addr_prefix((struct sockaddr *)&b4, &pb4));
+    ASSERT_MEM_EQ(&pa6, &pb6, sizeof pa6);            /* one /64 */
+    ASSERT_TRUE(memcmp(&pa6, &pc6, sizeof pa6) != 0); /* the next /64 */
+    ASSERT_MEM_EQ(&pm6, &pa4, sizeof pa4);            /* IPv4-mapped = IPv4 */
+    ASSERT_TRUE(memcmp(&pa4, &pb4, sizeof pa4) != 0); /* IPv4: per address */
+    char text[MN_BPCI_PREFIX_TEXT_BYTES];
+    mn_bpci_prefix_text(&pb6, text);
+    ASSERT_STR_EQ(text, "2001:db8:1:2::/64");
+    mn_bpci_prefix_text(&pm6, text);
+    ASSERT_STR_EQ(text, "192.0.2.7");
+    struct sockaddr other = {.sa_family = AF_UNIX};
+    ASSERT_FALSE(mn_bpci_addr_prefix(&other, &pa4));
+    /* On the node: two sessions from ::1 with a cap of one per group; the second is refused. */
+    const mn_bpci_node_config cfg = {.sessions_per_ip_max = 1, .tick_ms = 10};
+    node a, b;
+    node_start(&a, 1, &cfg, false);
+    node_start(&b, 2, NULL, false);
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_listen(a.n, "::1", 0, &a.port, &err), &err);
+    for (int i = 0; i < 2; i++)
+        ASSERT_OK(mn_bpci_node_dial(b.n, "::1", a.port, a.ident.id, NULL, false, NULL, &err),
+                  &err);
+    const uint64_t end = uv_hrtime() + 3000000000ull;
+    while (mn_bpci_node_metrics(a.n).refused_per_ip < 1 && uv_hrtime() < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    const mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
+    ASSERT_EQ(m.refused_per_ip, 1);
+    ASSERT_EQ(m.sessions_active, 1);
+    node_stop(&b);
+    node_stop(&a);
+}
+
 static void keepalive_holds_an_idle_session_and_redial_backs_off(void)
 {
     const mn_bpci_node_config cfg = {.keepalive_ms = 40, .idle_timeout_ms = 400, .tick_ms = 10,
@@ -321,6 +370,22 @@ static void raw_flush(raw_peer *r)
 {
     ASSERT_EQ(send(r->fd, r->s.out.data, r->s.out.len, MSG_NOSIGNAL), (ssize_t)r->s.out.len);
     r->s.out.len = 0;
+}
+
+/* Reads the IK answer into the raw peer's session and sends its CONFIRM. */
+static void raw_finish_ik(raw_peer *r)
+{
+    const uint64_t end = uv_hrtime() + 3000000000ull;
+    uint8_t buf[4096];
+    mn_err err;
+    while (r->s.state != MN_BPCI_ESTABLISHED && uv_hrtime() < end) {
+        uv_run(&loop, UV_RUN_ONCE);
+        ssize_t n = recv(r->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0)
+            ASSERT_OK(mn_bpci_session_recv(&r->s, buf, (size_t)n, &err), &err);
+    }
+    ASSERT_EQ(r->s.state, MN_BPCI_ESTABLISHED);
+    raw_flush(r);
 }
 
 /* A client speaking BPCI itself over a blocking socket, handshake completed. */
@@ -530,6 +595,7 @@ static void sessions_per_ip_are_capped(void)
     mn_err err;
     ASSERT_OK(mn_bpci_session_init(&r[2].s, &rc, NULL, &err), &err);
     raw_flush(&r[2]);
+    raw_finish_ik(&r[2]);
     ASSERT_TRUE(raw_closed(r[2].fd, 2000));
     mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
     ASSERT_EQ(m.refused_per_ip, 1);
@@ -537,6 +603,45 @@ static void sessions_per_ip_are_capped(void)
     ASSERT_EQ(a.ups, 2);
     for (int i = 0; i < 3; i++)
         raw_peer_close(&r[i]);
+    node_stop(&a);
+}
+
+/* A captured IK first message sent again on a new connection: the node refuses it from its
+ * replay cache, counts it, logs it, and no second session or peer event comes of it. */
+static void replayed_ik_handshake_is_refused(void)
+{
+    const mn_bpci_node_config cfg = {.tick_ms = 10, .handshake_timeout_ms = 500};
+    node a;
+    node_start(&a, 1, &cfg, true);
+    raw_peer r, replay;
+    uint8_t seed[32];
+    memset(seed, 5, 32);
+    mn_keypair kp;
+    mn_keypair_from_seed(&kp, seed);
+    mn_bpci_identity_init(&r.ident, &kp, NULL);
+    r.fd = raw_connect(a.port, NULL);
+    const mn_bpci_config rc = {.self = &r.ident, .registry = &reg, .initiator = true,
+                               .pattern = MN_NOISE_IK, .remote_static = a.ident.x_pub};
+    mn_err err;
+    ASSERT_OK(mn_bpci_session_init(&r.s, &rc, NULL, &err), &err);
+    const size_t n = r.s.out.len;
+    uint8_t *first = malloc(n);
+    memcpy(first, r.s.out.data, n);
+    raw_flush(&r);
+    raw_finish_ik(&r);
+    ASSERT_TRUE(run_until(&a.ups, 1, 3000));
+    replay.fd = raw_connect(a.port, NULL);
+    ASSERT_EQ(send(replay.fd, first, n, MSG_NOSIGNAL), (ssize_t)n);
+    ASSERT_TRUE(raw_closed(replay.fd, 2000));
+    const mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
+    ASSERT_EQ(m.replayed_handshakes, 1);
+    ASSERT_EQ(m.handshake_failures, 0);
+    ASSERT_EQ(m.sessions_active, 1);
+    ASSERT_EQ(m.established, 1);
+    ASSERT_EQ(a.ups, 1);
+    close(replay.fd);
+    free(first);
+    raw_peer_close(&r);
     node_stop(&a);
 }
 
@@ -589,4 +694,5 @@ MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_message
              MN_TEST(keepalive_holds_an_idle_session_and_redial_backs_off),
              MN_TEST(adversarial_clients_are_refused_and_counted),
              MN_TEST(half_open_flood_leaves_honest_peers_served),
-             MN_TEST(sessions_per_ip_are_capped), MN_TEST(connection_rate_per_ip_is_limited))
+             MN_TEST(sessions_per_ip_are_capped), MN_TEST(connection_rate_per_ip_is_limited),
+             MN_TEST(per_ip_limits_group_ipv6_by_64), MN_TEST(replayed_ik_handshake_is_refused))
