@@ -93,7 +93,8 @@ static int api_metrics(void *ctx, mn_buf *out, mn_err *err)
     mn_metric_set_counter(a->m_bytes_out, 0, s.bytes_out);
     MN_TRY(mn_metrics_render(a->metrics, out, err));
     const mn_bpci_metrics bm = mn_bpci_node_metrics(mn_node_bpci(a->node));
-    return mn_bpci_metrics_prometheus(&bm, out, err);
+    MN_TRY(mn_bpci_metrics_prometheus(&bm, out, err));
+    return mn_node_relay_metrics(a->node, out, err);
 }
 
 static void api_tx_admitted(void *ctx, const uint8_t hash[32], const uint8_t *tx, size_t len)

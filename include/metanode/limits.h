@@ -381,6 +381,13 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 #define MN_NODE_ADMIT_SLICE_US 2000u
 /* Period of the status message (committed height) to every peer. */
 #define MN_NODE_STATUS_MS 500u
+/* Relay driver (src/node/relay_driver.c): envelopes held for the relay under their handle. The
+ * relay's history holds at most MN_RELAY_MCACHE_MAX ids, so this many slots never evict a live
+ * one; the bytes cap bounds memory when blocks are large (oldest handles are dropped first). */
+#define MN_NODE_RELAY_HELD_MAX 4096u
+#define MN_NODE_RELAY_HELD_BYTES (64u * 1024u * 1024u)
+MN_STATIC_ASSERT(MN_NODE_RELAY_HELD_MAX >= MN_RELAY_MCACHE_MAX);
+MN_STATIC_ASSERT((MN_NODE_RELAY_HELD_MAX & (MN_NODE_RELAY_HELD_MAX - 1)) == 0);
 
 /* ---- api: the HTTP API and metrics --------------------------------------------------- */
 

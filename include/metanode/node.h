@@ -87,6 +87,9 @@ mn_ledger *mn_node_ledger(mn_node *n);
 mn_mempool *mn_node_mempool(mn_node *n);
 mn_bpci_node *mn_node_bpci(mn_node *n);
 const mn_genesis *mn_node_genesis(const mn_node *n);
+/* The gossip relay's metrics (Prometheus text: relay.h's mn_relay_metrics_write and the
+ * node's relay driver counters), appended to out. */
+int mn_node_relay_metrics(mn_node *n, mn_buf *out, mn_err *err);
 /* Commit latencies (height start -> decision, ms) of the last blocks, for metrics. */
 uint32_t mn_node_latencies(const mn_node *n, uint32_t *out, uint32_t max);
 /* Stops consensus, closes timers and the BPCI node. Run the loop until mn_node_closed, then

@@ -6,7 +6,8 @@
  * message or header that does not decode strictly: MN_ECORRUPT / MN_ELIMIT). Byte fields of a decoded message point into the input (borrowed).
  *
  * Services (BPCI service ids): consensus (MN_NODE_SVC_CONSENSUS, validators only), block sync
- * and status (MN_NODE_SVC_SYNC, any peer), transactions (MN_NODE_SVC_TX, any peer).
+ * and status (MN_NODE_SVC_SYNC, any peer), transactions (MN_NODE_SVC_TX, any peer), the relay's
+ * gossip envelopes and control messages (MN_NODE_SVC_GOSSIP, MN_NODE_SVC_RELAY_CTRL, any peer).
  *
  * Not here: what a node does with them (node.c), signature checks (the core and the ledger).
  */
@@ -25,6 +26,8 @@ enum {
     MN_NODE_SVC_CONSENSUS = 10,
     MN_NODE_SVC_SYNC = 11,
     MN_NODE_SVC_TX = 12,
+    MN_NODE_SVC_GOSSIP = 13,     /* relay: one signed envelope per message (relay.h) */
+    MN_NODE_SVC_RELAY_CTRL = 14, /* relay: one control message per message (relay.h) */
 };
 
 typedef enum mn_nmsg_kind {

@@ -9,7 +9,7 @@
  * the consensus core, nothing here does I/O, reads a clock or allocates after init: the caller
  * passes the time (milliseconds of a monotonic clock) with each event and executes the actions
  * it gets back. The address book is in relay_addrbook.h. Not here: the wiring to BPCI sessions
- * (docs/relay.md, "Remaining").
+ * (src/node/relay_driver.c; docs/relay.md, "On the node").
  */
 #ifndef METANODE_RELAY_H
 #define METANODE_RELAY_H

@@ -2,7 +2,8 @@
  *
  * client.c: the BPCI client of node_client.h: a throw-away identity, persistent dials to the
  * nodes named by the caller, the sync service for status and blocks, the transaction service
- * for submissions. Decodes strictly (node_msg.h) and hands results to the caller.
+ * for submissions (gossip and relay control are accepted and dropped: nodes treat every peer
+ * as a relay peer). Decodes strictly (node_msg.h) and hands results to the caller.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,18 @@ static void on_sync(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
     }
 }
 
+/* Nodes treat every peer as a relay peer: the client accepts gossip and relay control and
+ * drops them (refusing them would make the BPCI node close the session). */
+static void on_relay(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
+                     const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)from;
+    (void)svc;
+    (void)data;
+    (void)len;
+}
+
 int mn_nclient_new(uv_loop_t *loop, const mn_nclient_callbacks *cb, mn_nclient **out,
                    mn_err *err)
 {
@@ -67,12 +80,18 @@ int mn_nclient_new(uv_loop_t *loop, const mn_nclient_callbacks *cb, mn_nclient *
     mn_keypair_wipe(&kp);
     mn_bpci_registry_init(&c->reg);
     (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_SYNC, true, err);
+    (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_GOSSIP, true, err);
+    (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_RELAY_CTRL, true, err);
     mn_buf_init(&c->scratch, 0);
     const mn_bpci_node_config nc = {.self = &c->ident, .registry = &c->reg,
                                     .redial_base_ms = 100, .redial_max_ms = 1000};
     int rc = mn_bpci_node_new(loop, &nc, &c->net, err);
     if (rc == 0)
         rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_SYNC, on_sync, c, err);
+    if (rc == 0)
+        rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_GOSSIP, on_relay, c, err);
+    if (rc == 0)
+        rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_RELAY_CTRL, on_relay, c, err);
     if (rc != 0) {
         if (c->net) {
             mn_bpci_node_close(c->net);

@@ -24,6 +24,7 @@
 #include "metanode/node.h"
 #include "metanode/node_msg.h"
 #include "metanode/tags.h"
+#include "relay_driver.h"
 
 #define MS 1000000ull
 #define SIGN_STATE_KEY "bft.sign_state"
@@ -66,6 +67,7 @@ struct mn_node {
     mn_bpci_identity ident;
     mn_bpci_registry reg;
     mn_bpci_node *net;
+    mn_relay_driver *relay;     /* gossip relay (relay_driver.c) */
     mn_keypair key;
     uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES];
     bool have_vrf;
@@ -169,6 +171,7 @@ static void on_peer(void *ctx, const uint8_t id[MN_ID_BYTES], bool up)
     char h[17];
     hex8(h, id);
     MN_LOG(INFO, "node", "peer %s... %s", h, up ? "up" : "down");
+    mn_relay_driver_peer(n->relay, id, up);
     if (!up && !p->validator)
         p->used = false;
 }
@@ -396,6 +399,8 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
     int rc = commit(n, h, c, body.data, body.len, &err);
     MN_LOG(DEBUG, "node", "stored block %llu in %llu ms", (unsigned long long)h->height,
            (unsigned long long)((now_ns() - t0) / MS));
+    if (rc == 0) /* followers hear of it through the relay */
+        mn_relay_driver_publish_block(n->relay, h, c, body.data, body.len);
     mn_buf_deinit(&body);
     if (rc != 0) {
         MN_LOG(ERROR, "node", "commit of decided block %llu failed: %s",
@@ -782,12 +787,13 @@ static void on_sync_request(mn_node *n, const uint8_t from[MN_ID_BYTES], const m
     mn_buf_deinit(&body);
 }
 
-static void on_sync_block(mn_node *n, const mn_nmsg *m)
+/* 0: committed; 1: not the next height (ignored); MN_ECRYPTO / MN_ECORRUPT: refused. */
+static int on_sync_block(mn_node *n, const mn_nmsg *m)
 {
     mn_err err;
     const mn_block_header *h = &m->header;
     if (h->height != mn_ledger_height(n->ledger) + 1)
-        return;
+        return 1;
     mn_bft_chain ch;
     mn_ledger_chain(n->ledger, &ch);
     const mn_bft_valset *vs = mn_ledger_valset_at(n->ledger, h->height);
@@ -795,12 +801,12 @@ static void on_sync_block(mn_node *n, const mn_nmsg *m)
         mn_bft_verify_commit(vs, n->genesis.chain_id, h, &m->cert, NULL, &err) != 0) {
         MN_LOG(WARN, "node", "synced block %llu refused: %s", (unsigned long long)h->height,
                vs == NULL ? "no validator set" : "parent or certificate does not verify");
-        return;
+        return -MN_ECRYPTO;
     }
     if (commit(n, h, &m->cert, m->body, m->body_len, &err) != 0) {
         MN_LOG(WARN, "node", "synced block %llu refused: %s", (unsigned long long)h->height,
                err.msg);
-        return;
+        return err.code == MN_ECORRUPT || err.code == MN_ECRYPTO ? -(int)err.code : 1;
     }
     uint64_t txs = 0;
     (void)mn_body_txs(m->body, m->body_len, NULL, NULL, &txs, &err);
@@ -811,6 +817,7 @@ static void on_sync_block(mn_node *n, const mn_nmsg *m)
     n->sync_sent_ns = 0; /* progress: the next request may leave at once */
     if ((n->blocks_synced & 255u) == 0)
         MN_LOG(INFO, "node", "synced to height %llu", (unsigned long long)h->height);
+    return 0;
 }
 
 static void on_status(mn_node *n, const uint8_t from[MN_ID_BYTES], const mn_nmsg *m)
@@ -844,7 +851,7 @@ static void on_sync(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
         on_sync_request(n, from, &m);
         break;
     case MN_NMSG_SYNC_BLOCK: {
-        on_sync_block(n, &m);
+        (void)on_sync_block(n, &m);
         core_resync(n);
         break;
     }
@@ -927,12 +934,13 @@ static void tx_gossip(mn_node *n, const uint8_t *tx, size_t len)
 void mn_node_gossip_tx(mn_node *n, const uint8_t *tx, size_t len)
 {
     tx_gossip(n, tx, len);
+    mn_relay_driver_publish_tx(n->relay, tx, len);
 }
 
 int mn_node_submit_tx(mn_node *n, const uint8_t *tx, size_t len, uint8_t hash[32], mn_err *err)
 {
     MN_TRY(mn_mempool_add(n->mp, n->ledger, tx, len, hash, err));
-    tx_gossip(n, tx, len);
+    mn_node_gossip_tx(n, tx, len);
     return 0;
 }
 
@@ -1051,6 +1059,66 @@ static int split_hostport(const char *text, char *host, size_t host_max, uint16_
     return 0;
 }
 
+/* ---- relay (relay_driver.c): blocks and transactions from the gossip mesh ---------------- */
+
+/* A decided block (a SYNC_BLOCK message) from the relay: checked and committed exactly as a
+ * synced one when it is the next height; validators take blocks from consensus (a commit
+ * here would restart their core mid-height), and any gap is left to block sync. */
+static int relay_block(void *ctx, const uint8_t *payload, size_t len)
+{
+    mn_node *n = ctx;
+    static _Thread_local mn_nmsg m;
+    mn_err err;
+    if (mn_nmsg_decode(payload, len, &m, &err) != 0 || m.kind != MN_NMSG_SYNC_BLOCK)
+        return -MN_ECORRUPT;
+    if (n->closing || n->failed || (n->core != NULL && n->core->self >= 0))
+        return 0;
+    const int rc = on_sync_block(n, &m);
+    if (rc == 0)
+        core_resync(n);
+    return rc < 0 ? rc : rc == 0;
+}
+
+static int relay_tx(void *ctx, const uint8_t *tx, size_t len)
+{
+    mn_node *n = ctx;
+    mn_err err;
+    if (n->closing || n->failed)
+        return 0;
+    if (mn_mempool_add(n->mp, n->ledger, tx, len, NULL, &err) == 0)
+        return 1;
+    return err.code == MN_ECORRUPT || err.code == MN_ECRYPTO ? -(int)err.code : 0;
+}
+
+static int relay_start(mn_node *n, mn_err *err)
+{
+    uint8_t(*ids)[MN_ID_BYTES] = calloc(n->genesis.validator_count + 1u, MN_ID_BYTES);
+    if (ids == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "relay");
+    uint8_t self[MN_ID_BYTES];
+    mn_node_id(self, n->key.pk);
+    bool self_validator = false;
+    for (uint32_t i = 0; i < n->genesis.validator_count; i++) {
+        mn_node_id(ids[i], n->genesis.validators[i].pk);
+        self_validator |= memcmp(ids[i], self, MN_ID_BYTES) == 0;
+    }
+    const mn_relay_driver_config rc = {
+        .key = &n->key,
+        .validators = (const uint8_t(*)[MN_ID_BYTES])ids,
+        .validator_count = n->genesis.validator_count,
+        .self_validator = self_validator && n->have_vrf,
+        .app = {.ctx = n, .on_block = relay_block, .on_tx = relay_tx},
+    };
+    const int r = mn_relay_driver_new(n->loop, n->net, &rc, &n->relay, err);
+    free(ids);
+    return r;
+}
+
+int mn_node_relay_metrics(mn_node *n, mn_buf *out, mn_err *err)
+{
+    return mn_relay_driver_metrics(n->relay, out, err);
+}
+
 int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_err *err)
 {
     mn_node *n = calloc(1, sizeof(*n));
@@ -1103,6 +1171,7 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
     (void)mn_bpci_registry_add(&n->reg, MN_NODE_SVC_CONSENSUS, false, err);
     (void)mn_bpci_registry_add(&n->reg, MN_NODE_SVC_SYNC, true, err);
     (void)mn_bpci_registry_add(&n->reg, MN_NODE_SVC_TX, true, err);
+    (void)mn_relay_driver_register(&n->reg, err);
     for (uint32_t i = 0; i < n->genesis.validator_count; i++) {
         uint8_t id[MN_ID_BYTES];
         mn_node_id(id, n->genesis.validators[i].pk);
@@ -1126,6 +1195,8 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
         rc = mn_bpci_node_on_service(n->net, MN_NODE_SVC_SYNC, on_sync, n, err);
     if (rc == 0)
         rc = mn_bpci_node_on_service(n->net, MN_NODE_SVC_TX, on_txs, n, err);
+    if (rc == 0)
+        rc = relay_start(n, err);
     if (rc == 0 && n->listen) {
         char host[64];
         uint16_t port, bound;
@@ -1165,8 +1236,11 @@ int mn_node_start(mn_node *n, mn_err *err)
         peer *p = peer_find(n, id, true);
         if (p != NULL)
             p->validator = true;
-        /* One session per pair: the lower id dials (an observer dials everyone). */
+        /* One session per pair: the lower id dials. An observer dials every validator, or,
+         * with peers in its config, only those (it follows the others through the relay). */
         if (cmp > 0 && is_validator_id(n, self))
+            continue;
+        if (!is_validator_id(n, self) && n->peers_addr_count > 0)
             continue;
         char host[64];
         uint16_t port;
@@ -1292,13 +1366,15 @@ void mn_node_close(mn_node *n)
         uv_close((uv_handle_t *)&n->tick, tick_closed);
         uv_close((uv_handle_t *)&n->admit, tick_closed);
     }
+    mn_relay_driver_close(n->relay);
     if (n->net)
         mn_bpci_node_close(n->net);
 }
 
 bool mn_node_closed(const mn_node *n)
 {
-    return n->handles_open == 0 && (n->net == NULL || mn_bpci_node_closed(n->net));
+    return n->handles_open == 0 && (n->net == NULL || mn_bpci_node_closed(n->net)) &&
+           mn_relay_driver_closed(n->relay);
 }
 
 bool mn_node_failed(const mn_node *n)
@@ -1311,6 +1387,7 @@ void mn_node_free(mn_node *n)
     if (n == NULL)
         return;
     core_stop(n);
+    mn_relay_driver_free(n->relay);
     if (n->net)
         mn_bpci_node_free(n->net);
     if (n->mp)

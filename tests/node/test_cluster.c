@@ -16,6 +16,10 @@
  *             keep the chain going when an original validator is killed.
  *   portclash validator 1's port is taken when its agent starts: the exit is seen and the
  *             cluster rebuilt on other ports (the cause of a silent 300 s stall, issue 7).
+ *   relay     4 validators and 6 followers (peering with 1-2 validators and each other):
+ *             every follower reaches the validators' height and blocks through the gossip
+ *             relay, a note posted to a follower's API is committed (issue 8); with N, it
+ *             runs N seconds longer (past the relay's pings) and no peer is dropped.
  * Waiting reports every node's height, round and peers every MN_CLUSTER_PROGRESS_S seconds
  * (default 5) on stderr and fails after MN_CLUSTER_STALL_S (default 60) seconds without a new
  * block, or at once when an agent dies.
@@ -48,7 +52,7 @@
 #include "mn_test.h"
 
 #define MS 1000000ull
-#define NODES_MAX 6u
+#define NODES_MAX 10u
 #define HEIGHTS_MAX 4096u
 #define SENDERS 8u
 
@@ -56,6 +60,9 @@ typedef struct cluster {
     char bin[1024], dir[256], root[256];
     uint32_t n;            /* processes: validators, then the follower if any */
     uint32_t validators;
+    uint32_t extra;        /* followers a scenario will add (ports are reserved for them) */
+    void (*extra_homes)(void); /* makes followers' homes at setup (started with the cluster) */
+    uint8_t fid[NODES_MAX][32]; /* node ids of those followers */
     pid_t pid[NODES_MAX];
     mn_genesis g;
     uv_loop_t loop;
@@ -229,9 +236,9 @@ static void report_progress(const char *what, int node, uint64_t h, uint64_t t0)
         }
         const char *api = i < C.validators ? C.g.validators[i].api : NULL;
         char url[128], fapi[64];
-        if (api == NULL) { /* the follower: its API port is its BPCI port + 1 (see scenarios) */
+        if (api == NULL) { /* a follower i: BPCI on base + 2i, API on base + 2i + 1 */
             snprintf(fapi, sizeof(fapi), "127.0.0.1:%u",
-                     (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 9);
+                     (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 2 * i + 1);
             api = fapi;
         }
         snprintf(url, sizeof(url), "http://%s", api);
@@ -441,7 +448,7 @@ static void setup(uint32_t validators)
         if (base_port_env)
             port = (uint32_t)atoi(base_port_env);
         else
-            ASSERT_OK(mn_home_free_ports(2 * validators + 2,
+            ASSERT_OK(mn_home_free_ports(2 * (validators + (C.extra ? C.extra : 1)),
                                          (uint32_t)getpid() + attempt * 7919u, &port, &err),
                       &err);
         sh("%s testnet --validators %u --out %s/net --base-port %u --chain-id cluster-test "
@@ -457,7 +464,9 @@ static void setup(uint32_t validators)
         ASSERT_OK(mn_genesis_load(&C.g, path, &err), &err);
         const int held = inject_port_clash && attempt == 0 ? hold_port(C.g.validators[1].addr)
                                                              : -1;
-        for (uint32_t i = 0; i < validators; i++)
+        if (C.extra_homes != NULL)
+            C.extra_homes(); /* sets C.n: the followers share the attempt and its ports */
+        for (uint32_t i = 0; i < C.n; i++)
             start_node(i);
         const bool ok = nodes_ready(120000);
         if (held >= 0)
@@ -470,7 +479,7 @@ static void setup(uint32_t validators)
                 base_port_env || attempt >= 2 ? "" : ": again on other ports");
         if (base_port_env || attempt >= 2)
             mn_test_fail(__FILE__, __LINE__, "the cluster did not start (logs in %s)", C.dir);
-        for (uint32_t i = 0; i < validators; i++)
+        for (uint32_t i = 0; i < C.n; i++)
             if (C.pid[i] > 0) {
                 kill(C.pid[i], SIGKILL);
                 waitpid(C.pid[i], NULL, 0);
@@ -491,6 +500,12 @@ static void setup(uint32_t validators)
         uint8_t id[32];
         mn_node_id(id, C.g.validators[i].pk);
         ASSERT_OK(mn_nclient_add_peer(C.cl, C.g.validators[i].addr, id, NULL, &err), &err);
+    }
+    for (uint32_t i = validators; i < C.n; i++) { /* followers made by extra_homes */
+        char addr[64];
+        snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+                 (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 2 * i);
+        ASSERT_OK(mn_nclient_add_peer(C.cl, addr, C.fid[i], NULL, &err), &err);
     }
     for (uint32_t i = 0; i < SENDERS; i++)
         mn_keypair_generate(&C.keys[i]);
@@ -833,6 +848,189 @@ static void scenario_portclash(void)
     teardown();
 }
 
+/* ---- relay (issue 8): followers that follow through the gossip relay ---------------------- */
+
+/* A follower's home at DIR/nodeI (BPCI on base + 2i, API on base + 2i + 1) whose config peers
+ * are the given validators and followers; its node id goes to C.fid[i] (setup makes the test's
+ * client follow its height). */
+static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
+{
+    const unsigned base = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1);
+    char home[600], args[1024] = "";
+    snprintf(home, sizeof(home), "%s/node%u", C.dir, i);
+    for (uint32_t k = 0; k < peer_count; k++) {
+        const size_t used = strlen(args);
+        if (peers[k] < C.validators)
+            snprintf(args + used, sizeof(args) - used, " --peer %s",
+                     C.g.validators[peers[k]].addr);
+        else
+            snprintf(args + used, sizeof(args) - used, " --peer 127.0.0.1:%u",
+                     base + 2 * peers[k]);
+    }
+    sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u%s >/dev/null", C.bin, home,
+       base + 2 * i, base + 2 * i + 1, args);
+    sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
+    char path[700];
+    mn_keyfile kf;
+    mn_err err;
+    snprintf(path, sizeof(path), "%s/node_key.json", home);
+    ASSERT_OK(mn_keyfile_read(path, MN_KEY_ED25519, &kf, &err), &err);
+    mn_node_id(C.fid[i], kf.public_key);
+    mn_keyfile_wipe(&kf);
+}
+
+static void api_url(uint32_t i, char *url, size_t max)
+{
+    const unsigned base = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1);
+    if (i < C.validators)
+        snprintf(url, max, "http://%s", C.g.validators[i].api);
+    else
+        snprintf(url, max, "http://127.0.0.1:%u", base + 2 * i + 1);
+}
+
+/* The value of one metric line (name with its labels, exactly) on node i's /metrics. */
+static uint64_t metric(uint32_t i, const char *name)
+{
+    char url[128];
+    api_url(i, url, sizeof(url));
+    long status = 0;
+    mn_buf body;
+    mn_err err;
+    mn_buf_init(&body, 0);
+    ASSERT_OK(mn_api_client_get(url, "/metrics", &status, &body, &err), &err);
+    ASSERT_EQ(status, 200);
+    ASSERT_OK(mn_buf_append_byte(&body, 0, &err), &err);
+    char key[200];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *at = strstr((const char *)body.data, key);
+    if (at == NULL)
+        mn_test_fail(__FILE__, __LINE__, "node %u has no metric %s", i, name);
+    const uint64_t v = strtoull(at + strlen(key), NULL, 10);
+    mn_buf_deinit(&body);
+    return v;
+}
+
+/* A signed note from a fresh key (nonce 1), posted to node i's API: returns its hash (hex). */
+static void post_note(uint32_t i, char hash[65])
+{
+    mn_keypair k;
+    mn_keypair_generate(&k);
+    uint8_t body[80], txb[512];
+    mn_buf bb = {.data = body, .cap = sizeof(body), .max = sizeof(body)};
+    mn_cbor_enc e;
+    mn_err err;
+    mn_cbor_enc_init(&e, &bb);
+    mn_cbor_put_bytes(&e, "submitted to a follower", 23);
+    ASSERT_OK(mn_cbor_enc_finish(&e, &err), &err);
+    mn_tx tx;
+    memset(&tx, 0, sizeof(tx));
+    tx.type = MN_TX_NOTE;
+    strcpy(tx.chain_id, C.g.chain_id);
+    memcpy(tx.sender, k.pk, 32);
+    tx.nonce = 1;
+    tx.body = bb.data;
+    tx.body_len = bb.len;
+    mn_buf out = {.data = txb, .cap = sizeof(txb), .max = sizeof(txb)};
+    ASSERT_OK(mn_tx_sign_encode(&tx, &k, &out, &err), &err);
+    mn_keypair_wipe(&k);
+    char url[128];
+    api_url(i, url, sizeof(url));
+    long status = 0;
+    mn_buf resp;
+    mn_buf_init(&resp, 0);
+    ASSERT_OK(mn_api_client_post(url, "/txs", "application/octet-stream", out.data, out.len,
+                                 &status, &resp, &err),
+              &err);
+    ASSERT_EQ(status, 202);
+    json_t *doc = NULL;
+    ASSERT_OK(mn_api_client_parse(&resp, &doc, &err), &err);
+    const char *h = json_string_value(json_object_get(doc, "hash"));
+    ASSERT_TRUE(h != NULL && strlen(h) == 64);
+    memcpy(hash, h, 65);
+    json_decref(doc);
+    mn_buf_deinit(&resp);
+}
+
+/* 4 validators and 6 followers. Followers peer with one or two validators and two followers
+ * (a ring); they get blocks through the relay mesh (blocks topic: header, certificate, body,
+ * verified against the validator set), and a note posted to a follower's API reaches the
+ * validators through the relay (transactions topic) and is committed. */
+static void relay_homes(void)
+{
+    static const uint32_t peers[6][3] = {{0, 1, 5}, {2, 6, 0}, {3, 7, 0},
+                                         {0, 8, 0}, {1, 9, 0}, {2, 4, 0}};
+    static const uint32_t counts[6] = {3, 2, 2, 2, 2, 2};
+    for (uint32_t f = 0; f < 6; f++)
+        add_follower(4 + f, peers[f], counts[f]);
+    C.n = 10;
+}
+
+static void scenario_relay(void)
+{
+    C.extra = 6;
+    C.extra_homes = relay_homes;
+    const uint64_t t0 = now();
+    setup(4);
+    C.extra_homes = NULL;
+    C.rate = 20;
+    /* every follower reaches the validators' height */
+    ASSERT_TRUE(wait_height(-1, 2, 60000));
+    const uint64_t target = max_height() + 10;
+    ASSERT_TRUE(wait_height(-1, target, 60000));
+    printf("  6 followers at the validators' height %llu, %.1f s after the start\n",
+           (unsigned long long)target, (double)(now() - t0) / 1e9);
+    /* a note posted to follower 8 (peers: validator 1, follower 9) is committed */
+    char hash[65], path[80];
+    post_note(8, hash);
+    snprintf(path, sizeof(path), "/txs/%s", hash);
+    const uint64_t t1 = now();
+    long status = 0;
+    for (uint32_t attempt = 0; attempt < 300 && status != 200; attempt++) {
+        run_for(100);
+        char url[128];
+        api_url(0, url, sizeof(url));
+        mn_buf body;
+        mn_err err;
+        mn_buf_init(&body, 0);
+        ASSERT_OK(mn_api_client_get(url, path, &status, &body, &err), &err);
+        mn_buf_deinit(&body);
+    }
+    ASSERT_EQ(status, 200);
+    printf("  note posted to follower 8 committed (seen by validator 0) after %.2f s\n",
+           (double)(now() - t1) / 1e9);
+    /* the relay carried both: blocks applied by every follower, the note to the validators */
+    uint64_t tx_in = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        tx_in += metric(i, "mn_relay_messages_in_total{topic=\"transactions\"}");
+    ASSERT_TRUE(tx_in >= 1);
+    for (uint32_t i = 4; i < 10; i++) {
+        const uint64_t in = metric(i, "mn_relay_messages_in_total{topic=\"blocks\"}");
+        const uint64_t applied = metric(i, "mn_relay_app_applied_total{topic=\"blocks\"}");
+        const uint64_t invalid = metric(i, "mn_relay_app_invalid_total{topic=\"blocks\"}");
+        printf("  follower %u: %llu blocks from the relay, %llu committed from it, %llu "
+               "invalid\n",
+               i, (unsigned long long)in, (unsigned long long)applied,
+               (unsigned long long)invalid);
+        ASSERT_TRUE(applied >= 1);
+        ASSERT_U64_EQ(invalid, 0);
+    }
+    /* optionally (N seconds) longer, past the relay's 30 s pings: no peer is dropped */
+    if (opt_n > 0) {
+        const uint64_t h = max_height();
+        run_for(opt_n * 1000u);
+        ASSERT_TRUE(wait_height(-1, h + 1, 60000));
+    }
+    for (uint32_t i = 0; i < 10; i++)
+        ASSERT_U64_EQ(metric(i, "mn_relay_dropped_rtt_total"), 0);
+    /* same blocks and state roots everywhere */
+    C.rate = 0;
+    run_for(500);
+    ASSERT_TRUE(wait_height(-1, max_height(), 60000));
+    check_agreement(min_height());
+    check_logs_clean();
+    teardown();
+}
+
 /* A failed assertion exits: never leave agents running behind. */
 static void kill_children(void)
 {
@@ -932,7 +1130,7 @@ int main(int argc, char **argv)
 {
     atexit(kill_children);
     if (argc < 3) {
-        fprintf(stderr, "usage: test_cluster METANODE_BIN crash|restarts|sync|join|portclash [N]\n");
+        fprintf(stderr, "usage: test_cluster METANODE_BIN crash|restarts|sync|join|portclash|relay [N]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -954,6 +1152,8 @@ int main(int argc, char **argv)
         cases[0] = (mn_test_case){"join", scenario_join};
     else if (strcmp(argv[2], "portclash") == 0)
         cases[0] = (mn_test_case){"portclash", scenario_portclash};
+    else if (strcmp(argv[2], "relay") == 0)
+        cases[0] = (mn_test_case){"relay", scenario_relay};
     else
         return 2;
     char *rargv[] = {argv[0], NULL};
