@@ -46,6 +46,21 @@ static int vrec_decode(vrec *r, const uint8_t *v, size_t len, mn_err *err)
     return mn_cbor_dec_finish(&d, err);
 }
 
+int mn__ledger_vrec_encode(const uint8_t vrf_pk[32], uint64_t stake, const uint8_t noise_pk[32],
+                           mn_buf *out, mn_err *err)
+{
+    mn_cbor_enc e;
+    mn_cbor_enc_init(&e, out);
+    mn_cbor_put_map(&e, 3);
+    mn_cbor_put_key(&e, 1);
+    mn_cbor_put_bytes(&e, vrf_pk, 32);
+    mn_cbor_put_key(&e, 2);
+    mn_cbor_put_uint(&e, stake);
+    mn_cbor_put_key(&e, 3);
+    mn_cbor_put_bytes(&e, noise_pk, 32);
+    return mn_cbor_enc_finish(&e, err);
+}
+
 static int vrec_put(mn_ledger_exec *x, const uint8_t pk[32], const vrec *r, mn_err *err)
 {
     uint8_t key[34];
@@ -56,16 +71,7 @@ static int vrec_put(mn_ledger_exec *x, const uint8_t pk[32], const vrec *r, mn_e
     }
     mn_buf b;
     mn_buf_init(&b, 0);
-    mn_cbor_enc e;
-    mn_cbor_enc_init(&e, &b);
-    mn_cbor_put_map(&e, 3);
-    mn_cbor_put_key(&e, 1);
-    mn_cbor_put_bytes(&e, r->vrf_pk, 32);
-    mn_cbor_put_key(&e, 2);
-    mn_cbor_put_uint(&e, r->stake);
-    mn_cbor_put_key(&e, 3);
-    mn_cbor_put_bytes(&e, r->noise_pk, 32);
-    int rc = mn_cbor_enc_finish(&e, err);
+    int rc = mn__ledger_vrec_encode(r->vrf_pk, r->stake, r->noise_pk, &b, err);
     if (rc == 0)
         rc = mn_ledger_exec_put(x, key, sizeof key, b.data, b.len, err);
     mn_buf_deinit(&b);

@@ -119,6 +119,11 @@ int mn__store_get_receipt(mn__store *s, const uint8_t hash[32], mn_buf *r, mn_er
 #define MN_LEDGER_KEY_EVIDENCE 'e'  /* e/ || offender id || u64be height -> {1: evidence hash} */
 #define MN_LEDGER_KEY_TOMBSTONE 't' /* t/ || validator pk -> {1: slashed at height} */
 
+/* The value of a validator record {1: vrf pk, 2: stake, 3: noise pk} into out (appended);
+ * the one encoder for genesis and the bond/unbond/slash handlers. */
+int mn__ledger_vrec_encode(const uint8_t vrf_pk[32], uint64_t stake, const uint8_t noise_pk[32],
+                           mn_buf *out, mn_err *err);
+
 /* Verified-signature cache (two generations, bounded). */
 bool mn__ledger_verified(mn_ledger *l, const uint8_t hash[32]);
 void mn__ledger_mark_verified(mn_ledger *l, const uint8_t hash[32]);

@@ -808,16 +808,7 @@ static int genesis_state(const mn_genesis *g, mn__tree *t, mn_err *err)
         memcpy(key + 2, v->pk, 32);
         mn_buf b;
         mn_buf_init(&b, 0);
-        mn_cbor_enc e;
-        mn_cbor_enc_init(&e, &b);
-        mn_cbor_put_map(&e, 3);
-        mn_cbor_put_key(&e, 1);
-        mn_cbor_put_bytes(&e, v->vrf_pk, 32);
-        mn_cbor_put_key(&e, 2);
-        mn_cbor_put_uint(&e, v->stake);
-        mn_cbor_put_key(&e, 3);
-        mn_cbor_put_bytes(&e, v->noise_pk, 32);
-        int rc = mn_cbor_enc_finish(&e, err);
+        int rc = mn__ledger_vrec_encode(v->vrf_pk, v->stake, v->noise_pk, &b, err);
         if (rc == 0)
             rc = mn__tree_put(t, key, sizeof key, b.data, b.len, err);
         mn_buf_deinit(&b);
