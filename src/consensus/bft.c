@@ -370,16 +370,20 @@ static void restore_pol(mn_bft *b, const mn_commit_cert *pol)
 
 /* After a restart: the votes that justified entering our round go back into their slot, so
  * that they count and are retransmitted (the proposal waits for mn_bft_start: it needs the
- * application's valid(v)). Checked loosely: they come from our own durable state. */
+ * application's valid(v)). Checked loosely: they come from our own durable state. A vote of
+ * a validator that already has one there (an equivocator's other vote, from the restored proof
+ * of lock) is left out: it would count nothing more, and holding both silently would keep the
+ * core from reporting the equivocation when it sees it again (send_entry still relays it). */
 static void restore_entry_votes(mn_bft *b, const mn_bft_entry *e)
 {
+    mn_vote held;
     for (uint32_t k = 0; k < e->vote_count && k < MN_VALIDATORS_MAX; k++) {
         const mn_vote *v = &e->votes[k];
         const int idx = mn_bft_valset_find(b->vs, v->signer);
         if (idx < 0 || v->height != b->height)
             continue;
         mn__bft_round *s = mn__round_get(b, v->round);
-        if (s != NULL)
+        if (s != NULL && !mn__votes_get(b, s, v->type, (uint32_t)idx, 0, &held))
             (void)mn__votes_add(b, s, v, (uint32_t)idx);
     }
 }

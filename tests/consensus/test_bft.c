@@ -600,6 +600,24 @@ static void test_restart_keeps_messages_and_proof_of_lock(void)
     ASSERT_EQ(c->round, 1);
     free(c);
     free(b);
+    /* An entry vote conflicting with the restored proof of lock (an equivocator's other
+     * prevote of round 0) is not held silently: seeing it again yields evidence (sim seed
+     * 10306 10 0), and it is still relayed. */
+    memset(&saved.entry, 0, sizeof(saved.entry));
+    saved.entry.vote_count = 1;
+    saved.entry.votes[0] = vote_of(f, o[0], MN_VOTE_PREVOTE, 0, NULL); /* POL: o[0] for v */
+    b = node_new(f, me, &saved, &out);
+    mn_bft_rebroadcast(b, &out);
+    bool relayed = false;
+    for (uint32_t i = 0; i < out.count; i++)
+        relayed |= out.items[i].kind == MN_ACT_BROADCAST &&
+                   out.items[i].u.msg.kind == MN_CMSG_VOTE &&
+                   memcmp(out.items[i].u.msg.vote.signature, saved.entry.votes[0].signature,
+                          64) == 0;
+    ASSERT_TRUE(relayed);
+    feed_vote(b, &saved.entry.votes[0], &out);
+    ASSERT_TRUE(find_action(&out, MN_ACT_EVIDENCE, 0) >= 0);
+    free(b);
     free(f);
 }
 
