@@ -137,11 +137,27 @@ typedef struct mn_bft_own_round {
     mn_vote precommit;
 } mn_bft_own_round;
 
+/* Why a validator entered its round: the messages it held that made it move, kept so that a
+ * restart can still show them to the others (they may never have received them, and without
+ * them honest validators can stay in different rounds forever). Line 65 (timeoutPrecommit of
+ * round r): the precommits of round r it held (2f+1 of any values). Line 55 (f+1 of a higher
+ * round r): one vote per validator that has one in round r, and the round's proposal when its
+ * proposer has no vote there (a sender too). Ordinary signed messages: a receiver verifies and
+ * counts them as any other. Empty (round 0, no proposal, no votes) for round 0 of a height. */
+typedef struct mn_bft_entry {
+    uint32_t round;                      /* the round of the messages below */
+    bool has_proposal;
+    mn_proposal proposal;                /* line 55 only */
+    uint32_t vote_count;                 /* <= MN_VALIDATORS_MAX */
+    mn_vote votes[MN_VALIDATORS_MAX];    /* of `round`, in validator order, one per validator */
+} mn_bft_entry;
+
 /* The durable state of a validator, written (PERSIST) when it enters a round and before any
  * signed message leaves the core. A validator restarted from it never signs twice at one
  * (height, round, step), keeps its lock (no amnesia), does not fall back to an older round,
- * and can still retransmit what it signed in its last two rounds and the proof of lock of its
- * valid value (others may need those votes for a quorum). */
+ * and can still retransmit what it signed in its last two rounds, the proof of lock of its
+ * valid value and the messages that justified entering its round (others may need those
+ * votes for a quorum, or to follow it into its round). */
 typedef struct mn_bft_sign_state {
     uint64_t height;
     uint32_t round;                /* the round entered last */
@@ -152,6 +168,7 @@ typedef struct mn_bft_sign_state {
     mn_block_header valid_value;
     mn_commit_cert valid_pol;      /* prevotes for valid_value in valid_round (a polka) */
     mn_bft_own_round own[2];       /* [0]: of `round`; [1]: of the round entered before it */
+    mn_bft_entry entry;            /* why `round` was entered (its justification) */
 } mn_bft_sign_state;
 
 /* ---- actions ---------------------------------------------------------------------------- */
@@ -315,7 +332,8 @@ void mn_bft_on_validated(mn_bft *b, const uint8_t id[static MN_BLOCK_ID_BYTES], 
 int mn_bft_on_commit(mn_bft *b, const mn_block_header *h, const mn_commit_cert *c,
                      mn_bft_actions *out, mn_err *err);
 /* Broadcasts again every message held for the current round (proposals, everyone's votes),
- * the precommits of the previous round and the proof of lock of our valid value: the gossip
+ * the precommits of the previous round, the proof of lock of our valid value and the
+ * justification of our round (mn_bft_entry, when its round is no longer held): the gossip
  * retransmission that liveness needs over a lossy network. Call it when the core has made no
  * progress for a while. Signs nothing. */
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out);

@@ -192,8 +192,9 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* Actions one event may produce: a cascade (quorum -> precommit -> decide -> next height ->
  * propose -> prevote) emits about a dozen and a proposal of a valid value carries its proof of
  * lock (up to two prevotes per validator: double votes count once per value); a
- * retransmission relays two rounds of votes and that proof: at most 6 per validator. */
-#define MN_BFT_ACTIONS_MAX (6u * MN_VALIDATORS_MAX + 64u)
+ * retransmission relays two rounds of votes, that proof and the justification of its round
+ * (one vote per validator): at most 7 per validator. */
+#define MN_BFT_ACTIONS_MAX (7u * MN_VALIDATORS_MAX + 64u)
 MN_STATIC_ASSERT(MN_CMSG_BYTES_MAX > MN_VALIDATORS_MAX * 66u + 1024u);
 /* ---- docklock: the deterministic cage ------------------------------------------------ */
 /* Arguments and environment entries of one run; a witness header holds them in fixed arrays,

@@ -78,8 +78,11 @@ int mn_nmsg_encode(const mn_nmsg *m, mn_buf *out, mn_err *err);
 
 /* The signing state, durable between restarts (the PERSIST action):
  * {1: height, 2: round, 3: step, 4: locked round, 5: locked header | null, 6: valid round,
- *  7: valid header | null, 8: valid polka cert | null, 9: [own round, own round]} with an own
- * round {1: round, 2: proposal | null, 3: prevote | null, 4: precommit | null}; headers,
+ *  7: valid header | null, 8: valid polka cert | null, 9: [own round, own round],
+ *  10: round entry (present only when not empty)} with an own round {1: round, 2: proposal |
+ * null, 3: prevote | null, 4: precommit | null} and a round entry (mn_bft_entry) {1: round
+ * (the state's round or the one before), 2: proposal | null, 3: [vote, ...] (at most
+ * MN_VALIDATORS_MAX, of that height and round, signers strictly increasing)}; headers,
  * certificates, proposals and votes as their consensus_msg.h encodings (byte strings). */
 int mn_sign_state_encode(const mn_bft_sign_state *s, mn_buf *out, mn_err *err);
 int mn_sign_state_decode(const uint8_t *data, size_t len, mn_bft_sign_state *s, mn_err *err);

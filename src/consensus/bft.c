@@ -130,9 +130,53 @@ static void persist_state(mn_bft *b)
     emit(b, MN_ACT_PERSIST)->u.persist = s;
 }
 
+/* How a round was entered: StartRound(0) of a height or a restart re-entering its round
+ * (nothing to show), line 65 (timeoutPrecommit of the round before) or line 55 (f+1 of it). */
+typedef enum { ENTRY_NONE, ENTRY_TIMEOUT, ENTRY_SKIP } entry_kind;
+
+static void entry_add(mn_bft_entry *e, const mn_vote *v)
+{
+    MN_ASSERT(e->vote_count < MN_VALIDATORS_MAX);
+    e->votes[e->vote_count++] = *v;
+}
+
+/* The justification of entering b->round (mn_bft_entry): line 65, the precommits of round
+ * b->round - 1 we hold (2f+1 of any values); line 55, one vote of every validator with one in
+ * b->round (its prevote, else its precommit) and the proposal if its proposer has no vote. */
+static void build_entry(mn_bft *b, entry_kind kind, mn_bft_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (kind == ENTRY_NONE)
+        return;
+    MN_ASSERT(kind == ENTRY_SKIP || b->round > 0);
+    const uint32_t round = kind == ENTRY_SKIP ? b->round : b->round - 1;
+    const mn__bft_round *s = mn__round_find(b, round);
+    if (s == NULL)
+        return;
+    mn_vote v;
+    for (uint32_t i = 0; i < b->vs->set.count; i++) {
+        if (kind == ENTRY_SKIP && mn__votes_get(b, s, MN_VOTE_PREVOTE, i, 0, &v))
+            entry_add(e, &v); /* one message per sender is enough for f+1 */
+        else if (mn__votes_get(b, s, MN_VOTE_PRECOMMIT, i, 0, &v))
+            entry_add(e, &v);
+    }
+    if (kind == ENTRY_SKIP && s->proposal_count > 0) {
+        const int idx = mn_bft_valset_find(b->vs, s->proposals[0].signer);
+        MN_ASSERT(idx >= 0);
+        if (!mn__votes_get(b, s, MN_VOTE_PREVOTE, (uint32_t)idx, 0, &v) &&
+            !mn__votes_get(b, s, MN_VOTE_PRECOMMIT, (uint32_t)idx, 0, &v)) {
+            e->has_proposal = true;
+            e->proposal = s->proposals[0];
+        }
+    }
+    if (e->vote_count > 0 || e->has_proposal)
+        e->round = round;
+}
+
 /* Entering a round is durable too, so a restart never falls back to an older round (where
- * the others are no longer). Our messages of the round before are kept for retransmission. */
-static void persist_round(mn_bft *b)
+ * the others are no longer), and so is why it was entered (the messages of line 65 or 55),
+ * which the others may lack. Our messages of the round before are kept for retransmission. */
+static void persist_round(mn_bft *b, entry_kind kind)
 {
     mn_bft_sign_state *s = &b->signed_state;
     if (b->self < 0 || s->height > b->height)
@@ -150,6 +194,7 @@ static void persist_round(mn_bft *b)
     s->round = b->round;
     s->own[0].round = b->round;
     s->step = 0;
+    build_entry(b, kind, &s->entry);
     persist_state(b);
 }
 
@@ -323,9 +368,30 @@ static void restore_pol(mn_bft *b, const mn_commit_cert *pol)
     }
 }
 
-/* Lines 11-21: StartRound(round). A proposer that may not sign again (restarted after it had
- * already proposed in this round) waits for the propose timeout like everyone else. */
-static void start_round(mn_bft *b, uint32_t round)
+/* After a restart: the votes that justified entering our round go back into their slot, so
+ * that they count and are retransmitted (the proposal waits for mn_bft_start: it needs the
+ * application's valid(v)). Checked loosely: they come from our own durable state. A vote of
+ * a validator that already has one there (an equivocator's other vote, from the restored proof
+ * of lock) is left out: it would count nothing more, and holding both silently would keep the
+ * core from reporting the equivocation when it sees it again (send_entry still relays it). */
+static void restore_entry_votes(mn_bft *b, const mn_bft_entry *e)
+{
+    mn_vote held;
+    for (uint32_t k = 0; k < e->vote_count && k < MN_VALIDATORS_MAX; k++) {
+        const mn_vote *v = &e->votes[k];
+        const int idx = mn_bft_valset_find(b->vs, v->signer);
+        if (idx < 0 || v->height != b->height)
+            continue;
+        mn__bft_round *s = mn__round_get(b, v->round);
+        if (s != NULL && !mn__votes_get(b, s, v->type, (uint32_t)idx, 0, &held))
+            (void)mn__votes_add(b, s, v, (uint32_t)idx);
+    }
+}
+
+/* Lines 11-21: StartRound(round), entered as `kind` says. A proposer that may not sign again
+ * (restarted after it had already proposed in this round) waits for the propose timeout like
+ * everyone else. */
+static void start_round(mn_bft *b, uint32_t round, entry_kind kind)
 {
     MN_ASSERT(b->vs != NULL); /* a height starts only once its set is known */
     b->round = round;
@@ -334,7 +400,7 @@ static void start_round(mn_bft *b, uint32_t round)
     b->precommit_timer_started = false;
     b->line36_done = false;
     b->stat_rounds_started++;
-    persist_round(b);
+    persist_round(b, kind);
     if (b->self >= 0 && proposer_of(b, round) == (uint32_t)b->self && propose(b))
         return;
     schedule(b, MN_STEP_PROPOSE,
@@ -504,7 +570,7 @@ static bool rule_skip(mn_bft *b)
         }
     }
     if (found)
-        start_round(b, best);
+        start_round(b, best, ENTRY_SKIP);
     return found;
 }
 
@@ -554,6 +620,7 @@ static void restore(mn_bft *b, const mn_bft_sign_state *ps)
     restore_round(b, &ps->own[1]);
     if (ps->valid_round >= 0)
         restore_pol(b, &ps->valid_pol);
+    restore_entry_votes(b, &ps->entry);
 }
 
 int mn_bft_init(mn_bft *b, const mn_bft_config *cfg, const mn_keypair *key,
@@ -606,10 +673,29 @@ void mn_bft_deinit(mn_bft *b)
 
 /* ---- events ------------------------------------------------------------------------------- */
 
+static void accept_proposal(mn_bft *b, mn__bft_round *s, const mn_proposal *p);
+
+/* After a restart: the proposal among the messages that justified our round (line 55) goes
+ * back into its slot like one received, validity asked again. */
+static void restore_entry_proposal(mn_bft *b)
+{
+    const mn_bft_entry *e = &b->signed_state.entry;
+    if (b->self < 0 || b->signed_state.height != b->height || !e->has_proposal ||
+        e->proposal.height != b->height)
+        return;
+    const uint32_t idx = proposer_of(b, e->proposal.round);
+    if (memcmp(e->proposal.signer, b->vs->set.members[idx].id, MN_ID_BYTES) != 0)
+        return;
+    mn__bft_round *s = mn__round_get(b, e->proposal.round);
+    if (s != NULL)
+        accept_proposal(b, s, &e->proposal);
+}
+
 void mn_bft_start(mn_bft *b, mn_bft_actions *out)
 {
     begin(b, out);
-    start_round(b, b->round);
+    restore_entry_proposal(b);
+    start_round(b, b->round, ENTRY_NONE); /* a restart keeps the persisted entry */
     (void)end(b, 0);
 }
 
@@ -715,7 +801,7 @@ void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t ro
             schedule(b, MN_STEP_COMMIT, b->timeouts.propose_ns);
         } else {
             b->awaiting_height = false;
-            start_round(b, 0);
+            start_round(b, 0, ENTRY_NONE);
         }
     } else if (height == b->height && round == b->round && !b->awaiting_height) {
         if (step == MN_STEP_PROPOSE && b->step == MN_STEP_PROPOSE) { /* line 57 */
@@ -725,7 +811,7 @@ void mn_bft_on_timeout(mn_bft *b, mn_bft_step step, uint64_t height, uint32_t ro
             send_vote(b, MN_VOTE_PRECOMMIT, false, NULL);
             b->step = MN_STEP_PRECOMMIT;
         } else if (step == MN_STEP_PRECOMMIT) { /* line 65 */
-            start_round(b, round + 1);
+            start_round(b, round + 1, ENTRY_TIMEOUT);
         }
     }
     (void)end(b, 0);
@@ -789,6 +875,30 @@ static void relay_round(mn_bft *b, uint32_t round, bool proposals)
         }
 }
 
+/* The justification of our round (mn_bft_entry): what of it the round's slot does not hold
+ * (relay_round sent what it does; after a restart or an eviction it may hold less). */
+static void send_entry(mn_bft *b)
+{
+    const mn_bft_sign_state *ss = &b->signed_state;
+    const mn_bft_entry *e = &ss->entry;
+    if (ss->height != b->height || ss->round != b->round)
+        return;
+    const mn__bft_round *s = mn__round_find(b, e->round);
+    for (uint32_t k = 0; k < e->vote_count; k++) {
+        const int idx = mn_bft_valset_find(b->vs, e->votes[k].signer);
+        if (s != NULL && idx >= 0 && mn__votes_holds(s, &e->votes[k], (uint32_t)idx))
+            continue;
+        mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
+        a->u.msg.kind = MN_CMSG_VOTE;
+        a->u.msg.vote = e->votes[k];
+    }
+    if (e->has_proposal && (s == NULL || s->proposal_count == 0)) {
+        mn_bft_action *a = emit(b, MN_ACT_BROADCAST);
+        a->u.msg.kind = MN_CMSG_PROPOSAL;
+        a->u.msg.proposal = e->proposal;
+    }
+}
+
 void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out)
 {
     begin(b, out);
@@ -799,7 +909,9 @@ void mn_bft_rebroadcast(mn_bft *b, mn_bft_actions *out)
     relay_round(b, b->round, true);
     if (b->round > 0)
         relay_round(b, b->round - 1, false);
-    if (b->self >= 0)
+    if (b->self >= 0) {
         send_pol(b);
+        send_entry(b);
+    }
     b->out = NULL;
 }

@@ -563,12 +563,19 @@ static void test_restart_keeps_messages_and_proof_of_lock(void)
     ASSERT_EQ(saved.own[1].round, 0);
     ASSERT_TRUE(saved.own[1].has_prevote && saved.own[1].has_precommit);
     ASSERT_EQ(saved.valid_pol.sig_count, 3);
+    /* Line 55's justification: the two round-1 prevotes that made it skip. */
+    ASSERT_EQ(saved.entry.round, 1);
+    ASSERT_EQ(saved.entry.vote_count, 2);
+    ASSERT_FALSE(saved.entry.has_proposal);
+    for (uint32_t k = 0; k < 2; k++)
+        ASSERT_TRUE(saved.entry.votes[k].type == MN_VOTE_PREVOTE &&
+                    saved.entry.votes[k].round == 1);
     free(b);
 
     b = node_new(f, me, &saved, &out);
     ASSERT_EQ(b->round, 1); /* not back to round 0 */
     mn_bft_rebroadcast(b, &out);
-    int own = 0, pol = 0;
+    int own = 0, pol = 0, entry = 0;
     for (uint32_t i = 0; i < out.count; i++) {
         const mn_bft_action *a = &out.items[i];
         ASSERT_NE(a->kind, MN_ACT_PERSIST); /* retransmission signs nothing */
@@ -581,9 +588,126 @@ static void test_restart_keeps_messages_and_proof_of_lock(void)
         own += f->key_of[signer] == me && x->round == 0;
         pol += x->type == MN_VOTE_PREVOTE && x->round == 0 && x->has_value &&
                memcmp(x->value, vid, 32) == 0;
+        entry += x->type == MN_VOTE_PREVOTE && x->round == 1 && f->key_of[signer] != me;
     }
     ASSERT_TRUE(own >= 2); /* its prevote and precommit of round 0 */
     ASSERT_TRUE(pol >= 3); /* the proof of lock: three prevotes for v */
+    ASSERT_EQ(entry, 2);   /* the f+1 round-1 prevotes it skipped on */
+    /* A validator still in round 0 follows on those relayed votes alone (line 55). */
+    mn_bft *c = node_new(f, o[2], NULL, &out);
+    for (uint32_t k = 0; k < 2; k++)
+        feed_vote(c, &saved.entry.votes[k], &out);
+    ASSERT_EQ(c->round, 1);
+    free(c);
+    free(b);
+    /* An entry vote conflicting with the restored proof of lock (an equivocator's other
+     * prevote of round 0) is not held silently: seeing it again yields evidence (sim seed
+     * 10306 10 0), and it is still relayed. */
+    memset(&saved.entry, 0, sizeof(saved.entry));
+    saved.entry.vote_count = 1;
+    saved.entry.votes[0] = vote_of(f, o[0], MN_VOTE_PREVOTE, 0, NULL); /* POL: o[0] for v */
+    b = node_new(f, me, &saved, &out);
+    mn_bft_rebroadcast(b, &out);
+    bool relayed = false;
+    for (uint32_t i = 0; i < out.count; i++)
+        relayed |= out.items[i].kind == MN_ACT_BROADCAST &&
+                   out.items[i].u.msg.kind == MN_CMSG_VOTE &&
+                   memcmp(out.items[i].u.msg.vote.signature, saved.entry.votes[0].signature,
+                          64) == 0;
+    ASSERT_TRUE(relayed);
+    feed_vote(b, &saved.entry.votes[0], &out);
+    ASSERT_TRUE(find_action(&out, MN_ACT_EVIDENCE, 0) >= 0);
+    free(b);
+    free(f);
+}
+
+/* Issue 6 (simulator seed 16093 4 1): a validator that entered round 1 on timeoutPrecommit
+ * (line 65) and restarted still holds and retransmits the 2f+1 precommits of round 0 that
+ * justified it, and a validator that lacked them follows it into round 1. */
+static void test_restart_keeps_round_entry_precommits(void)
+{
+    fixture *f = fixture_new(NULL);
+    const int me = pick_subject(f);
+    int o[N - 1];
+    others(me, o);
+    mn_bft *b = node_new(f, me, NULL, &out);
+    ASSERT_EQ(find_action(&out, MN_ACT_PERSIST, 0), 0);
+    ASSERT_EQ(out.items[0].u.persist->entry.vote_count, 0); /* round 0: nothing to justify */
+    mn_bft_on_timeout(b, MN_STEP_PROPOSE, 1, 0, &out); /* line 57: prevote nil */
+    for (int k = 0; k < 2; k++) {
+        mn_vote pv = vote_of(f, o[k], MN_VOTE_PREVOTE, 0, NULL);
+        feed_vote(b, &pv, &out);
+    }
+    ASSERT_EQ(b->step, MN_STEP_PRECOMMIT); /* line 44: precommit nil */
+    for (int k = 0; k < 2; k++) {
+        mn_vote pc = vote_of(f, o[k], MN_VOTE_PRECOMMIT, 0, NULL);
+        feed_vote(b, &pc, &out);
+    }
+    ASSERT_TRUE(find_action(&out, MN_ACT_TIMEOUT, 0) >= 0); /* line 47 */
+    mn_bft_on_timeout(b, MN_STEP_PRECOMMIT, 1, 0, &out);    /* line 65 */
+    ASSERT_EQ(b->round, 1);
+    int pi = find_action(&out, MN_ACT_PERSIST, 0);
+    ASSERT_TRUE(pi >= 0);
+    /* PERSIST before anything is broadcast in the new round. */
+    int bi = find_action(&out, MN_ACT_BROADCAST, 0);
+    ASSERT_TRUE(bi == -1 || bi > pi);
+    mn_bft_sign_state *saved = malloc(sizeof(*saved));
+    *saved = *out.items[pi].u.persist;
+    ASSERT_EQ(saved->round, 1);
+    ASSERT_EQ(saved->entry.round, 0);
+    ASSERT_EQ(saved->entry.vote_count, 3); /* o[0], o[1] and its own */
+    ASSERT_FALSE(saved->entry.has_proposal);
+    for (uint32_t k = 0; k < saved->entry.vote_count; k++) {
+        const mn_vote *x = &saved->entry.votes[k];
+        ASSERT_TRUE(x->type == MN_VOTE_PRECOMMIT && x->round == 0 && x->height == 1);
+        if (k > 0) /* validator order */
+            ASSERT_TRUE(memcmp(saved->entry.votes[k - 1].signer, x->signer, 32) < 0);
+    }
+    free(b);
+
+    b = node_new(f, me, saved, &out); /* restart */
+    ASSERT_EQ(b->round, 1);
+    mn_bft *c = node_new(f, o[2], NULL, &out); /* never got the round-0 precommits */
+    mn_bft_actions *relay = malloc(sizeof(*relay));
+    mn_bft_rebroadcast(b, relay);
+    int precommits = 0;
+    bool timer = false;
+    for (uint32_t i = 0; i < relay->count; i++) {
+        const mn_bft_action *a = &relay->items[i];
+        ASSERT_NE(a->kind, MN_ACT_PERSIST);
+        if (a->kind != MN_ACT_BROADCAST || a->u.msg.kind != MN_CMSG_VOTE)
+            continue;
+        const mn_vote *x = &a->u.msg.vote;
+        if (x->type == MN_VOTE_PRECOMMIT && x->round == 0)
+            precommits++;
+        feed_vote(c, x, &out); /* counted like any vote (signature checked) */
+        for (uint32_t j = 0; j < out.count; j++)
+            timer |= out.items[j].kind == MN_ACT_TIMEOUT &&
+                     out.items[j].u.timeout.step == MN_STEP_PRECOMMIT &&
+                     out.items[j].u.timeout.round == 0;
+    }
+    ASSERT_EQ(precommits, 3);
+    ASSERT_TRUE(timer); /* line 47 fired on the relayed precommits */
+    ASSERT_EQ(c->round, 0);
+    mn_bft_on_timeout(c, MN_STEP_PRECOMMIT, 1, 0, &out); /* line 65 */
+    ASSERT_EQ(c->round, 1);
+    ASSERT_TRUE(c->signed_state.entry.vote_count >= 3); /* and it persists them in turn */
+
+    /* Evicted or not, a restored entry is retransmitted: drop the slot of round 0. */
+    for (uint32_t i = 0; i < MN_BFT_ROUND_SLOTS; i++)
+        if (b->rounds[i].used && b->rounds[i].round == 0)
+            b->rounds[i].used = false;
+    mn_bft_rebroadcast(b, relay);
+    precommits = 0;
+    for (uint32_t i = 0; i < relay->count; i++) {
+        const mn_bft_action *a = &relay->items[i];
+        precommits += a->kind == MN_ACT_BROADCAST && a->u.msg.kind == MN_CMSG_VOTE &&
+                      a->u.msg.vote.type == MN_VOTE_PRECOMMIT && a->u.msg.vote.round == 0;
+    }
+    ASSERT_EQ(precommits, 3);
+    free(relay);
+    free(saved);
+    free(c);
     free(b);
     free(f);
 }
@@ -1139,6 +1263,7 @@ MN_TEST_MAIN("consensus.bft", MN_TEST(test_decide_with_certificate),
              MN_TEST(test_round_skip), MN_TEST(test_vote_accounting_and_evidence),
              MN_TEST(test_proposal_evidence_and_bad_vrf), MN_TEST(test_restart_never_double_signs),
              MN_TEST(test_restart_keeps_messages_and_proof_of_lock),
+             MN_TEST(test_restart_keeps_round_entry_precommits),
              MN_TEST(test_dominant_validator_one_decision_per_event),
              MN_TEST(test_commit_catch_up), MN_TEST(test_proposer_builds_block),
              MN_TEST(test_proposer_follows_stake_snapshot),

@@ -36,10 +36,10 @@ static mn_block_header header(uint64_t h)
     return x;
 }
 
-static mn_vote vote(mn_vote_type t, uint64_t h, uint32_t r, bool has)
+static mn_vote vote_by(uint8_t key, mn_vote_type t, uint64_t h, uint32_t r, bool has)
 {
     mn_keypair kp;
-    keypair(&kp, 1);
+    keypair(&kp, key);
     mn_vote v;
     memset(&v, 0, sizeof(v));
     v.type = t;
@@ -78,6 +78,16 @@ static mn_commit_cert cert(uint64_t h)
     c.sig_count = 3;
     memset(c.signatures, 0x66, 3 * 64);
     return c;
+}
+
+static mn_vote vote(mn_vote_type t, uint64_t h, uint32_t r, bool has)
+{
+    return vote_by(1, t, h, r, has);
+}
+
+static int by_signer(const void *a, const void *b)
+{
+    return memcmp(((const mn_vote *)a)->signer, ((const mn_vote *)b)->signer, 32);
 }
 
 static void save_seed(const mn_buf *b)
@@ -259,6 +269,85 @@ static void test_sign_state(void)
     ASSERT_OK(mn_sign_state_encode(&s, &b, &err), &err);
     ASSERT_OK(mn_sign_state_decode(b.data, b.len, &d, &err), &err);
     ASSERT_EQ(d.valid_round, -1);
+    ASSERT_EQ(d.entry.vote_count, 0);
+    /* an empty round entry is written as absent (key 10 missing), never as an empty map */
+    ASSERT_EQ(b.data[0], 0xa9);
+    ASSERT_OK(mn_buf_append(&b, "\x0a\xa3\x01\x00\x02\xf6\x03\x80", 8, &err), &err);
+    b.data[0] = 0xaa;
+    ASSERT_TRUE(mn_sign_state_decode(b.data, b.len, &d, &err) != 0);
+    mn_buf_deinit(&b);
+    mn_buf_deinit(&again);
+}
+
+/* Key 10: the justification of the round (line 65: the precommits of the round before). */
+static void test_sign_state_entry(void)
+{
+    static mn_bft_sign_state s, d;
+    mn_err err;
+    mn_buf b, again;
+    mn_buf_init(&b, 0);
+    mn_buf_init(&again, 0);
+    memset(&s, 0, sizeof(s));
+    s.height = 9;
+    s.round = 3;
+    s.locked_round = -1;
+    s.valid_round = -1;
+    s.own[0].round = 3;
+    s.own[1].round = 2;
+    s.entry.round = 2;
+    s.entry.vote_count = 3;
+    for (uint8_t k = 0; k < 3; k++)
+        s.entry.votes[k] = vote_by((uint8_t)(k + 1), MN_VOTE_PRECOMMIT, 9, 2, k == 1);
+    qsort(s.entry.votes, 3, sizeof(mn_vote), by_signer);
+    ASSERT_OK(mn_sign_state_encode(&s, &b, &err), &err);
+    ASSERT_EQ(b.data[0], 0xaa); /* ten keys */
+    ASSERT_OK(mn_sign_state_decode(b.data, b.len, &d, &err), &err);
+    save_seed(&b);
+    ASSERT_OK(mn_sign_state_encode(&d, &again, &err), &err);
+    ASSERT_EQ(again.len, b.len);
+    ASSERT_MEM_EQ(again.data, b.data, b.len);
+    ASSERT_EQ(d.entry.round, 2);
+    ASSERT_EQ(d.entry.vote_count, 3);
+    ASSERT_FALSE(d.entry.has_proposal);
+    for (uint32_t k = 0; k < 3; k++)
+        ASSERT_MEM_EQ(d.entry.votes[k].signature, s.entry.votes[k].signature, 64);
+    for (size_t k = 0; k < b.len; k++)
+        ASSERT_TRUE(mn_sign_state_decode(b.data, k, &d, &err) != 0);
+    /* line 55: votes and the proposal of the state's own round */
+    s.entry.round = 3;
+    s.entry.vote_count = 1;
+    s.entry.votes[0] = vote_by(2, MN_VOTE_PREVOTE, 9, 3, false);
+    s.entry.has_proposal = true;
+    s.entry.proposal = proposal(9, 3);
+    b.len = 0;
+    ASSERT_OK(mn_sign_state_encode(&s, &b, &err), &err);
+    ASSERT_OK(mn_sign_state_decode(b.data, b.len, &d, &err), &err);
+    ASSERT_TRUE(d.entry.has_proposal && d.entry.proposal.round == 3);
+    /* refused: a round other than the state's or the one before, votes of another round or
+     * height, signers out of order or repeated, more votes than validators */
+    static const struct {
+        uint32_t entry_round, vote_round;
+        uint64_t vote_height;
+        bool swap;
+    } bad[] = {{1, 1, 9, false}, {4, 4, 9, false}, {2, 1, 9, false}, {2, 2, 8, false},
+               {2, 2, 9, true}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&s.entry, 0, sizeof(s.entry));
+        s.entry.round = bad[i].entry_round;
+        s.entry.vote_count = 2;
+        for (uint8_t k = 0; k < 2; k++)
+            s.entry.votes[k] = vote_by((uint8_t)(k + 1), MN_VOTE_PRECOMMIT, bad[i].vote_height,
+                                       bad[i].vote_round, false);
+        qsort(s.entry.votes, 2, sizeof(mn_vote), by_signer);
+        if (bad[i].swap)
+            s.entry.votes[1] = s.entry.votes[0]; /* the same signer twice */
+        b.len = 0;
+        ASSERT_OK(mn_sign_state_encode(&s, &b, &err), &err);
+        ASSERT_TRUE(mn_sign_state_decode(b.data, b.len, &d, &err) != 0);
+    }
+    s.entry.vote_count = MN_VALIDATORS_MAX + 1;
+    b.len = 0;
+    ASSERT_EQ(mn_sign_state_encode(&s, &b, &err), -MN_ELIMIT);
     mn_buf_deinit(&b);
     mn_buf_deinit(&again);
 }
@@ -293,7 +382,8 @@ static void test_body_root(void)
 int main(int argc, char **argv)
 {
     static const mn_test_case cases[] = {MN_TEST(test_round_trips), MN_TEST(test_refusals),
-                                         MN_TEST(test_sign_state), MN_TEST(test_body_root)};
+                                         MN_TEST(test_sign_state), MN_TEST(test_sign_state_entry),
+                                         MN_TEST(test_body_root)};
     if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0) {
         corpus_dir = argv[2];
         argc = 1;
