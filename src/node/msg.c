@@ -8,25 +8,13 @@
 
 #include "metanode/cbor.h"
 #include "metanode/node_msg.h"
+#include "nested.h"
 
 static int finish(mn_cbor_enc *e, mn_err *err)
 {
     return mn_cbor_enc_finish(e, err);
 }
 
-/* Encodes a nested structure with enc_fn into a scratch buffer, then puts it as bytes. */
-#define PUT_NESTED(e, fn, obj)                                                                 \
-    do {                                                                                       \
-        mn_buf tmp_;                                                                           \
-        mn_buf_init(&tmp_, 0);                                                                 \
-        int rc_ = fn(obj, &tmp_, err);                                                         \
-        if (rc_ != 0) {                                                                        \
-            mn_buf_deinit(&tmp_);                                                              \
-            return rc_;                                                                        \
-        }                                                                                      \
-        mn_cbor_put_bytes(e, tmp_.data, tmp_.len);                                             \
-        mn_buf_deinit(&tmp_);                                                                  \
-    } while (0)
 
 int mn_nmsg_encode_consensus(const mn_cmsg *c, const uint8_t *body, size_t body_len,
                              bool has_body, mn_buf *out, mn_err *err)
@@ -35,7 +23,7 @@ int mn_nmsg_encode_consensus(const mn_cmsg *c, const uint8_t *body, size_t body_
     mn_cbor_enc_init(&e, out);
     mn_cbor_put_array(&e, 3);
     mn_cbor_put_uint(&e, MN_NMSG_CONSENSUS);
-    PUT_NESTED(&e, mn_cmsg_encode, c);
+    MN_NODE_PUT_NESTED(&e, mn_cmsg_encode, c);
     if (has_body)
         mn_cbor_put_bytes(&e, body, body_len);
     else
@@ -98,8 +86,8 @@ int mn_nmsg_encode_sync_block(const mn_block_header *h, const mn_commit_cert *c,
     mn_cbor_enc_init(&e, out);
     mn_cbor_put_array(&e, 4);
     mn_cbor_put_uint(&e, MN_NMSG_SYNC_BLOCK);
-    PUT_NESTED(&e, mn_block_header_encode, h);
-    PUT_NESTED(&e, mn_commit_cert_encode, c);
+    MN_NODE_PUT_NESTED(&e, mn_block_header_encode, h);
+    MN_NODE_PUT_NESTED(&e, mn_commit_cert_encode, c);
     mn_cbor_put_bytes(&e, body, len);
     return finish(&e, err);
 }

@@ -11,19 +11,8 @@
 
 #include "metanode/cbor.h"
 #include "metanode/node_msg.h"
+#include "nested.h"
 
-#define NESTED(e, fn, obj)                                                                     \
-    do {                                                                                       \
-        mn_buf tmp_;                                                                           \
-        mn_buf_init(&tmp_, 0);                                                                 \
-        int rc_ = fn(obj, &tmp_, err);                                                         \
-        if (rc_ != 0) {                                                                        \
-            mn_buf_deinit(&tmp_);                                                              \
-            return rc_;                                                                        \
-        }                                                                                      \
-        mn_cbor_put_bytes(e, tmp_.data, tmp_.len);                                             \
-        mn_buf_deinit(&tmp_);                                                                  \
-    } while (0)
 
 static int put_own(mn_cbor_enc *e, const mn_bft_own_round *o, mn_err *err)
 {
@@ -32,17 +21,17 @@ static int put_own(mn_cbor_enc *e, const mn_bft_own_round *o, mn_err *err)
     mn_cbor_put_uint(e, o->round);
     mn_cbor_put_key(e, 2);
     if (o->has_proposal)
-        NESTED(e, mn_proposal_encode, &o->proposal);
+        MN_NODE_PUT_NESTED(e, mn_proposal_encode, &o->proposal);
     else
         mn_cbor_put_null(e);
     mn_cbor_put_key(e, 3);
     if (o->has_prevote)
-        NESTED(e, mn_vote_encode, &o->prevote);
+        MN_NODE_PUT_NESTED(e, mn_vote_encode, &o->prevote);
     else
         mn_cbor_put_null(e);
     mn_cbor_put_key(e, 4);
     if (o->has_precommit)
-        NESTED(e, mn_vote_encode, &o->precommit);
+        MN_NODE_PUT_NESTED(e, mn_vote_encode, &o->precommit);
     else
         mn_cbor_put_null(e);
     return 0;
@@ -62,13 +51,13 @@ static int put_entry(mn_cbor_enc *e, const mn_bft_entry *en, mn_err *err)
     mn_cbor_put_uint(e, en->round);
     mn_cbor_put_key(e, 2);
     if (en->has_proposal)
-        NESTED(e, mn_proposal_encode, &en->proposal);
+        MN_NODE_PUT_NESTED(e, mn_proposal_encode, &en->proposal);
     else
         mn_cbor_put_null(e);
     mn_cbor_put_key(e, 3);
     mn_cbor_put_array(e, en->vote_count);
     for (uint32_t k = 0; k < en->vote_count; k++)
-        NESTED(e, mn_vote_encode, &en->votes[k]);
+        MN_NODE_PUT_NESTED(e, mn_vote_encode, &en->votes[k]);
     return 0;
 }
 
@@ -88,19 +77,19 @@ int mn_sign_state_encode(const mn_bft_sign_state *s, mn_buf *out, mn_err *err)
     mn_cbor_put_int(&e, s->locked_round);
     mn_cbor_put_key(&e, 5);
     if (s->locked_round >= 0)
-        NESTED(&e, mn_block_header_encode, &s->locked_value);
+        MN_NODE_PUT_NESTED(&e, mn_block_header_encode, &s->locked_value);
     else
         mn_cbor_put_null(&e);
     mn_cbor_put_key(&e, 6);
     mn_cbor_put_int(&e, s->valid_round);
     mn_cbor_put_key(&e, 7);
     if (s->valid_round >= 0)
-        NESTED(&e, mn_block_header_encode, &s->valid_value);
+        MN_NODE_PUT_NESTED(&e, mn_block_header_encode, &s->valid_value);
     else
         mn_cbor_put_null(&e);
     mn_cbor_put_key(&e, 8);
     if (s->valid_round >= 0)
-        NESTED(&e, mn_commit_cert_encode, &s->valid_pol);
+        MN_NODE_PUT_NESTED(&e, mn_commit_cert_encode, &s->valid_pol);
     else
         mn_cbor_put_null(&e);
     mn_cbor_put_key(&e, 9);
