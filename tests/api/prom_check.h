@@ -57,7 +57,11 @@ static inline int prom_check(const char *text, char *bad, size_t bad_size)
         memcpy(buf, line, len);
         buf[len] = '\0';
         line = nl + 1;
-        snprintf(bad, bad_size, "%s", buf);
+        /* the line under examination, cut to fit (a copy, not snprintf: gcc -O2 flags the
+         * intended truncation with -Wformat-truncation) */
+        const size_t shown = len < bad_size ? len : bad_size - 1;
+        memcpy(bad, buf, shown);
+        bad[shown] = '\0';
         if (strncmp(buf, "# HELP ", 7) == 0) {
             if (prom_name_len(buf + 7) == 0)
                 return -1;
