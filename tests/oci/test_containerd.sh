@@ -18,27 +18,11 @@ sock=$state/containerd.sock
 containerd --root "$tmp/root" --state "$state" --address "$sock" >"$tmp/containerd.log" 2>&1 &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$tmp" "$state"' EXIT
-passed=0 failed=0
-check() { # check NAME EXPECTED_EXIT COMMAND...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local got=$?
-  if [ "$got" -eq "$want" ]; then passed=$((passed + 1)); else
-    failed=$((failed + 1)); echo "FAIL $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' "$tmp/out" | head -5; sed 's/^/  stderr: /' "$tmp/err" | head -5
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 c() { timeout 120 ctr --address "$sock" "$@"; }
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
 
-(cd "$tmp" && umoci init --layout img && umoci new --image img:latest &&
-  umoci unpack --image img:latest bundle &&
-  mkdir -p bundle/rootfs/bin && cp /bin/busybox bundle/rootfs/bin/ &&
-  for t in sh echo cat head od date; do ln -s busybox bundle/rootfs/bin/$t; done &&
-  umoci repack --image img:latest bundle &&
-  umoci config --image img:latest --config.cmd /bin/sh --config.env PATH=/bin &&
-  skopeo copy oci:img:latest docker-archive:img.tar:localhost/dltest:latest) \
-  >"$tmp/build.log" 2>&1 || { echo "FAIL: building the image"; tail -5 "$tmp/build.log"; exit 1; }
+build_busybox_image localhost/dltest:latest
 check import 0 c images import "$tmp/img.tar"
 img=localhost/dltest:latest
 

@@ -19,17 +19,7 @@ fi
 tmp=$(mktemp -d /var/tmp/docklock-oci.XXXXXX) # not /tmp: the cage has its own /tmp
 root=$tmp/state
 trap '"$bin" --root "$root" delete --force loop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-
-check() { # check NAME EXPECTED_EXIT COMMAND...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local got=$?
-  if [ "$got" -eq "$want" ]; then passed=$((passed + 1)); else
-    failed=$((failed + 1)); echo "FAIL $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' "$tmp/out" | head -5; sed 's/^/  stderr: /' "$tmp/err" | head -5
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 expect() { # expect NAME FILE STRING
   if grep -qF -- "$3" "$2"; then passed=$((passed + 1)); else
     failed=$((failed + 1)); echo "FAIL $1: $2 lacks '$3'"; head -5 "$2"; fi

@@ -20,26 +20,9 @@ tag=localhost/docklock-test-$$:latest
 export CONTAINERS_CONF=$tmp/containers.conf
 printf '[containers]\ndefault_ulimits = []\n' >"$CONTAINERS_CONF"
 trap 'podman rmi -f "$tag" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-passed=0 failed=0
-check() { # check NAME EXPECTED_EXIT COMMAND...
-  local name=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-  local got=$?
-  if [ "$got" -eq "$want" ]; then passed=$((passed + 1)); else
-    failed=$((failed + 1)); echo "FAIL $name: exit $got, expected $want"
-    sed 's/^/  stdout: /' "$tmp/out" | head -5; sed 's/^/  stderr: /' "$tmp/err" | head -5
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
-# The image: one layer with busybox and a few links, cmd /bin/sh.
-(cd "$tmp" && umoci init --layout img && umoci new --image img:latest &&
-  umoci unpack --image img:latest bundle &&
-  mkdir -p bundle/rootfs/bin && cp /bin/busybox bundle/rootfs/bin/ &&
-  for t in sh echo cat head od date; do ln -s busybox bundle/rootfs/bin/$t; done &&
-  umoci repack --image img:latest bundle &&
-  umoci config --image img:latest --config.cmd /bin/sh --config.env PATH=/bin &&
-  skopeo copy oci:img:latest "docker-archive:img.tar:$tag") >"$tmp/build.log" 2>&1 ||
-  { echo "FAIL: building the image"; tail -5 "$tmp/build.log"; exit 1; }
+build_busybox_image "$tag"
 check load 0 podman load -i "$tmp/img.tar"
 
 script='echo hello; date +%s; head -c 16 /dev/urandom | od -An -tx1'
