@@ -160,4 +160,64 @@ void mn__evidence_hash(const mn_evidence *e, uint8_t hash[32]);
 /* Built-in handlers (handlers.c). */
 void mn__ledger_register_builtin(mn_ledger *l);
 
+/* ---- the ledger object (ledger.c, exec.c, block.c, valset.c) ------------------------------ */
+
+/* A span of the body: a tx or an evidence encoding, with its hash. */
+typedef struct mn__span {
+    uint8_t hash[32];
+    uint32_t off, len;
+} mn__span;
+
+/* The cached result of executing one block body. */
+typedef struct mn__scratch {
+    bool used;
+    uint64_t height;
+    uint8_t payload[32];
+    uint64_t time_ms;
+    uint8_t state_root[32];
+    mn_ledger_exec x;  /* the resulting state version and the keys it wrote */
+    uint32_t ntx, nev;
+    mn__span *txs, *evs; /* malloc'd */
+} mn__scratch;
+
+typedef struct mn__snap {
+    uint64_t height; /* the snapshot after this block (0: genesis) */
+    uint8_t *enc;
+    size_t len;
+    mn_bft_valset *vs; /* built on first use */
+} mn__snap;
+
+struct mn_ledger {
+    mn_genesis g;
+    uint8_t genesis_hash[32];
+    mn__store *st;
+    mn__tree state;       /* committed */
+    uint64_t height;
+    uint8_t last_id[32];
+    uint64_t last_time;
+    uint8_t seed[32];     /* seed of height + 1 */
+    mn_tx_handler handlers[MN_TX_TYPES_MAX];
+    mn__snap *snaps;
+    size_t nsnaps, capsnaps;
+    mn__scratch cache[MN_LEDGER_SCRATCH_CACHE];
+    uint32_t cache_next;
+    mn__map32 verified[2]; /* [0] current generation, [1] previous */
+    mn_evidence *pending;  /* MN_EVIDENCE_PENDING_MAX */
+    uint32_t npending;
+};
+
+/* exec.c */
+void mn__exec_init(mn_ledger_exec *x, mn_ledger *l);
+void mn__exec_deinit(mn_ledger_exec *x);
+/* Decodes, checks and applies one tx encoding on x. */
+int mn__exec_tx(mn_ledger_exec *x, const uint8_t *data, size_t len, const uint8_t hash[32],
+                mn_err *err);
+/* block.c */
+void mn__scratch_release(mn__scratch *s);
+/* Drops pending evidence that the committed state has punished. */
+void mn__prune_pending(mn_ledger *l);
+/* valset.c: room for one more snapshot; appending one (heights strictly increasing). */
+int mn__snap_reserve(mn_ledger *l, mn_err *err);
+int mn__snap_add(void *ctx, uint64_t height, const uint8_t *enc, size_t len, mn_err *err);
+
 #endif

@@ -3,8 +3,10 @@
  * valset.c: stake snapshots. A snapshot is the list of validators with stake in the state
  * after a block, in public-key order, encoded as canonical CBOR [[pk, vrf pk, stake], ...];
  * the ledger stores one per height at which it changed and turns it into the consensus
- * validator set (mn_bft_valset). Which snapshot runs which height is ledger.c's business.
+ * validator set (mn_bft_valset); the ledger keeps the list of snapshots in height order and
+ * answers which one runs a height (MN_STAKE_LOOKBACK after the block that made it).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -75,3 +77,70 @@ int mn__snapshot_to_valset(const uint8_t *data, size_t len, mn_bft_valset *vs, m
     MN_TRY(mn_cbor_dec_finish(&d, err));
     return mn_bft_valset_init(vs, members, (uint32_t)n, err);
 }
+
+/* ---- the snapshots of one ledger ---------------------------------------------------------- */
+
+/* Room for one more snapshot. */
+int mn__snap_reserve(mn_ledger *l, mn_err *err)
+{
+    if (l->nsnaps < l->capsnaps)
+        return 0;
+    const size_t cap = l->capsnaps == 0 ? 8 : 2 * l->capsnaps;
+    mn__snap *n = realloc(l->snaps, cap * sizeof *n);
+    if (n == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+    l->snaps = n;
+    l->capsnaps = cap;
+    return 0;
+}
+
+int mn__snap_add(void *ctx, uint64_t height, const uint8_t *enc, size_t len, mn_err *err)
+{
+    mn_ledger *l = ctx;
+    MN_TRY(mn__snap_reserve(l, err));
+    uint8_t *copy = malloc(len + 1);
+    if (copy == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "ledger: out of memory");
+    memcpy(copy, enc, len);
+    if (l->nsnaps > 0 && l->snaps[l->nsnaps - 1].height >= height) {
+        free(copy);
+        return mn_err_set(err, MN_ECORRUPT, 0, "store: validator snapshots out of order");
+    }
+    l->snaps[l->nsnaps++] = (mn__snap){.height = height, .enc = copy, .len = len, .vs = NULL};
+    return 0;
+}
+
+const mn_bft_valset *mn_ledger_valset_at(mn_ledger *l, uint64_t height)
+{
+    if (height == 0 || height > l->height + MN_STAKE_LOOKBACK || l->nsnaps == 0)
+        return NULL;
+    const uint64_t after = height > MN_STAKE_LOOKBACK ? height - MN_STAKE_LOOKBACK : 0;
+    size_t lo = 0, hi = l->nsnaps; /* the last snapshot with snap.height <= after */
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (l->snaps[mid].height <= after)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    mn__snap *s = &l->snaps[lo];
+    if (s->height > after)
+        return NULL;
+    if (s->vs == NULL) {
+        mn_bft_valset *vs = malloc(sizeof *vs);
+        mn_err err;
+        if (vs == NULL || mn__snapshot_to_valset(s->enc, s->len, vs, &err) != 0) {
+            free(vs);
+            return NULL;
+        }
+        s->vs = vs;
+    }
+    return s->vs;
+}
+
+const mn_bft_valset *mn_ledger_valset_hook(void *ctx, uint64_t height)
+{
+    return mn_ledger_valset_at(ctx, height);
+}
+
+/* ---- commit ----------------------------------------------------------------------------- */
