@@ -229,8 +229,20 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
         if (mkdir(path, points[i][0] == 't' ? 01777 : 0755) != 0 && errno != EEXIST)
             return oci_fail("create: mount point %s: %s", path, strerror(errno));
     }
-    if (mkdir(oci_g.root, 0711) != 0 && errno != EEXIST)
-        return oci_fail("create: state directory %s: %s", oci_g.root, strerror(errno));
+    /* Like runc, make the state directory with its parents: containerd's shim passes
+     * --root RUNTIME_ROOT/NAMESPACE (e.g. /run/containerd/runc/k8s.io), which may not exist. */
+    snprintf(path, sizeof(path), "%s", oci_g.root);
+    for (char *p = path + (path[0] != '\0');; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0711) != 0 && errno != EEXIST)
+            return oci_fail("create: state directory %s: %s", path, strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
     if (mn_oci_state_dir(oci_g.root, o->id, dir, sizeof(dir), &err) != 0)
         return oci_fail_err("create", &err);
     if (mkdir(dir, 0700) != 0)
