@@ -7,11 +7,15 @@
 # exited, the container's log file, then RemoveContainer, StopPodSandbox, RemovePodSandbox and
 # a PodSandboxStatus that must say NotFound. It prints one JSON object (what happened, the
 # exit code, the log's messages, the OCI spec containerd generated, the time from
-# RunPodSandbox to the container's exit) and exits 0 if every call succeeded. The checks on
+# RunPodSandbox to the container's exit and to the end of RemovePodSandbox) and exits 0 if
+# every call succeeded. The checks on
 # what the run produced (receipt, witness, determinism) are the caller's (test_cri.sh).
 # Not here: image pulls, exec/attach/port-forward, probes, restarts, CNI networking.
 # Usage: cri_pod.py --socket S --handler H --image I --sandbox-image P --log-dir D --name N
-#                   [--annotation K=V]... [--pod-annotation K=V]... -- COMMAND...
+#                   [--annotation K=V]... [--pod-annotation K=V]... [--stop-after SECONDS]
+#                   -- COMMAND...
+# With --stop-after the container is stopped with StopContainer (kubectl delete pod's path)
+# that many seconds after StartContainer instead of being left to exit by itself.
 # Needs Debian's python3-grpcio and python3-grpc-tools (the proto is compiled at run time).
 import argparse
 import json
@@ -59,6 +63,8 @@ def main():
     ap.add_argument("--annotation", action="append", default=[])
     ap.add_argument("--pod-annotation", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--stop-after", type=float, default=None,
+                    help="StopContainer (10 s grace) this many seconds after StartContainer")
     ap.add_argument("command", nargs="+")
     args = ap.parse_args()
 
@@ -123,6 +129,13 @@ def main():
         result["spec_namespaces"] = spec.get("linux", {}).get("namespaces", [])
         step = "StartContainer"
         rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=args.timeout)
+        if args.stop_after is not None:
+            time.sleep(args.stop_after)
+            step = "StopContainer"
+            cs = rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid), timeout=30)
+            result["state_before_stop"] = pb.ContainerState.Name(cs.status.state)
+            rt.StopContainer(pb.StopContainerRequest(container_id=cid, timeout=10),
+                             timeout=args.timeout)
         step = "ContainerStatus"
         deadline = time.monotonic() + args.timeout
         while True:
@@ -131,7 +144,7 @@ def main():
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError("container did not exit in time")
-            time.sleep(0.005)
+            time.sleep(0.002)
         result["seconds_pod_to_exit"] = round(time.monotonic() - t0, 4)
         cs = rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True),
                                 timeout=30)
@@ -161,11 +174,24 @@ def main():
         except grpc.RpcError as e:
             if e.code() != grpc.StatusCode.NOT_FOUND:
                 raise
+        result["seconds_total"] = round(time.monotonic() - t0, 4)
         result["ok"] = True
     except grpc.RpcError as e:
         result["error"] = "%s: %s %s" % (step, e.code().name, e.details())
     except (RuntimeError, OSError, ValueError) as e:
         result["error"] = "%s: %s" % (step, e)
+    if not result["ok"] and "pod_sandbox_id" in result:
+        # Best effort, as kubelet would: leave no sandbox (and its shim) behind.
+        try:
+            if "container_id" in result:
+                rt.RemoveContainer(pb.RemoveContainerRequest(container_id=result["container_id"]),
+                                   timeout=args.timeout)
+            rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=result["pod_sandbox_id"]),
+                              timeout=args.timeout)
+            rt.RemovePodSandbox(pb.RemovePodSandboxRequest(
+                pod_sandbox_id=result["pod_sandbox_id"]), timeout=args.timeout)
+        except grpc.RpcError as e:
+            result["cleanup_error"] = "%s %s" % (e.code().name, e.details())
     print(json.dumps(result, indent=1, sort_keys=True))
     return 0 if result["ok"] else 1
 

@@ -57,14 +57,15 @@ jf() {
   /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2])
 print("\n".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v))' "$1" "$2"
 }
-# pod NAME HANDLER [cri_pod.py options]... -- COMMAND...: one pod; its JSON in $tmp/NAME.json.
+# [want=EXIT] pod NAME HANDLER [cri_pod.py options]... -- COMMAND...: one pod, expected to
+# succeed unless want says otherwise; its JSON in $tmp/NAME.json.
 pod() {
   local name=$1 handler=$2; shift 2
-  check "pod_$name" 0 timeout 300 /usr/bin/python3 "$here/cri_pod.py" --socket "$sock" \
-    --handler "$handler" --image $img --sandbox-image $pause_img --log-dir "$tmp/logs/$name" \
-    --name "$name" "$@"
+  check "pod_$name" "${want:-0}" timeout 300 /usr/bin/python3 "$here/cri_pod.py" \
+    --socket "$sock" --handler "$handler" --image $img --sandbox-image $pause_img \
+    --log-dir "$tmp/logs/$name" --name "$name" "$@"
   cp "$tmp/out" "$tmp/$name.json"
-  if [ "$(jf "$tmp/$name.json" ok)" != True ]; then
+  if [ "${want:-0}" -eq 0 ] && [ "$(jf "$tmp/$name.json" ok)" != True ]; then
     echo "  $name: $(jf "$tmp/$name.json" error)"
     echo "  $name: spec namespaces: $(jf "$tmp/$name.json" spec_namespaces | tr '\n' ' ')"
   fi
@@ -98,6 +99,22 @@ check core_not_empty 0 test -s "$tmp/core1"
 pod dl3 docklock --pod-annotation $a.mode=relaxed -- /bin/sh -c 'echo bye; exit 3'
 check exit_code_passes 0 test "$(jf "$tmp/dl3.json" exit_code)" = 3
 check log_before_exit 0 grep -qx 'stdout bye' <(jf "$tmp/dl3.json" log)
+
+# Strict mode (no mode annotation): containerd's namespace paths are refused at create, with
+# Docklock's message in the CRI error, and the sandbox is still removed cleanly.
+want=1 pod strict docklock -- /bin/sh -c 'echo hello'
+check strict_refused 0 grep -q 'StartContainer: .*joining an existing namespace' "$tmp/strict.json"
+check strict_cleaned 0 test -z "$(jf "$tmp/strict.json" cleanup_error)"
+
+# A container that runs until stopped (our pause program: it exits 0 on SIGTERM), stopped with
+# StopContainer as kubectl delete pod does: it was running, it exits 0, and its receipt (written
+# at stop, covering the whole run) verifies.
+pod long docklock --pod-annotation $a.mode=relaxed --annotation $a.key="$tmp/keyrun.key" \
+  --annotation $a.witness="$tmp/wl" --annotation $a.receipt="$tmp/rl" --stop-after 0.5 \
+  --image $pause_img -- /pause
+check long_was_running 0 test "$(jf "$tmp/long.json" state_before_stop)" = CONTAINER_RUNNING
+check long_exit_code 0 test "$(jf "$tmp/long.json" exit_code)" = 0
+check long_verify 0 "$bin" verify --receipt "$tmp/rl" --witness "$tmp/wl"
 
 for n in base dl1 dl2; do
   echo "cri: $n ($(jf "$tmp/$n.json" handler)): pod start to container exit" \
