@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--annotation", action="append", default=[])
     ap.add_argument("--pod-annotation", action="append", default=[])
     ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--spec-out", default=None,
+                    help="write the container's OCI spec (as containerd generated it) here")
     ap.add_argument("--stop-after", type=float, default=None,
                     help="StopContainer (10 s grace) this many seconds after StartContainer")
     ap.add_argument("command", nargs="+")
@@ -127,6 +129,9 @@ def main():
         spec = json.loads(cs.info.get("info", "{}")).get("runtimeSpec", {})
         result["spec_annotations"] = spec.get("annotations", {})
         result["spec_namespaces"] = spec.get("linux", {}).get("namespaces", [])
+        if args.spec_out:
+            with open(args.spec_out, "w", encoding="utf-8") as f:
+                json.dump(spec, f, indent=1, sort_keys=True)
         step = "StartContainer"
         rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=args.timeout)
         if args.stop_after is not None:

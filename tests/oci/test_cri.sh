@@ -81,7 +81,7 @@ check runc_log 0 grep -qx 'stdout hello' <(jf "$tmp/base.json" log)
 for i in 1 2; do
   pod "dl$i" docklock --pod-annotation $a.mode=relaxed --annotation $a.seed=$seed --annotation $a.key="$tmp/keyrun.key" \
     --annotation $a.witness="$tmp/w$i" --annotation $a.receipt="$tmp/r$i" \
-    -- /bin/sh -c "$script"
+    --spec-out "$tmp/spec$i.json" -- /bin/sh -c "$script"
   j=$tmp/dl$i.json
   check "state$i" 0 test "$(jf "$j" state)" = CONTAINER_EXITED
   check "exit_code$i" 0 test "$(jf "$j" exit_code)" = 0
