@@ -13,7 +13,9 @@
 # where the annotations put them, accepted by `docklock verify`, the same receipt core. The
 # exit code passes through; the same pod runs on the `runc` handler as the baseline, and the
 # time from RunPodSandbox to the container's exit is printed for both (bench/bench_cri.sh
-# gives the figure). Both images are built locally (umoci, skopeo) and imported with
+# gives the figure). Twice more with every Docklock annotation on the pod only, which is all
+# kubelet passes: same log and receipt core. Strict mode is refused with Docklock's message;
+# a container that runs until StopContainer gets a verifiable receipt. Both images are built locally (umoci, skopeo) and imported with
 # `ctr -n k8s.io images import`; pods use the host network, so no CNI plugin is needed.
 # Usage: test_cri.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -91,6 +93,25 @@ for i in 1 2; do
   check "verify$i" 0 "$bin" verify --receipt "$tmp/r$i" --witness "$tmp/w$i"
   "$bin" inspect --json "$tmp/r$i" | grep '"core_hash"' >"$tmp/core$i"
 done
+# What kubelet sends: a pod's metadata.annotations arrive as the sandbox's annotations only
+# (kubelet puts none of the user's on containers); pod_annotations copies them into the
+# sandbox's and each container's config.json. The container's receipt is at the annotated
+# path when it exits (the sandbox's, written at StopPodSandbox, replaces it later).
+for i in 1 2; do
+  pod "k$i" docklock --pod-annotation $a.mode=relaxed --pod-annotation $a.seed=$seed \
+    --pod-annotation $a.key="$tmp/keyrun.key" --pod-annotation $a.witness="$tmp/wk" \
+    --pod-annotation $a.receipt="$tmp/rk" --copy-after-exit "$tmp/rk=$tmp/rk$i" \
+    --copy-after-exit "$tmp/wk=$tmp/wk$i" -- /bin/sh -c "$script"
+  jf "$tmp/k$i.json" log >"$tmp/logk$i"
+  check "kubelet_verify$i" 0 "$bin" verify --receipt "$tmp/rk$i" --witness "$tmp/wk$i"
+  "$bin" inspect --json "$tmp/rk$i" | grep '"core_hash"' >"$tmp/corek$i"
+done
+check kubelet_same_log 0 cmp "$tmp/log1" "$tmp/logk1"
+check kubelet_same_log2 0 cmp "$tmp/logk1" "$tmp/logk2"
+check kubelet_same_core 0 cmp "$tmp/corek1" "$tmp/corek2"
+check kubelet_core_not_empty 0 test -s "$tmp/corek1"
+check kubelet_core_as_container_annotations 0 cmp "$tmp/core1" "$tmp/corek1"
+
 check log_hello 0 grep -qx 'stdout hello' "$tmp/log1"
 check log_three_lines 0 test "$(wc -l <"$tmp/log1")" -eq 3
 check same_log 0 cmp "$tmp/log1" "$tmp/log2"
