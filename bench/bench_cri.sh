@@ -21,7 +21,7 @@ sock=$state/containerd.sock
 daemon=
 cleanup() {
   [ -n "$daemon" ] && { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; }
-  umount -R "$state" 2>/dev/null; umount -R "$tmp/root" 2>/dev/null
+  unmount_under "$state" "$tmp"
   rm -rf "$tmp" "$state"
 }
 trap cleanup EXIT

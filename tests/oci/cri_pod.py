@@ -42,6 +42,8 @@ def load_api(workdir):
     sys.path.insert(0, workdir)
     import cri_api_pb2  # noqa: E402 (generated above)
     import cri_api_pb2_grpc  # noqa: E402
+    sys.path.remove(workdir)
+    shutil.rmtree(workdir)  # imported: the generated files are no longer needed
     return cri_api_pb2, cri_api_pb2_grpc
 
 

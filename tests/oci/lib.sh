@@ -83,3 +83,12 @@ TOML
   for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.1; done
   [ -S "$sock" ] || { echo "FAIL: containerd did not start"; tail -5 "$tmp/containerd.log"; exit 1; }
 }
+
+# unmount_under DIR...: lazily unmounts whatever is still mounted below the DIRs (deepest
+# first), e.g. a container's rootfs left by a daemon that died, before they are removed.
+unmount_under() {
+  local d m
+  for d in "$@"; do
+    awk -v d="$d/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts
+  done | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+}

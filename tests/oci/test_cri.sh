@@ -40,7 +40,7 @@ cleanup() {
     for t in $(c containers ls -q 2>/dev/null); do c containers rm "$t" >/dev/null 2>&1; done
     kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null
   fi
-  umount -R "$state" 2>/dev/null; umount -R "$tmp/root" 2>/dev/null
+  unmount_under "$state" "$tmp"
   rm -rf "$tmp" "$state"
 }
 trap cleanup EXIT
