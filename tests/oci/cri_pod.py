@@ -13,9 +13,7 @@
 # Not here: image pulls, exec/attach/port-forward, probes, restarts, CNI networking.
 # Usage: cri_pod.py --socket S --handler H --image I --sandbox-image P --log-dir D --name N
 #                   [--annotation K=V]... [--pod-annotation K=V]... [--stop-after SECONDS]
-#                   [--copy-after-exit SRC=DST]... [--spec-out FILE] -- COMMAND...
-# --copy-after-exit SRC=DST copies a file (e.g. a receipt a pod annotation put there) once the
-# container has exited, before the sandbox is stopped.
+#                   [--spec-out FILE] -- COMMAND...
 # With --stop-after the container is stopped with StopContainer (kubectl delete pod's path)
 # that many seconds after StartContainer instead of being left to exit by itself.
 # Needs Debian's python3-grpcio and python3-grpc-tools (the proto is compiled at run time).
@@ -70,8 +68,6 @@ def main():
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--spec-out", default=None,
                     help="write the container's OCI spec (as containerd generated it) here")
-    ap.add_argument("--copy-after-exit", action="append", default=[],
-                    help="SRC=DST: copy SRC once the container has exited, before teardown")
     ap.add_argument("--stop-after", type=float, default=None,
                     help="StopContainer (10 s grace) this many seconds after StartContainer")
     ap.add_argument("command", nargs="+")
@@ -158,8 +154,6 @@ def main():
                 raise RuntimeError("container did not exit in time")
             time.sleep(0.002)
         result["seconds_pod_to_exit"] = round(time.monotonic() - t0, 4)
-        for src, dst in key_values(args.copy_after_exit).items():
-            shutil.copyfile(src, dst)
         cs = rt.ContainerStatus(pb.ContainerStatusRequest(container_id=cid, verbose=True),
                                 timeout=30)
         result["state"] = pb.ContainerState.Name(cs.status.state)

@@ -14,7 +14,8 @@
 # exit code passes through; the same pod runs on the `runc` handler as the baseline, and the
 # time from RunPodSandbox to the container's exit is printed for both (bench/bench_cri.sh
 # gives the figure). Twice more with every Docklock annotation on the pod only, which is all
-# kubelet passes: same log and receipt core. Strict mode is refused with Docklock's message;
+# kubelet passes, witness and receipt naming a directory: same log and receipt core, the
+# container's and the sandbox's receipts apart in the directory. Strict mode is refused with Docklock's message;
 # a container that runs until StopContainer gets a verifiable receipt. Both images are built locally (umoci, skopeo) and imported with
 # `ctr -n k8s.io images import`; pods use the host network, so no CNI plugin is needed.
 # Usage: test_cri.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
@@ -95,17 +96,23 @@ for i in 1 2; do
 done
 # What kubelet sends: a pod's metadata.annotations arrive as the sandbox's annotations only
 # (kubelet puts none of the user's on containers); pod_annotations copies them into the
-# sandbox's and each container's config.json. The container's receipt is at the annotated
-# path when it exits (the sandbox's, written at StopPodSandbox, replaces it later).
+# sandbox's and each container's config.json. Witness and receipt paths ending in '/' name a
+# directory in which each container writes ID.witness and ID.receipt: the container's and the
+# sandbox's (written at StopPodSandbox) are both there, apart.
+mkdir -p "$tmp/kout"
 for i in 1 2; do
   pod "k$i" docklock --pod-annotation $a.mode=relaxed --pod-annotation $a.seed=$seed \
-    --pod-annotation $a.key="$tmp/keyrun.key" --pod-annotation $a.witness="$tmp/wk" \
-    --pod-annotation $a.receipt="$tmp/rk" --copy-after-exit "$tmp/rk=$tmp/rk$i" \
-    --copy-after-exit "$tmp/wk=$tmp/wk$i" -- /bin/sh -c "$script"
+    --pod-annotation $a.key="$tmp/keyrun.key" --pod-annotation $a.witness="$tmp/kout/" \
+    --pod-annotation $a.receipt="$tmp/kout/" -- /bin/sh -c "$script"
   jf "$tmp/k$i.json" log >"$tmp/logk$i"
-  check "kubelet_verify$i" 0 "$bin" verify --receipt "$tmp/rk$i" --witness "$tmp/wk$i"
-  "$bin" inspect --json "$tmp/rk$i" | grep '"core_hash"' >"$tmp/corek$i"
+  cid=$(jf "$tmp/k$i.json" container_id) sid=$(jf "$tmp/k$i.json" pod_sandbox_id)
+  check "kubelet_verify$i" 0 "$bin" verify --receipt "$tmp/kout/$cid.receipt" \
+    --witness "$tmp/kout/$cid.witness"
+  check "kubelet_sandbox_verify$i" 0 "$bin" verify --receipt "$tmp/kout/$sid.receipt" \
+    --witness "$tmp/kout/$sid.witness"
+  "$bin" inspect --json "$tmp/kout/$cid.receipt" | grep '"core_hash"' >"$tmp/corek$i"
 done
+check kubelet_four_receipts 0 test "$(ls "$tmp/kout" | grep -c '\.receipt$')" -eq 4
 check kubelet_same_log 0 cmp "$tmp/log1" "$tmp/logk1"
 check kubelet_same_log2 0 cmp "$tmp/logk1" "$tmp/logk2"
 check kubelet_same_core 0 cmp "$tmp/corek1" "$tmp/corek2"
