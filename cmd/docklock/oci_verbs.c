@@ -5,7 +5,8 @@
  * container's init, or to the waiting supervisor before start), delete (with --force also of
  * a running container) and ps. Each takes the container's lock. Errors are runc's: unknown
  * id, start of a container that is not created, kill of a stopped one, delete of a running
- * one without --force (delete --force of an unknown id succeeds, as with runc). Not here: create and run (oci_create.c).
+ * one without --force (delete --force of an unknown id succeeds, as with runc). Not here:
+ * create and run (oci_create.c).
  */
 #include <dirent.h>
 #include <errno.h>

@@ -12,25 +12,41 @@
 
 static volatile sig_atomic_t stop_requested;
 
-static void on_stop(int sig) {
-  (void)sig;
-  stop_requested = 1;
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
 }
 
-static void on_child(int sig) {
-  (void)sig;
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
+static void on_child(int sig)
+{
+    (void)sig;
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
 }
 
-int main(void) {
-  struct sigaction sa = {0};
-  sigemptyset(&sa.sa_mask);
-  sa.sa_handler = on_stop;
-  if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) return 1;
-  sa.sa_handler = on_child;
-  sa.sa_flags = SA_NOCLDSTOP;
-  if (sigaction(SIGCHLD, &sa, NULL) != 0) return 1;
-  while (!stop_requested) pause();
-  return 0;
+int main(void)
+{
+    /* SIGINT/SIGTERM stay blocked except inside sigsuspend, so a stop cannot slip in between
+     * the test of stop_requested and the wait. */
+    sigset_t stops, waiting;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &stops, &waiting) != 0)
+        return 1;
+    sigdelset(&waiting, SIGINT);
+    sigdelset(&waiting, SIGTERM);
+    struct sigaction sa = {0};
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return 1;
+    sa.sa_handler = on_child;
+    sa.sa_flags = SA_NOCLDSTOP;
+    if (sigaction(SIGCHLD, &sa, NULL) != 0)
+        return 1;
+    while (!stop_requested)
+        sigsuspend(&waiting);
+    return 0;
 }
