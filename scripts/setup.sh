@@ -22,6 +22,8 @@ PACKAGES=(
   podman umoci skopeo runc containerd   # Docklock OCI: podman and containerd drive docklock
                              # (tests/oci/test_podman.sh, test_containerd.sh);
                              # the image is built locally; runc is the baseline (bench_oci)
+  python3-grpcio python3-grpc-tools   # Docklock CRI test: a CRI gRPC client (tests/oci/cri_pod.py)
+                             # compiling tests/oci/cri_api.proto at run time (tests/oci/test_cri.sh)
   wabt              # wast2json: converts the WebAssembly spec suite for the WASM tests
   python3           # tools/ scripts (reference implementations, vector regeneration)
 )

@@ -186,6 +186,20 @@ static int make_key(const char *path)
     return rc == 0 ? -1 : oci_fail_err("create", &err);
 }
 
+/* An annotated witness or receipt path that ends in '/' names a directory: the file is
+ * DIR/ID.EXT, so the sandbox and the containers of a Kubernetes pod, which all get the pod's
+ * annotations, write apart (docs/kubernetes.md). Otherwise the path is the file. */
+static int annotated_path(char *out, size_t len, const char *given, const char *id,
+                          const char *ext)
+{
+    size_t n = strlen(given);
+    int w = n > 0 && given[n - 1] == '/' ? snprintf(out, len, "%s%s.%s", given, id, ext)
+                                          : snprintf(out, len, "%s", given);
+    if (w < 0 || (size_t)w >= len)
+        return oci_fail("create: the %s path %s%s is too long", ext, given, id);
+    return -1;
+}
+
 /* Fills st and a from the bundle; makes ROOT/ID. */
 static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, dl_run_args *a,
                    char *rootfs)
@@ -229,8 +243,20 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
         if (mkdir(path, points[i][0] == 't' ? 01777 : 0755) != 0 && errno != EEXIST)
             return oci_fail("create: mount point %s: %s", path, strerror(errno));
     }
-    if (mkdir(oci_g.root, 0711) != 0 && errno != EEXIST)
-        return oci_fail("create: state directory %s: %s", oci_g.root, strerror(errno));
+    /* Like runc, make the state directory with its parents: containerd's shim passes
+     * --root RUNTIME_ROOT/NAMESPACE (e.g. /run/containerd/runc/k8s.io), which may not exist. */
+    snprintf(path, sizeof(path), "%s", oci_g.root);
+    for (char *p = path + (path[0] != '\0');; p++) {
+        char c = *p;
+        if (c != '/' && c != '\0')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0711) != 0 && errno != EEXIST)
+            return oci_fail("create: state directory %s: %s", path, strerror(errno));
+        *p = c;
+        if (c == '\0')
+            break;
+    }
     if (mn_oci_state_dir(oci_g.root, o->id, dir, sizeof(dir), &err) != 0)
         return oci_fail_err("create", &err);
     if (mkdir(dir, 0700) != 0)
@@ -243,10 +269,14 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
     snprintf(st->witness, sizeof(st->witness), "%s/witness", dir);
     snprintf(st->receipt, sizeof(st->receipt), "%s/receipt", dir);
     snprintf(st->key, sizeof(st->key), "%s/node.key", dir);
-    if (cfg->witness != NULL)
-        snprintf(st->witness, sizeof(st->witness), "%s", cfg->witness);
-    if (cfg->receipt != NULL)
-        snprintf(st->receipt, sizeof(st->receipt), "%s", cfg->receipt);
+    if (cfg->witness != NULL &&
+        (rc = annotated_path(st->witness, sizeof(st->witness), cfg->witness, o->id,
+                             "witness")) >= 0)
+        return rc;
+    if (cfg->receipt != NULL &&
+        (rc = annotated_path(st->receipt, sizeof(st->receipt), cfg->receipt, o->id,
+                             "receipt")) >= 0)
+        return rc;
     if (cfg->key != NULL)
         snprintf(st->key, sizeof(st->key), "%s", cfg->key);
     else if ((rc = make_key(st->key)) >= 0)

@@ -5,7 +5,8 @@
  * container's init, or to the waiting supervisor before start), delete (with --force also of
  * a running container) and ps. Each takes the container's lock. Errors are runc's: unknown
  * id, start of a container that is not created, kill of a stopped one, delete of a running
- * one without --force. Not here: create and run (oci_create.c).
+ * one without --force (delete --force of an unknown id succeeds, as with runc). Not here:
+ * create and run (oci_create.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -260,6 +261,13 @@ int oci_delete(int argc, char **argv)
     if (rc >= 0)
         return rc;
     const char *id = argv[optind];
+    /* As runc: delete --force of a container that does not exist succeeds (containerd's shim
+     * deletes once more after every container is gone, and logs a warning otherwise). */
+    char dir[MN_OCI_PATH_BYTES_MAX + 8];
+    mn_err err;
+    if (force && mn_oci_state_dir(oci_g.root, id, dir, sizeof(dir), &err) == 0 &&
+        access(dir, F_OK) != 0 && errno == ENOENT)
+        return 0;
     if ((rc = load_locked("delete", id, &lock)) >= 0)
         return rc;
     if (st.status == MN_OCI_RUNNING && !force) {
@@ -273,7 +281,6 @@ int oci_delete(int argc, char **argv)
     st.status = MN_OCI_STOPPED;
     if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTOP) != 0)
         oci_warn("poststop hooks failed");
-    char dir[MN_OCI_PATH_BYTES_MAX + 8];
     snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, id);
     oci_remove_dir(dir);
     close(lock);

@@ -74,6 +74,7 @@ expect state_unknown_msg "$tmp/err" "does not exist"
 check start_unknown 1 dl start loop
 check kill_unknown 1 dl kill loop KILL
 check delete_unknown 1 dl delete loop
+check delete_force_unknown 0 dl delete --force loop
 check create 0 create loop "$tmp/loop"
 check pid_file 0 test -s "$tmp/loop.pid"
 check create_twice 1 dl create --bundle "$tmp/loop" loop
