@@ -389,6 +389,27 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 #define MN_NODE_RELAY_HELD_BYTES (64u * 1024u * 1024u)
 MN_STATIC_ASSERT(MN_NODE_RELAY_HELD_MAX >= MN_RELAY_MCACHE_MAX);
 MN_STATIC_ASSERT((MN_NODE_RELAY_HELD_MAX & (MN_NODE_RELAY_HELD_MAX - 1)) == 0);
+/* Outbound relay peers a node keeps, dialled from its address book (Bitcoin's 8 full-relay
+ * outbound connections); seeds and validator links count towards it. */
+#define MN_NODE_RELAY_OUTBOUND 8u
+/* Dials from the address book in flight at once, and how long one may take before it counts
+ * as failed (a BPCI handshake times out after 5 s; twice that covers a slow connect). */
+#define MN_NODE_RELAY_DIALS_MAX 8u
+#define MN_NODE_RELAY_DIAL_TIMEOUT_MS 10000u
+/* A feeler connection (probe a new-table address, then close) every 2 minutes, as Bitcoin. */
+#define MN_NODE_RELAY_FEELER_MS 120000u
+/* Address announcements: our own address and a sample of the book to every peer this often,
+ * at most this many addresses a message (small: the receiver's budget is 0.1/s). */
+#define MN_NODE_RELAY_ANNOUNCE_MS 10000u
+#define MN_NODE_RELAY_ANNOUNCE_MAX 32u
+/* Addresses taken from one peer: 0.1 a second with a burst of 1,000 (Bitcoin's addr rate
+ * limit), counted in tenths of an address so the rate is an integer. */
+#define MN_NODE_RELAY_ADDR_COST 10u
+#define MN_NODE_RELAY_ADDR_RATE_PER_S 1u
+#define MN_NODE_RELAY_ADDR_BURST 10000u
+/* Anchors (the outbound peers) are written to the node's home at most this often when they
+ * change, and at shutdown. */
+#define MN_NODE_RELAY_ANCHORS_SAVE_MS 10000u
 
 /* ---- api: the HTTP API and metrics --------------------------------------------------- */
 

@@ -366,6 +366,8 @@ typedef struct mn_relay_peer_info {
     uint16_t port;      /* where it listens (0: unknown); offered to others in PX */
     bool outbound;      /* we dialled it */
     bool explicit_peer; /* a validator link: always sent everything, never in the mesh */
+    bool colocation_exempt; /* not counted for IP colocation (P6): gossipsub's IP whitelist,
+                             * for addresses known to host several honest nodes */
 } mn_relay_peer_info;
 
 typedef struct mn_relay_peer {

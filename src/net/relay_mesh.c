@@ -465,7 +465,8 @@ static void colocation(mn_relay *r)
     uint16_t up[MN_RELAY_PEERS_MAX];
     uint32_t n = 0;
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
-        if (r->peers[q].up && !r->peers[q].info.explicit_peer)
+        if (r->peers[q].up && !r->peers[q].info.explicit_peer &&
+            !r->peers[q].info.colocation_exempt)
             up[n++] = (uint16_t)q;
         else if (r->peers[q].up)
             r->peers[q].score.colocated = 0;

@@ -52,21 +52,6 @@ static void on_tick(uv_timer_t *t)
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
-static int split_hostport(const char *text, char *host, size_t host_max, uint16_t *port,
-                          mn_err *err)
-{
-    const char *colon = strrchr(text, ':');
-    char *end;
-    if (colon == NULL || (size_t)(colon - text) >= host_max || colon == text)
-        return mn_err_set(err, MN_EINVAL, 0, "\"%s\" is not host:port", text);
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (*end != '\0' || p > 65535 || colon[1] == '\0')
-        return mn_err_set(err, MN_EINVAL, 0, "\"%s\" is not host:port", text);
-    memcpy(host, text, (size_t)(colon - text));
-    host[colon - text] = '\0';
-    *port = (uint16_t)p;
-    return 0;
-}
 
 int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_err *err)
 {
@@ -98,6 +83,8 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
     n->out = calloc(1, sizeof(*n->out));
     n->valq = calloc(MN_BFT_ACTIONS_MAX, sizeof(*n->valq));
     n->listen = cfg->listen ? strdup(cfg->listen) : NULL;
+    n->anchors_path = cfg->anchors_path ? strdup(cfg->anchors_path) : NULL;
+    n->cfg.anchors_path = NULL;
     n->peers_addr = calloc(cfg->peer_count + 1, sizeof(char *));
     MN_ASSERT(n->out && n->valq && n->peers_addr);
     for (uint32_t i = 0; i < cfg->peer_count; i++)
@@ -135,6 +122,7 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
         .redial_base_ms = 100,
         .redial_max_ms = 2000,
         .on_peer = mn__node_on_peer,
+        .admit = mn__node_admit,
         .ctx = n,
     };
     rc = mn_bpci_node_new(loop, &ncfg, &n->net, err);
@@ -144,12 +132,21 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
         rc = mn_bpci_node_on_service(n->net, MN_NODE_SVC_SYNC, mn__node_on_sync, n, err);
     if (rc == 0)
         rc = mn_bpci_node_on_service(n->net, MN_NODE_SVC_TX, mn__node_on_txs, n, err);
+    if (rc == 0 && n->listen) {
+        char host[64];
+        uint16_t port;
+        uint8_t ip[16];
+        static const uint8_t any6[16], any4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (mn__node_split_hostport(n->listen, host, sizeof(host), &port, err) == 0 &&
+            mn__node_parse_ip(host, ip) && memcmp(ip, any6, 16) != 0 && memcmp(ip, any4, 16) != 0)
+            memcpy(n->source_host, host, strlen(host) + 1); /* fits: both are 64 bytes */
+    }
     if (rc == 0)
         rc = mn__node_relay_start(n, err);
     if (rc == 0 && n->listen) {
         char host[64];
         uint16_t port, bound;
-        rc = split_hostport(n->listen, host, sizeof(host), &port, err);
+        rc = mn__node_split_hostport(n->listen, host, sizeof(host), &port, err);
         if (rc == 0)
             rc = mn_bpci_node_listen(n->net, host, port, &bound, err);
     }
@@ -170,6 +167,8 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
     *out = n;
     return 0;
 }
+
+#define SRC(n) ((n)->source_host[0] ? (n)->source_host : NULL)
 
 int mn_node_start(mn_node *n, mn_err *err)
 {
@@ -193,18 +192,18 @@ int mn_node_start(mn_node *n, mn_err *err)
             continue;
         char host[64];
         uint16_t port;
-        if (split_hostport(v->addr, host, sizeof(host), &port, err) != 0)
+        if (mn__node_split_hostport(v->addr, host, sizeof(host), &port, err) != 0)
             return mn_err_wrap(err, "genesis validator %u", i);
         static const uint8_t zero[32];
         const bool ik = memcmp(v->noise_pk, zero, 32) != 0;
-        MN_TRY(mn_bpci_node_dial(n->net, host, port, id, ik ? v->noise_pk : NULL, true, NULL,
+        MN_TRY(mn_bpci_node_dial(n->net, host, port, id, ik ? v->noise_pk : NULL, true, SRC(n),
                                  err));
     }
     for (uint32_t i = 0; i < n->peers_addr_count; i++) {
         char host[64];
         uint16_t port;
-        MN_TRY(split_hostport(n->peers_addr[i], host, sizeof(host), &port, err));
-        MN_TRY(mn_bpci_node_dial(n->net, host, port, NULL, NULL, true, NULL, err));
+        MN_TRY(mn__node_split_hostport(n->peers_addr[i], host, sizeof(host), &port, err));
+        MN_TRY(mn_bpci_node_dial(n->net, host, port, NULL, NULL, true, SRC(n), err));
     }
     MN_TRY(mn__node_core_start(n, err));
     uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
@@ -352,6 +351,7 @@ void mn_node_free(mn_node *n)
         free(n->peers_addr[i]);
     free(n->peers_addr);
     free(n->listen);
+    free(n->anchors_path);
     free(n->out);
     free(n->valq);
     mn_bpci_identity_wipe(&n->ident);

@@ -70,6 +70,8 @@ struct mn_node {
     bool have_vrf;
     mn_node_config cfg;
     char *listen;
+    char source_host[64];       /* dials leave from the listen address ("" : any) */
+    char *anchors_path;
     char **peers_addr;
     uint32_t peers_addr_count;
     /* consensus */
@@ -138,6 +140,12 @@ bool mn__node_is_validator_id(mn_node *n, const uint8_t id[MN_ID_BYTES]);
 void mn__node_on_peer(void *ctx, const uint8_t id[MN_ID_BYTES], bool up);
 void mn__node_send_to(mn_node *n, const uint8_t id[MN_ID_BYTES], uint16_t svc, const mn_buf *b);
 void mn__node_send_validators(mn_node *n, uint16_t svc, const mn_buf *b);
+int mn__node_split_hostport(const char *text, char *host, size_t host_max, uint16_t *port,
+                            mn_err *err);
+/* An IPv4 or IPv6 literal as 16 bytes (IPv4 as ::ffff:a.b.c.d); false if it is neither. */
+bool mn__node_parse_ip(const char *host, uint8_t ip[16]);
+/* The BPCI admission hook: the relay's limits before the handshake (relay_driver.h). */
+bool mn__node_admit(void *ctx, const uint8_t ip[16], uint16_t port);
 
 /* ---- block bodies kept for proposals and decisions (node_bodies.c) ---- */
 body_entry *mn__node_body_find(mn_node *n, const uint8_t payload[32]);

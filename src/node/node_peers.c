@@ -62,3 +62,35 @@ void mn__node_send_validators(mn_node *n, uint16_t svc, const mn_buf *b)
         if (n->peers[i].used && n->peers[i].up && n->peers[i].validator)
             mn__node_send_to(n, n->peers[i].id, svc, b);
 }
+
+int mn__node_split_hostport(const char *text, char *host, size_t host_max, uint16_t *port,
+                          mn_err *err)
+{
+    const char *colon = strrchr(text, ':');
+    char *end;
+    if (colon == NULL || (size_t)(colon - text) >= host_max || colon == text)
+        return mn_err_set(err, MN_EINVAL, 0, "\"%s\" is not host:port", text);
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (*end != '\0' || p > 65535 || colon[1] == '\0')
+        return mn_err_set(err, MN_EINVAL, 0, "\"%s\" is not host:port", text);
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+bool mn__node_parse_ip(const char *host, uint8_t ip[16])
+{
+    memset(ip, 0, 16);
+    if (uv_inet_pton(AF_INET, host, ip + 12) == 0) {
+        ip[10] = ip[11] = 0xff;
+        return true;
+    }
+    return uv_inet_pton(AF_INET6, host, ip) == 0;
+}
+
+bool mn__node_admit(void *ctx, const uint8_t ip[16], uint16_t port)
+{
+    const mn_node *n = ctx;
+    return mn_relay_driver_admit(n->relay, ip, port);
+}

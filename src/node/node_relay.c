@@ -49,15 +49,51 @@ int mn__node_relay_start(mn_node *n, mn_err *err)
         mn_node_id(ids[i], n->genesis.validators[i].pk);
         self_validator |= memcmp(ids[i], self, MN_ID_BYTES) == 0;
     }
+    /* where the genesis validators listen: admitted before the handshake, seeds of the book */
+    mn_addr *vaddrs = calloc(n->genesis.validator_count + 1u, sizeof(mn_addr));
+    uint32_t vcount = 0;
+    if (vaddrs == NULL) {
+        free(ids);
+        return mn_err_set(err, MN_ENOMEM, 0, "relay");
+    }
+    for (uint32_t i = 0; i < n->genesis.validator_count; i++) {
+        char host[64];
+        uint16_t port;
+        mn_err perr;
+        mn_addr *a = &vaddrs[vcount];
+        if (mn__node_split_hostport(n->genesis.validators[i].addr, host, sizeof(host), &port,
+                                    &perr) == 0 &&
+            mn__node_parse_ip(host, a->ip)) {
+            a->port = port;
+            memcpy(a->node, ids[i], MN_ID_BYTES);
+            vcount++;
+        }
+    }
+    mn_addr self_addr;
+    memset(&self_addr, 0, sizeof(self_addr));
+    if (n->listen != NULL) {
+        char host[64];
+        uint16_t port;
+        mn_err perr;
+        if (mn__node_split_hostport(n->listen, host, sizeof(host), &port, &perr) == 0 &&
+            mn__node_parse_ip(host, self_addr.ip))
+            self_addr.port = port;
+    }
     const mn_relay_driver_config rc = {
         .key = &n->key,
         .validators = (const uint8_t(*)[MN_ID_BYTES])ids,
         .validator_count = n->genesis.validator_count,
         .self_validator = self_validator && n->have_vrf,
         .app = {.ctx = n, .on_block = relay_block, .on_tx = relay_tx},
+        .validator_addrs = vaddrs,
+        .validator_addr_count = vcount,
+        .self_addr = self_addr.port != 0 ? &self_addr : NULL,
+        .source_host = n->source_host[0] ? n->source_host : NULL,
+        .anchors_path = n->anchors_path,
     };
     const int r = mn_relay_driver_new(n->loop, n->net, &rc, &n->relay, err);
     free(ids);
+    free(vaddrs);
     return r;
 }
 
