@@ -139,6 +139,9 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* Address groups (/24 IPv4, /48 IPv6) whose connection attempts are rate limited at once:
  * a table entry per recently seen group, the least recently used reused. */
 #define MN_RELAY_CONN_GROUPS_MAX 1024u
+/* Window over which a topic's message rate is measured for P3 thresholds (auto_threshold):
+ * long enough to smooth a block interval, short enough to follow a change within a minute. */
+#define MN_RELAY_RATE_WINDOW_MS 10000u
 /* Address book (Bitcoin's addrman at a quarter of its size: a node meets far fewer peers than a
  * Bitcoin node): 256 new and 64 tried buckets of 16 slots. A source group reaches at most 16
  * new buckets and an address group 4 tried buckets, so a flood from a few networks fills a
@@ -410,6 +413,11 @@ MN_STATIC_ASSERT((MN_NODE_RELAY_HELD_MAX & (MN_NODE_RELAY_HELD_MAX - 1)) == 0);
 /* Anchors (the outbound peers) are written to the node's home at most this often when they
  * change, and at shutdown. */
 #define MN_NODE_RELAY_ANCHORS_SAVE_MS 10000u
+/* A validator that did not propose a decided block publishes it on the relay only if no copy
+ * arrived after this many ms times (its genesis index + 1): the proposer's copy normally
+ * reaches every validator (explicit peers) well within 0.5 s on a LAN, so followers get one
+ * copy instead of one per validator, and a silent proposer costs at most a few seconds. */
+#define MN_NODE_RELAY_BACKUP_MS 500u
 
 /* ---- api: the HTTP API and metrics --------------------------------------------------- */
 

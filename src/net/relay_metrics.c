@@ -60,7 +60,7 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
                      "counter"));
     MN_TRY(per_topic(out, err, "messages_published_total", "Own messages published.",
                      m->msgs_published, "counter"));
-    uint64_t mesh[MN_RELAY_TOPICS_COUNT] = {0};
+    uint64_t mesh[MN_RELAY_TOPICS_COUNT] = {0}, fanout[MN_RELAY_TOPICS_COUNT] = {0};
     uint64_t peers = 0, outbound = 0, explicit_peers = 0, standing[4] = {0};
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         const mn_relay_peer *p = &r->peers[q];
@@ -73,10 +73,27 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         int64_t v = p->score_cached;
         standing[v < sp->graylist_threshold ? 3 : v < sp->publish_threshold ? 2
                  : v < sp->gossip_threshold ? 1 : 0]++;
-        for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
+        for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
             mesh[t] += (p->mesh >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+            fanout[t] += (p->fanout >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+        }
     }
     MN_TRY(per_topic(out, err, "mesh_peers", "Peers in the topic's mesh.", mesh, "gauge"));
+    MN_TRY(per_topic(out, err, "fanout_peers", "Peers in the topic's fanout.", fanout, "gauge"));
+    MN_TRY(per_topic(out, err, "fanout_out_total", "Own messages sent to fanout peers.",
+                     m->fanout_out, "counter"));
+    uint64_t thr[MN_RELAY_TOPICS_COUNT], sub[MN_RELAY_TOPICS_COUNT];
+    for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
+        thr[t] = r->cfg.score.mesh_threshold[t];
+        sub[t] = (r->cfg.subscribed >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+    }
+    MN_TRY(per_topic(out, err, "topic_rate_millis",
+                     "Measured messages a second on the topic, in thousandths.", r->rate_milli,
+                     "gauge"));
+    MN_TRY(per_topic(out, err, "mesh_delivery_threshold",
+                     "P3 mesh delivery threshold of the topic (0: off).", thr, "gauge"));
+    MN_TRY(per_topic(out, err, "subscribed", "1 if this node joins the topic's mesh.", sub,
+                     "gauge"));
     MN_TRY(line(out, err, "# HELP mn_relay_peers Peers connected, by kind.\n"
                           "# TYPE mn_relay_peers gauge\n"));
     MN_TRY(line(out, err, "mn_relay_peers{kind=\"all\"} %" PRIu64 "\n", peers));

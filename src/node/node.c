@@ -157,6 +157,9 @@ int mn_node_new(uv_loop_t *loop, const mn_node_config *cfg, mn_node **out, mn_er
         mn_node_free(n);
         return rc;
     }
+    uv_timer_init(loop, &n->backup);
+    n->backup.data = n;
+    n->handles_open++;
     uv_timer_init(loop, &n->tick);
     n->tick.data = n;
     n->handles_open++;
@@ -312,6 +315,7 @@ void mn_node_close(mn_node *n)
     n->timers = NULL;
     if (n->handles_init) {
         uv_close((uv_handle_t *)&n->tick, tick_closed);
+        uv_close((uv_handle_t *)&n->backup, tick_closed);
         uv_close((uv_handle_t *)&n->admit, tick_closed);
     }
     mn_relay_driver_close(n->relay);

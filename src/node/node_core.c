@@ -151,7 +151,7 @@ static void decide(mn_node *n, const mn_block_header *h, const mn_commit_cert *c
     MN_LOG(DEBUG, "node", "stored block %llu in %llu ms", (unsigned long long)h->height,
            (unsigned long long)((now_ns() - t0) / MS));
     if (rc == 0) /* followers hear of it through the relay */
-        mn_relay_driver_publish_block(n->relay, h, c, body.data, body.len);
+        mn__node_relay_decided(n, h, c, body.data, body.len);
     mn_buf_deinit(&body);
     if (rc != 0) {
         MN_LOG(ERROR, "node", "commit of decided block %llu failed: %s",

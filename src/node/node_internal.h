@@ -65,6 +65,13 @@ struct mn_node {
     mn_bpci_registry reg;
     mn_bpci_node *net;
     mn_relay_driver *relay; /* gossip relay (relay_driver.c) */
+    /* decided blocks on the relay: the proposer publishes, the others after a delay and only
+     * if no copy came (node_relay.c) */
+    uv_timer_t backup;
+    uint64_t backup_height;      /* the decided block a backup publish is pending for */
+    uint64_t relay_block_height; /* highest block seen on the relay's blocks topic */
+    uint32_t self_rank;          /* our index among the genesis validators */
+    uint64_t published_proposer, published_backup, publish_skipped;
     mn_keypair key;
     uint8_t vrf_sk[MN_VRF_SECRETKEY_BYTES];
     bool have_vrf;
@@ -184,5 +191,9 @@ void mn__node_on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc, c
 
 /* ---- the gossip relay (relay_driver.c) and its application callbacks (node_relay.c) ---- */
 int mn__node_relay_start(mn_node *n, mn_err *err);
+/* A block this node decided and committed: published on the relay now if we proposed it,
+ * else after MN_NODE_RELAY_BACKUP_MS x (rank + 1) if no copy arrived meanwhile. */
+void mn__node_relay_decided(mn_node *n, const mn_block_header *h, const mn_commit_cert *c,
+                            const uint8_t *body, size_t len);
 
 #endif

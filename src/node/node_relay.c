@@ -18,6 +18,8 @@ static int relay_block(void *ctx, const uint8_t *payload, size_t len)
     mn_err err;
     if (mn_nmsg_decode(payload, len, &m, &err) != 0 || m.kind != MN_NMSG_SYNC_BLOCK)
         return -MN_ECORRUPT;
+    if (m.header.height > n->relay_block_height) /* a copy is out: no backup publish needed */
+        n->relay_block_height = m.header.height;
     if (n->closing || n->failed || (n->core != NULL && n->core->self >= 0))
         return 0;
     const int rc = mn__node_on_sync_block(n, &m);
@@ -37,6 +39,46 @@ static int relay_tx(void *ctx, const uint8_t *tx, size_t len)
     return err.code == MN_ECORRUPT || err.code == MN_ECRYPTO ? -(int)err.code : 0;
 }
 
+static void on_backup(uv_timer_t *t)
+{
+    mn_node *n = t->data;
+    const uint64_t h = n->backup_height;
+    if (n->closing || n->failed || h == 0 || h > mn_ledger_height(n->ledger))
+        return;
+    n->backup_height = 0;
+    if (n->relay_block_height >= h) {
+        n->publish_skipped++;
+        return;
+    }
+    static _Thread_local mn_block_header hd;
+    static _Thread_local mn_commit_cert c;
+    mn_buf body;
+    mn_err err;
+    mn_buf_init(&body, 0);
+    if (mn_ledger_get_block(n->ledger, h, &hd, &c, &body, &err) == 0) {
+        mn_relay_driver_publish_block(n->relay, &hd, &c, body.data, body.len);
+        n->published_backup++;
+    }
+    mn_buf_deinit(&body);
+}
+
+void mn__node_relay_decided(mn_node *n, const mn_block_header *h, const mn_commit_cert *c,
+                            const uint8_t *body, size_t len)
+{
+    uint8_t self[MN_ID_BYTES];
+    mn_node_id(self, n->key.pk);
+    if (memcmp(h->proposer, self, MN_ID_BYTES) == 0) {
+        mn_relay_driver_publish_block(n->relay, h, c, body, len);
+        n->published_proposer++;
+        return;
+    }
+    if (n->backup_height != 0 && n->backup_height < h->height)
+        n->publish_skipped++; /* superseded: followers take the newer one (and sync the gap) */
+    n->backup_height = h->height;
+    uv_timer_start(&n->backup, on_backup, (uint64_t)MN_NODE_RELAY_BACKUP_MS * (n->self_rank + 1u),
+                   0);
+}
+
 int mn__node_relay_start(mn_node *n, mn_err *err)
 {
     uint8_t(*ids)[MN_ID_BYTES] = calloc(n->genesis.validator_count + 1u, MN_ID_BYTES);
@@ -47,7 +89,10 @@ int mn__node_relay_start(mn_node *n, mn_err *err)
     bool self_validator = false;
     for (uint32_t i = 0; i < n->genesis.validator_count; i++) {
         mn_node_id(ids[i], n->genesis.validators[i].pk);
-        self_validator |= memcmp(ids[i], self, MN_ID_BYTES) == 0;
+        if (memcmp(ids[i], self, MN_ID_BYTES) == 0) {
+            self_validator = true;
+            n->self_rank = i;
+        }
     }
     /* where the genesis validators listen: admitted before the handshake, seeds of the book */
     mn_addr *vaddrs = calloc(n->genesis.validator_count + 1u, sizeof(mn_addr));
@@ -99,5 +144,18 @@ int mn__node_relay_start(mn_node *n, mn_err *err)
 
 int mn_node_relay_metrics(mn_node *n, mn_buf *out, mn_err *err)
 {
-    return mn_relay_driver_metrics(n->relay, out, err);
+    MN_TRY(mn_relay_driver_metrics(n->relay, out, err));
+    char tmp[512];
+    const int k = snprintf(tmp, sizeof(tmp),
+                           "# HELP mn_relay_block_publish_total Decided blocks this validator "
+                           "published on the relay (proposer, backup) or left to another "
+                           "copy.\n# TYPE mn_relay_block_publish_total counter\n"
+                           "mn_relay_block_publish_total{role=\"proposer\"} %llu\n"
+                           "mn_relay_block_publish_total{role=\"backup\"} %llu\n"
+                           "mn_relay_block_publish_total{role=\"skipped\"} %llu\n",
+                           (unsigned long long)n->published_proposer,
+                           (unsigned long long)n->published_backup,
+                           (unsigned long long)n->publish_skipped);
+    MN_ASSERT(k > 0 && (size_t)k < sizeof(tmp));
+    return mn_buf_append(out, tmp, (size_t)k, err);
 }

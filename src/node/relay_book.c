@@ -189,26 +189,54 @@ void mn__rd_book_peer_up(mn_relay_driver *d, uint32_t s, mn_relay_peer_info *inf
     }
 }
 
-/* Our address and a sample of the book, to one peer. */
+static void send_addrs(mn_relay_driver *d, uint32_t s, const mn_addr *list, uint32_t n)
+{
+    mn_err err;
+    d->scratch.len = 0;
+    if (mn_addrbook_addrs_encode(list, n, &d->scratch, &err) != 0)
+        return;
+    mn__rd_send(d, s, MN_NODE_SVC_ADDRS, d->scratch.data, d->scratch.len);
+    d->addr_msgs_out++;
+}
+
+/* Our address, the listening addresses of the peers we are connected to (reachable now), and a
+ * sample of the book, to one peer. */
 static void announce(mn_relay_driver *d, uint32_t s)
 {
     static _Thread_local mn_addr list[MN_NODE_RELAY_ANNOUNCE_MAX];
     uint32_t n = 0;
     if (d->have_self)
         list[n++] = d->self_addr;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX && n < MN_NODE_RELAY_ANNOUNCE_MAX / 2; q++)
+        if (q != s && d->slots[q].up && d->slots[q].addr.port != 0 &&
+            d->slots[q].kind != DIAL_FEELER && d->slots[q].kind != DIAL_TEST)
+            list[n++] = d->slots[q].addr;
     n += mn_addrbook_sample(d->ab, list + n, MN_NODE_RELAY_ANNOUNCE_MAX - n);
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) /* never tell a peer about itself */
         if (memcmp(list[i].node, d->slots[s].id, MN_ID_BYTES) != 0 && list[i].port != 0)
             list[k++] = list[i];
-    if (k == 0)
-        return;
-    mn_err err;
-    d->scratch.len = 0;
-    if (mn_addrbook_addrs_encode(list, k, &d->scratch, &err) != 0)
-        return;
-    mn__rd_send(d, s, MN_NODE_SVC_ADDRS, d->scratch.data, d->scratch.len);
-    d->addr_msgs_out++;
+    if (k > 0)
+        send_addrs(d, s, list, k);
+}
+
+/* A peer's announcement of its own address goes on to two other peers (Bitcoin relays fresh
+ * self-announcements the same way), so a new node becomes known beyond its first peer. */
+static void relay_self_announcement(mn_relay_driver *d, uint32_t from, const mn_addr *a)
+{
+    uint32_t cand[MN_RELAY_PEERS_MAX], n = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+        if (q != from && d->slots[q].up && d->slots[q].kind != DIAL_FEELER &&
+            d->slots[q].kind != DIAL_TEST)
+            cand[n++] = q;
+    mn_rng *rng = mn_rng_system();
+    for (uint32_t i = 0; i < 2 && n > 0; i++) {
+        uint8_t b[4];
+        rng->fill(rng, b, sizeof b);
+        const uint32_t k = mn_load_u32_le(b) % n;
+        send_addrs(d, cand[k], a, 1);
+        cand[k] = cand[--n];
+    }
 }
 
 void mn__rd_book_peer_ready(mn_relay_driver *d, uint32_t s)
@@ -285,11 +313,14 @@ static void on_addrs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
             continue;
         }
         /* its own listening address: now we can offer it to others */
-        if (memcmp(a->node, sl->id, MN_ID_BYTES) == 0 && !sl->outbound &&
-            memcmp(a->ip, sl->addr.ip, 16) == 0)
+        const bool self_announced = memcmp(a->node, sl->id, MN_ID_BYTES) == 0;
+        if (self_announced && !sl->outbound && memcmp(a->ip, sl->addr.ip, 16) == 0)
             sl->addr.port = a->port;
-        if (mn_addrbook_add(d->ab, a, sl->addr.ip, now))
+        if (mn_addrbook_add(d->ab, a, sl->addr.ip, now)) {
             d->addrs_added++;
+            if (self_announced) /* new to us: pass it on */
+                relay_self_announcement(d, (uint32_t)s, a);
+        }
     }
 }
 

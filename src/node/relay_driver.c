@@ -375,6 +375,13 @@ int mn_relay_driver_new(uv_loop_t *loop, mn_bpci_node *net, const mn_relay_drive
     mn_rng *rng = mn_rng_system();
     rng->fill(rng, rc.seen_key, sizeof(rc.seen_key));
     rng->fill(rng, rc.rng_seed, sizeof(rc.rng_seed));
+    /* P3 thresholds follow the measured rates (docs/relay.md); validators do not join the
+     * blocks mesh (they decide blocks by consensus and ignore relayed ones): they publish
+     * decided blocks through fanout, and followers' meshes carry them on */
+    rc.mesh.auto_threshold = true;
+    rc.score.mesh_window_ms = 2000; /* as in the simulation that checked the rule */
+    if (cfg->self_validator)
+        rc.subscribed &= ~(1u << MN_RELAY_TOPIC_BLOCKS);
     if (cfg->self_validator) {
         uint8_t self[MN_ID_BYTES];
         mn_node_id(self, d->key.pk);

@@ -1087,6 +1087,19 @@ static void scenario_relay(void)
         ASSERT_TRUE(applied >= 1);
         ASSERT_U64_EQ(invalid, 0);
     }
+    /* one copy of each decided block on the relay: the proposer publishes it, the other
+     * validators only when no copy reached them (backup) */
+    uint64_t pub[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < 4; i++) {
+        pub[0] += metric(i, "mn_relay_block_publish_total{role=\"proposer\"}");
+        pub[1] += metric(i, "mn_relay_block_publish_total{role=\"backup\"}");
+        pub[2] += metric(i, "mn_relay_block_publish_total{role=\"skipped\"}");
+    }
+    printf("  decided blocks published by the proposer %llu, by a backup %llu, backups skipped "
+           "%llu\n",
+           (unsigned long long)pub[0], (unsigned long long)pub[1], (unsigned long long)pub[2]);
+    ASSERT_TRUE(pub[0] >= 10);
+    ASSERT_TRUE(pub[1] * 10 <= pub[0]); /* a backup is the exception */
     /* address gossip: every follower, seeded with one validator, finds other followers */
     const uint64_t t2 = now();
     bool found = false;
