@@ -594,6 +594,13 @@ typedef struct mn_relay_health {
 void mn_relay_peer_health(const mn_relay *r, uint32_t peer, uint64_t now_ms,
                           mn_relay_health *out);
 
+/* The explicit peers change (the bonded validator set moved): nodes (count <= MN_VALIDATORS_MAX)
+ * replaces cfg.explicit_nodes. Connected peers that become explicit leave every mesh (their
+ * deficits become P3b, as on a PRUNE) and give back their inbound slot; peers that stop being
+ * explicit become ordinary peers (and take one). */
+void mn_relay_set_explicit(mn_relay *r, const uint8_t (*nodes)[MN_ED25519_PUBLICKEY_BYTES],
+                           uint32_t count, uint64_t now_ms);
+
 /* The answer to a MN_RELAY_ACT_PING: its round trip in milliseconds. */
 void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_ms);
 

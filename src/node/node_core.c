@@ -113,6 +113,15 @@ static void refresh_validators(mn_node *n)
         if (n->peers[i].used && n->peers[i].up)
             n->peers[i].validator = mn_bft_valset_find(vs, n->peers[i].id) >= 0 ||
                                     n->peers[i].validator;
+    /* bonded validators are explicit relay peers of each other */
+    static _Thread_local uint8_t ids[MN_VALIDATORS_MAX][MN_ID_BYTES];
+    uint8_t self[MN_ID_BYTES];
+    mn_node_id(self, n->key.pk);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < vs->set.count && k < MN_VALIDATORS_MAX; i++)
+        memcpy(ids[k++], vs->set.members[i].id, MN_ID_BYTES);
+    mn_relay_driver_set_validators(n->relay, (const uint8_t(*)[MN_ID_BYTES])ids, k,
+                                   n->have_vrf && mn_bft_valset_find(vs, self) >= 0);
 }
 
 /* Commits a block (decided or synced) whose body we hold. */

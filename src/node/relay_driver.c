@@ -156,6 +156,27 @@ static void run(mn_relay_driver *d)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+void mn_relay_driver_set_validators(mn_relay_driver *d, const uint8_t (*ids)[MN_ID_BYTES],
+                                    uint32_t count, bool self_validator)
+{
+    if (d == NULL || d->closing || count > MN_VALIDATORS_MAX)
+        return;
+    uint8_t(*v)[MN_ID_BYTES] = calloc(count + 1u, MN_ID_BYTES);
+    if (v == NULL)
+        return;
+    if (count > 0)
+        memcpy(v, ids, (size_t)count * MN_ID_BYTES);
+    free(d->validators);
+    d->validators = v;
+    d->validator_count = count;
+    static _Thread_local uint8_t expl[MN_VALIDATORS_MAX][MN_ID_BYTES];
+    uint32_t k = 0;
+    for (uint32_t i = 0; self_validator && i < count; i++)
+        if (memcmp(ids[i], d->self_id, MN_ID_BYTES) != 0)
+            memcpy(expl[k++], ids[i], MN_ID_BYTES);
+    mn_relay_set_explicit(d->r, (const uint8_t(*)[MN_ID_BYTES])expl, k, mn__rd_now_ms());
+}
+
 void mn_relay_driver_peer(mn_relay_driver *d, const uint8_t id[MN_ID_BYTES], bool up)
 {
     if (d == NULL || d->closing)

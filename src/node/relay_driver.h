@@ -74,6 +74,10 @@ int mn_relay_driver_new(struct uv_loop_s *loop, mn_bpci_node *net,
  * Validators' addresses pass; others go through mn_relay_conn_admit (per-/24 rate and inbound
  * slots, total inbound slots). NULL d admits everything. */
 bool mn_relay_driver_admit(mn_relay_driver *d, const uint8_t ip[16], uint16_t port);
+/* The bonded validator set changed: its members become the relay's explicit peers of each
+ * other (if we are one of them) and are never disconnected by health rules. */
+void mn_relay_driver_set_validators(mn_relay_driver *d, const uint8_t (*ids)[MN_ID_BYTES],
+                                    uint32_t count, bool self_validator);
 /* A BPCI peer came up or went away. */
 void mn_relay_driver_peer(mn_relay_driver *d, const uint8_t id[MN_ID_BYTES], bool up);
 /* Publishes a committed block (validators, after a decision) or an admitted transaction.

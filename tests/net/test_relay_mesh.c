@@ -669,6 +669,36 @@ static void test_auto_threshold(void)
     ASSERT_EQ(relay.cfg.score.mesh_threshold[T_BLOCKS - 1], 0);
 }
 
+/* The explicit set changes at run time (a validator bonds): a connected peer that joins it
+ * leaves the mesh and its inbound slot, gets every message; one that leaves it is ordinary. */
+static void test_set_explicit(void)
+{
+    mn_err err;
+    setup(8, 2);
+    mn_relay_heartbeat(&relay, 1000, &acts);
+    const uint32_t inbound = relay.inbound_count;
+    ASSERT_EQ(inbound, 6);
+    uint32_t q = 2; /* an inbound peer in the mesh */
+    while (!(relay.peers[q].mesh & BIT(T_BLOCKS)))
+        q++;
+    ASSERT_TRUE(!relay.peers[q].info.outbound);
+    uint8_t nodes[1][MN_ED25519_PUBLICKEY_BYTES];
+    memcpy(nodes[0], relay.peers[q].info.node, sizeof nodes[0]);
+    mn_relay_set_explicit(&relay, (const uint8_t(*)[MN_ED25519_PUBLICKEY_BYTES])nodes, 1, 1100);
+    ASSERT_TRUE(relay.peers[q].info.explicit_peer);
+    ASSERT_EQ(relay.peers[q].mesh, 0);
+    ASSERT_EQ(relay.inbound_count, inbound - 1);
+    mn_buf m = make(1);
+    ASSERT_OK(mn_relay_publish(&relay, m.data, m.len, 1, 1200, &acts, &err), &err);
+    ASSERT_TRUE(sent_msg_to(q));
+    mn_relay_heartbeat(&relay, 2000, &acts);
+    ASSERT_EQ(relay.peers[q].mesh, 0); /* never grafted */
+    mn_relay_set_explicit(&relay, NULL, 0, 2100);
+    ASSERT_TRUE(!relay.peers[q].info.explicit_peer);
+    ASSERT_EQ(relay.inbound_count, inbound);
+    mn_buf_deinit(&m);
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
@@ -677,4 +707,5 @@ MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim
              MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped),
              MN_TEST(test_opportunistic_graft), MN_TEST(test_prune_px_and_garbage_ctrl),
              MN_TEST(test_retained_table_full), MN_TEST(test_fanout_unsubscribed),
-             MN_TEST(test_fanout_empty_mesh), MN_TEST(test_auto_threshold))
+             MN_TEST(test_fanout_empty_mesh), MN_TEST(test_auto_threshold),
+             MN_TEST(test_set_explicit))
