@@ -312,6 +312,7 @@ static void address_gossip_and_anchors(void)
     ASSERT_TRUE(mn_bpci_node_connected(B.net, C.ident.id));
     ASSERT_TRUE(metrics_have(&B, "mn_relay_dials_total{kind=\"book\",result=\"connected\"} 1\n"));
     ASSERT_TRUE(metrics_have(&B, "mn_relay_outbound_peers 2\n"));
+    ASSERT_TRUE(metrics_have(&B, "mn_addrbook_groups{table=\"tried\"} 2\n"));
     /* garbage on the address service */
     ASSERT_OK(mn_bpci_node_send(C.net, B.ident.id, MN_NODE_SVC_ADDRS, (const uint8_t *)"\x01", 1,
                                 &err),
