@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * relay_driver.h (internal to src/node): runs one gossip relay (relay.h) on a node's BPCI node
- * and loop. It registers two services (MN_NODE_SVC_GOSSIP: one signed envelope per message;
- * MN_NODE_SVC_RELAY_CTRL: one control message), feeds the relay peer up/down events, gossip,
+ * and loop. It registers three services (MN_NODE_SVC_GOSSIP: one signed envelope per message;
+ * MN_NODE_SVC_RELAY_CTRL: one control message; MN_NODE_SVC_ADDRS: one address list), feeds the relay peer up/down events, gossip,
  * control and a heartbeat timer, executes its actions (send, release, ping, disconnect), and
  * holds the envelope bytes under the relay's handles in a bounded table. Two topics are used:
  * blocks (payload: a SYNC_BLOCK message of node_msg.h, header + certificate + body) and
@@ -65,7 +65,7 @@ typedef struct mn_relay_driver_config {
     uint32_t announce_ms;     /* 0: MN_NODE_RELAY_ANNOUNCE_MS */
 } mn_relay_driver_config;
 
-/* Adds the two relay services (open to any authenticated peer) to a registry. */
+/* Adds the three relay services (open to any authenticated peer) to a registry. */
 int mn_relay_driver_register(mn_bpci_registry *reg, mn_err *err);
 /* Allocates the relay (~6 MiB), sets the service callbacks on net, starts the heartbeat. */
 int mn_relay_driver_new(struct uv_loop_s *loop, mn_bpci_node *net,

@@ -80,6 +80,7 @@ typedef struct side_opts {
     const char *anchors_path;
     const mn_addr *validators; /* validator addresses (admitted before the handshake) */
     uint32_t validator_count;
+    uint32_t outbound_target, feeler_ms;
 } side_opts;
 
 static void start_ex(side *s, uint8_t seed_byte, const side_opts *o)
@@ -110,6 +111,8 @@ static void start_ex(side *s, uint8_t seed_byte, const side_opts *o)
         .source_host = host,
         .anchors_path = o->anchors_path,
         .announce_ms = 200,
+        .outbound_target = o->outbound_target,
+        .feeler_ms = o->feeler_ms,
     };
     ASSERT_OK(mn_relay_driver_new(&loop, s->net, &rc, &s->d, &err), &err);
     mn_keypair_wipe(&kp);
@@ -338,6 +341,37 @@ static void address_gossip_and_anchors(void)
     unlink(anchors);
 }
 
+/* A feeler: B wants one outbound peer (A, which it dialled) and so never dials C's address
+ * (learned from A) for a slot; its feeler probes it, moves it to the tried table and closes. */
+static void feeler_probes_a_new_address(void)
+{
+    side C;
+    start_ex(&A, 1, &(side_opts){.host = "127.0.0.1"});
+    start_ex(&B, 2, &(side_opts){.host = "127.32.0.1", .outbound_target = 1, .feeler_ms = 300});
+    start_ex(&C, 3, &(side_opts){.host = "127.33.0.1", .outbound_target = 1});
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_dial(C.net, "127.0.0.1", A.port, A.ident.id, NULL, true, "127.33.0.1",
+                                &err),
+              &err);
+    run_until(&C.ups, 1, 5000);
+    ASSERT_OK(mn_bpci_node_dial(B.net, "127.0.0.1", A.port, A.ident.id, NULL, true, "127.32.0.1",
+                                &err),
+              &err);
+    const uint64_t end = uv_hrtime() + 8000ull * 1000000u;
+    while (!metrics_have(&B, "mn_relay_dials_total{kind=\"feeler\",result=\"connected\"} 1\n") &&
+           uv_hrtime() < end)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_TRUE(metrics_have(&B, "mn_relay_dials_total{kind=\"feeler\",result=\"connected\"} 1\n"));
+    run_for(300);
+    ASSERT_TRUE(!mn_bpci_node_connected(B.net, C.ident.id)); /* closed after the probe */
+    ASSERT_TRUE(metrics_have(&B, "mn_addrbook_addresses{table=\"tried\"} 2\n"));
+    ASSERT_TRUE(metrics_have(&B, "mn_relay_dials_total{kind=\"book\",result=\"started\"} 0\n"));
+    stop(&B);
+    stop(&C);
+    stop(&A);
+}
+
 MN_TEST_MAIN("node.relay_driver", MN_TEST(setup), MN_TEST(published_tx_reaches_the_peer_once),
              MN_TEST(invalid_payloads_graylist_the_sender),
-             MN_TEST(admission_before_the_handshake), MN_TEST(address_gossip_and_anchors))
+             MN_TEST(admission_before_the_handshake), MN_TEST(address_gossip_and_anchors),
+             MN_TEST(feeler_probes_a_new_address))
