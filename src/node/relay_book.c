@@ -30,7 +30,8 @@
 
 static const uint8_t v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 static const uint8_t zero_id[MN_ID_BYTES];
-static const char *const kind_names[DIAL_KINDS] = {"node", "book", "feeler", "test", "anchor"};
+static const char *const kind_names[DIAL_KINDS] = {"node",   "book",   "feeler",
+                                                   "test",   "anchor", "explicit"};
 
 static bool is_loopback(const uint8_t ip[16])
 {
@@ -265,6 +266,23 @@ void mn__rd_book_dropped(mn_relay_driver *d, uint32_t peer)
 {
     if (peer < MN_RELAY_PEERS_MAX && d->slots[peer].up && d->slots[peer].addr.port != 0)
         mn_addrbook_failed(d->ab, &d->slots[peer].addr, mn__rd_now_ms());
+}
+
+bool mn__rd_book_dial_node(mn_relay_driver *d, const uint8_t node[MN_ID_BYTES])
+{
+    for (uint32_t i = 0; i < d->validator_addr_count; i++)
+        if (memcmp(d->validator_addrs[i].node, node, MN_ID_BYTES) == 0)
+            return false;
+    const uint64_t now = mn__rd_now_ms();
+    for (uint32_t i = 0; i < MN_ADDRBOOK_ENTRIES; i++) { /* every 10 s per missing peer */
+        const mn_addrbook_entry *x = &d->ab->entries[i];
+        if (x->used && x->addr.port != 0 && x->retry_after_ms <= now &&
+            memcmp(x->addr.node, node, MN_ID_BYTES) == 0) {
+            const mn_addr a = x->addr;
+            return dial(d, &a, DIAL_EXPLICIT, now);
+        }
+    }
+    return false;
 }
 
 void mn__rd_book_px(mn_relay_driver *d, uint32_t peer, const mn_relay_px *px)

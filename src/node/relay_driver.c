@@ -147,7 +147,8 @@ static void run(mn_relay_driver *d)
             }
             break;
         case MN_RELAY_ACT_DIAL:
-            d->dials_left++;
+            if (!mn__rd_book_dial_node(d, a->px.node))
+                d->dials_left++; /* a genesis validator (the BPCI node redials it), or unknown */
             break;
         }
     }

@@ -32,6 +32,7 @@ typedef enum dial_kind {
     DIAL_FEELER,   /* probe a new address, then close */
     DIAL_TEST,     /* test-before-evict: the occupant of a tried slot */
     DIAL_ANCHOR,   /* an anchor from the last run */
+    DIAL_EXPLICIT, /* a bonded validator (explicit peer) that is not connected */
     DIAL_KINDS
 } dial_kind;
 
@@ -114,6 +115,10 @@ void mn__rd_book_peer_up(mn_relay_driver *d, uint32_t s, mn_relay_peer_info *inf
 void mn__rd_book_peer_ready(mn_relay_driver *d, uint32_t s);
 void mn__rd_book_peer_down(mn_relay_driver *d, uint32_t s);
 void mn__rd_book_px(mn_relay_driver *d, uint32_t peer, const mn_relay_px *px);
+/* A missing explicit peer (a validator that bonded after genesis): dialled at an address the
+ * book holds for its node id. false when it is a genesis validator (the node's persistent
+ * dials cover those) or the book knows no address for it. */
+bool mn__rd_book_dial_node(mn_relay_driver *d, const uint8_t node[MN_ID_BYTES]);
 void mn__rd_book_dropped(mn_relay_driver *d, uint32_t peer);
 /* Every heartbeat: dial timeouts, collisions, outbound top-up, feelers, announcements,
  * anchors. */
