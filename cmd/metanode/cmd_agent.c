@@ -179,6 +179,7 @@ typedef struct agent_setup {
     mn_home_keys keys;
     mn_genesis genesis;
     char db[MN_HOME_PATH_MAX];
+    char anchors[MN_HOME_PATH_MAX];
 } agent_setup;
 
 static int load_home(const char *home, agent_setup *s, mn_err *err)
@@ -188,6 +189,7 @@ static int load_home(const char *home, agent_setup *s, mn_err *err)
     MN_TRY(mn_home_load_keys(home, &s->keys, err));
     MN_TRY(mn_home_path(path, home, "genesis.json", err));
     MN_TRY(mn_genesis_load(&s->genesis, path, err));
+    MN_TRY(mn_home_path(s->anchors, home, "data/anchors.cbor", err));
     return mn_home_path(s->db, home, "data/ledger.db", err);
 }
 
@@ -199,6 +201,7 @@ static int start(agent *a, agent_setup *s, mn_err *err)
     const mn_node_config nc = {
         .genesis = &s->genesis,
         .db_path = s->db,
+        .anchors_path = s->anchors,
         .key = &s->keys.key,
         .vrf_sk = s->keys.vrf_sk,
         .noise_priv = s->keys.noise_priv,

@@ -12,7 +12,10 @@
  * costs at most (pending cap) x (one session, ~66 KiB) and never exhausts descriptors: excess
  * connections are accepted and closed at once. Each remote IP also has a token bucket of
  * inbound connections (a handshake costs ~0.3 ms of CPU), so one address cannot keep the node
- * busy with handshakes. Every refusal is counted in the metrics.
+ * busy with handshakes. An optional admission hook (the relay's per-group limits) sees every
+ * accepted TCP connection's remote address before any crypto and may refuse it. Every refusal
+ * is counted in the metrics. A dial that connects to itself (a same-host port with no
+ * listener: TCP simultaneous open) is closed as a failed dial.
  * Persistent dials redial after a loss with exponential back-off and jitter.
  *
  * Everything runs on the one loop thread given at creation; no function is thread-safe. This
@@ -50,6 +53,8 @@ typedef struct mn_bpci_metrics {
     uint64_t refused_per_ip;        /* refused: too many pending or sessions from that IP */
     uint64_t refused_sessions;      /* refused: too many sessions in total */
     uint64_t refused_rate;          /* refused: connection rate from that IP above its bucket */
+    uint64_t refused_admit;         /* refused by the admission hook, before the handshake */
+    uint64_t self_connects;         /* dials that connected to themselves (closed as failed) */
     uint64_t handshake_timeouts;
     uint64_t handshake_failures;    /* bad preamble, failed authentication, wrong identity */
     uint64_t replayed_handshakes;   /* IK first messages refused as replays (replay cache) */
@@ -70,6 +75,19 @@ typedef void (*mn_bpci_recv_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES],
                                 uint16_t service, const uint8_t *data, size_t len);
 /* The first session with peer_id came up (up = true), or its last session went away. */
 typedef void (*mn_bpci_peer_fn)(void *ctx, const uint8_t peer_id[MN_ID_BYTES], bool up);
+/* Admission of an accepted inbound TCP connection before any crypto: ip is the remote address
+ * (IPv6, or IPv4 as ::ffff:a.b.c.d), port its source port. false closes it at once (counted in
+ * refused_admit). Runs before the node's own per-IP limits. */
+typedef bool (*mn_bpci_admit_fn)(void *ctx, const uint8_t ip[16], uint16_t port);
+
+/* Where a peer's announced session goes: the remote address (IPv6, or IPv4 as ::ffff:a.b.c.d)
+ * and port, and whether the peer dialled us (inbound) or we dialled it. For a dial, ip:port is
+ * the address dialled. */
+typedef struct mn_bpci_peer_addr {
+    uint8_t ip[16];
+    uint16_t port;
+    bool inbound;
+} mn_bpci_peer_addr;
 
 typedef struct mn_bpci_node_config {
     const mn_bpci_identity *self;      /* borrowed for the node's lifetime */
@@ -89,7 +107,8 @@ typedef struct mn_bpci_node_config {
     uint32_t redial_max_ms;            /* 0: 30,000 */
     uint64_t rekey_after;              /* tests only: 0 is the protocol's MN_BPCI_REKEY_MESSAGES */
     mn_bpci_peer_fn on_peer;
-    void *ctx;                         /* for on_peer */
+    mn_bpci_admit_fn admit;            /* may be NULL: every connection passes to the limits */
+    void *ctx;                         /* for on_peer and admit */
 } mn_bpci_node_config;
 
 /* Creates a node on loop. The node keeps a copy of cfg (the pointers in it are borrowed).
@@ -101,7 +120,9 @@ int mn_bpci_node_listen(mn_bpci_node *node, const char *host, uint16_t port,
                         uint16_t *bound_port, mn_err *err);
 /* Dials host:port. peer_id (may be NULL) is the expected identity; peer_static (may be NULL)
  * selects IK with that X25519 key, else XX. persistent: redial after failures and losses until
- * the node closes. source_host (may be NULL) binds the local address (tests use 127.0.0.x). */
+ * the node closes; a dial that is not persistent is forgotten when its connection closes.
+ * source_host (may be NULL) binds the local address (tests use 127.0.0.x; "a.b.c.d:port" binds
+ * the source port too). */
 int mn_bpci_node_dial(mn_bpci_node *node, const char *host, uint16_t port,
                       const uint8_t *peer_id, const uint8_t *peer_static, bool persistent,
                       const char *source_host, mn_err *err);
@@ -123,6 +144,10 @@ int mn_bpci_node_ping(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYT
 /* Last measured round trip to the peer in ns (0 if none yet or no session). */
 uint64_t mn_bpci_node_rtt_ns(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
 bool mn_bpci_node_connected(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES]);
+/* The address of the session reported up for peer_id (valid from its on_peer up call). false
+ * without one. */
+bool mn_bpci_node_peer_addr(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
+                            mn_bpci_peer_addr *out);
 mn_bpci_metrics mn_bpci_node_metrics(const mn_bpci_node *node);
 /* Appends the metrics in the Prometheus text format (mn_bpci_<name> lines) to out. */
 int mn_bpci_metrics_prometheus(const mn_bpci_metrics *m, mn_buf *out, mn_err *err);

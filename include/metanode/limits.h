@@ -139,6 +139,9 @@ MN_STATIC_ASSERT((MN_RELAY_MCACHE_MAX & (MN_RELAY_MCACHE_MAX - 1)) == 0);
 /* Address groups (/24 IPv4, /48 IPv6) whose connection attempts are rate limited at once:
  * a table entry per recently seen group, the least recently used reused. */
 #define MN_RELAY_CONN_GROUPS_MAX 1024u
+/* Window over which a topic's message rate is measured for P3 thresholds (auto_threshold):
+ * long enough to smooth a block interval, short enough to follow a change within a minute. */
+#define MN_RELAY_RATE_WINDOW_MS 10000u
 /* Address book (Bitcoin's addrman at a quarter of its size: a node meets far fewer peers than a
  * Bitcoin node): 256 new and 64 tried buckets of 16 slots. A source group reaches at most 16
  * new buckets and an address group 4 tried buckets, so a flood from a few networks fills a
@@ -389,6 +392,32 @@ MN_STATIC_ASSERT(MN_TX_NOTE_BYTES_MAX < MN_TX_BYTES_MAX);
 #define MN_NODE_RELAY_HELD_BYTES (64u * 1024u * 1024u)
 MN_STATIC_ASSERT(MN_NODE_RELAY_HELD_MAX >= MN_RELAY_MCACHE_MAX);
 MN_STATIC_ASSERT((MN_NODE_RELAY_HELD_MAX & (MN_NODE_RELAY_HELD_MAX - 1)) == 0);
+/* Outbound relay peers a node keeps, dialled from its address book (Bitcoin's 8 full-relay
+ * outbound connections); seeds and validator links count towards it. */
+#define MN_NODE_RELAY_OUTBOUND 8u
+/* Dials from the address book in flight at once, and how long one may take before it counts
+ * as failed (a BPCI handshake times out after 5 s; twice that covers a slow connect). */
+#define MN_NODE_RELAY_DIALS_MAX 8u
+#define MN_NODE_RELAY_DIAL_TIMEOUT_MS 10000u
+/* A feeler connection (probe a new-table address, then close) every 2 minutes, as Bitcoin. */
+#define MN_NODE_RELAY_FEELER_MS 120000u
+/* Address announcements: our own address and a sample of the book to every peer this often,
+ * at most this many addresses a message (small: the receiver's budget is 0.1/s). */
+#define MN_NODE_RELAY_ANNOUNCE_MS 10000u
+#define MN_NODE_RELAY_ANNOUNCE_MAX 32u
+/* Addresses taken from one peer: 0.1 a second with a burst of 1,000 (Bitcoin's addr rate
+ * limit), counted in tenths of an address so the rate is an integer. */
+#define MN_NODE_RELAY_ADDR_COST 10u
+#define MN_NODE_RELAY_ADDR_RATE_PER_S 1u
+#define MN_NODE_RELAY_ADDR_BURST 10000u
+/* Anchors (the outbound peers) are written to the node's home at most this often when they
+ * change, and at shutdown. */
+#define MN_NODE_RELAY_ANCHORS_SAVE_MS 10000u
+/* A validator that did not propose a decided block publishes it on the relay only if no copy
+ * arrived after this many ms times (its genesis index + 1): the proposer's copy normally
+ * reaches every validator (explicit peers) well within 0.5 s on a LAN, so followers get one
+ * copy instead of one per validator, and a silent proposer costs at most a few seconds. */
+#define MN_NODE_RELAY_BACKUP_MS 500u
 
 /* ---- api: the HTTP API and metrics --------------------------------------------------- */
 

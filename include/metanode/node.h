@@ -32,11 +32,15 @@ typedef struct mn_node mn_node;
 typedef struct mn_node_config {
     const mn_genesis *genesis;      /* borrowed during mn_node_new */
     const char *db_path;            /* SQLite file of the ledger */
+    const char *anchors_path;       /* the relay's anchors file (node_home.h); NULL: none */
     const mn_keypair *key;          /* node identity (copied); a validator if in the set */
     const uint8_t *vrf_sk;          /* MN_VRF_SECRETKEY_BYTES, copied; NULL: observer */
     const uint8_t *noise_priv;      /* 32-byte X25519 static key, copied; NULL: fresh */
-    const char *listen;             /* "host:port" of the BPCI listener; NULL: none */
-    const char *const *peers;       /* extra "host:port" to dial (any identity, XX) */
+    const char *listen;             /* "host:port" of the BPCI listener; NULL: none. A specific
+                                     * address (not 0.0.0.0 or ::) is also where dials leave
+                                     * from, so peers see the address the node announces. */
+    const char *const *peers;       /* seeds: "host:port" dialled persistently (any identity,
+                                     * XX); more peers come from the relay's address book */
     uint32_t peer_count;
     mn_bft_timeouts timeouts;       /* all zero: MN_NODE_TIMEOUT_* defaults */
     /* Called after every committed block (decided or synced; latency_ns: height start ->

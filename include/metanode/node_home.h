@@ -7,6 +7,8 @@
  *                         "log_level": "info"} (strict: unknown keys refused)
  *   DIR/genesis.json     the chain's genesis (ledger.h), written by `metanode testnet`
  *   DIR/data/ledger.db   the SQLite ledger
+ *   DIR/data/anchors.cbor the relay's outbound peers at the last run (relay_addrbook.h), dialled
+ *                         first at start
  * Not here: running the node (node.h).
  */
 #ifndef METANODE_NODE_HOME_H

@@ -28,6 +28,7 @@ enum {
     MN_NODE_SVC_TX = 12,
     MN_NODE_SVC_GOSSIP = 13,     /* relay: one signed envelope per message (relay.h) */
     MN_NODE_SVC_RELAY_CTRL = 14, /* relay: one control message per message (relay.h) */
+    MN_NODE_SVC_ADDRS = 15,      /* relay: address gossip, one relay_addrbook.h address list */
 };
 
 typedef enum mn_nmsg_kind {

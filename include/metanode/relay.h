@@ -306,7 +306,16 @@ typedef struct mn_relay_mesh_params {
     uint32_t ihave_per_heartbeat;   /* IHAVE messages accepted from a peer per heartbeat */
     uint32_t iwant_followup_ms;  /* an IWANT not answered by then is a broken promise */
     uint32_t iwant_bytes_per_heartbeat; /* bytes sent per peer per heartbeat in IWANT answers */
-    bool flood_publish;          /* own messages to every peer above the publish threshold */
+    bool flood_publish;          /* own messages on a subscribed topic to every peer above the
+                                  * publish threshold */
+    /* Fanout (gossipsub): a topic we publish to without being in its mesh (not subscribed, or
+     * its mesh empty without flood publishing) goes to up to d peers scoring at or above the
+     * publish threshold, kept until fanout_ttl_ms pass without a publish. */
+    uint32_t fanout_ttl_ms;
+    /* P3 thresholds from measured rates: each rate window, a topic's threshold becomes
+     * rate/4 + 1 deliveries (rate: first deliveries and own messages a second, averaged over
+     * windows), or 0 (off) below one message a second. See docs/relay.md. */
+    bool auto_threshold;
     /* Opportunistic grafting: every og_ticks heartbeats, if the median score of a topic's mesh
      * is below og_threshold (thousandths of a point), graft og_peers peers scoring above the
      * median, so a mesh held by poor (possibly sybil) peers improves. og_ticks 0: off. */
@@ -338,6 +347,9 @@ typedef struct mn_relay_config {
     uint32_t explicit_count;
     uint8_t explicit_nodes[MN_VALIDATORS_MAX][MN_ED25519_PUBLICKEY_BYTES];
     uint32_t explicit_redial_ms;
+    /* Topics (bit t for topic t) whose mesh this node joins; the others it only publishes to,
+     * through fanout. All by default. */
+    uint32_t subscribed;
 } mn_relay_config;
 
 /* What happened to one incoming message. Only ACCEPT marks its id seen. */
@@ -366,12 +378,15 @@ typedef struct mn_relay_peer_info {
     uint16_t port;      /* where it listens (0: unknown); offered to others in PX */
     bool outbound;      /* we dialled it */
     bool explicit_peer; /* a validator link: always sent everything, never in the mesh */
+    bool colocation_exempt; /* not counted for IP colocation (P6): gossipsub's IP whitelist,
+                             * for addresses known to host several honest nodes */
 } mn_relay_peer_info;
 
 typedef struct mn_relay_peer {
     bool up;
     mn_relay_peer_info info;
     uint32_t mesh;                /* topic bits: in our mesh of that topic */
+    uint32_t fanout;              /* topic bits: in our fanout of that topic */
     uint64_t backoff_until_ms[MN_RELAY_TOPICS_COUNT];
     uint64_t mesh_since_ms[MN_RELAY_TOPICS_COUNT];
     uint32_t ihave_recv;          /* IHAVE messages this heartbeat */
@@ -424,6 +439,7 @@ typedef struct mn_relay_metrics {
     uint64_t seen_evictions, mcache_evictions, retained_evictions;
     uint64_t peers_pruned_score, opportunistic_grafts;
     uint64_t dropped_rtt, dropped_idle, explicit_dials;
+    uint64_t fanout_out[MN_RELAY_TOPICS_COUNT];    /* own messages sent through fanout */
 } mn_relay_metrics;
 
 typedef struct mn_relay {
@@ -434,6 +450,11 @@ typedef struct mn_relay {
     uint32_t inbound_count;
     uint64_t last_accept_ms; /* last first delivery from any peer (health: is the network idle?) */
     uint64_t explicit_dialled_ms[MN_VALIDATORS_MAX];
+    uint64_t fanout_pub_ms[MN_RELAY_TOPICS_COUNT]; /* last publish through fanout (0: none) */
+    /* measured rates: messages (first deliveries and own) in the current window, and the
+     * average in thousandths of a message a second */
+    uint64_t rate_count[MN_RELAY_TOPICS_COUNT], rate_milli[MN_RELAY_TOPICS_COUNT];
+    uint64_t rate_since_ms;
     mn_relay_metrics metrics;
     mn_relay_retained retained[MN_RELAY_RETAIN_MAX];
     mn_relay_conn_group groups[MN_RELAY_CONN_GROUPS_MAX];
@@ -572,6 +593,13 @@ typedef struct mn_relay_health {
 } mn_relay_health;
 void mn_relay_peer_health(const mn_relay *r, uint32_t peer, uint64_t now_ms,
                           mn_relay_health *out);
+
+/* The explicit peers change (the bonded validator set moved): nodes (count <= MN_VALIDATORS_MAX)
+ * replaces cfg.explicit_nodes. Connected peers that become explicit leave every mesh (their
+ * deficits become P3b, as on a PRUNE) and give back their inbound slot; peers that stop being
+ * explicit become ordinary peers (and take one). */
+void mn_relay_set_explicit(mn_relay *r, const uint8_t (*nodes)[MN_ED25519_PUBLICKEY_BYTES],
+                           uint32_t count, uint64_t now_ms);
 
 /* The answer to a MN_RELAY_ACT_PING: its round trip in milliseconds. */
 void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_ms);

@@ -50,6 +50,7 @@ void mn_relay_config_default(mn_relay_config *cfg)
     cfg->rtt_max_ms = 5000;
     cfg->idle_max_ms = 600000;
     cfg->explicit_redial_ms = 10000;
+    cfg->subscribed = ((1u << (MN_RELAY_TOPIC_LAST + 1)) - 1) & ~((1u << MN_RELAY_TOPIC_FIRST) - 1);
     MN_ASSERT(mn_relay_config_check(cfg, NULL) == 0);
 }
 
@@ -80,6 +81,9 @@ int mn_relay_config_check(const mn_relay_config *cfg, mn_err *err)
     if (cfg->ping_interval_ms == 0 || cfg->rtt_max_ms == 0 || cfg->idle_max_ms == 0 ||
         cfg->explicit_redial_ms == 0 || cfg->explicit_count > MN_VALIDATORS_MAX)
         return mn_err_set(err, MN_EINVAL, 0, "relay health or explicit peering parameters");
+    if (cfg->subscribed & ~(((1u << (MN_RELAY_TOPIC_LAST + 1)) - 1) &
+                            ~((1u << MN_RELAY_TOPIC_FIRST) - 1)))
+        return mn_err_set(err, MN_EINVAL, 0, "relay subscribed topics 0x%x", cfg->subscribed);
     MN_TRY(mn_relay_mesh_params_check(&cfg->mesh, err));
     return mn_relay_score_params_check(&cfg->score, err);
 }
@@ -98,6 +102,10 @@ void mn_relay_init(mn_relay *r, const mn_relay_config *cfg, uint64_t now_ms)
     r->inbound_count = 0;
     r->last_accept_ms = now_ms;
     memset(r->explicit_dialled_ms, 0, sizeof r->explicit_dialled_ms);
+    memset(r->fanout_pub_ms, 0, sizeof r->fanout_pub_ms);
+    memset(r->rate_count, 0, sizeof r->rate_count);
+    memset(r->rate_milli, 0, sizeof r->rate_milli);
+    r->rate_since_ms = now_ms;
     for (uint32_t i = 0; i < 4; i++) {
         r->rng[i] = mn_load_u64_le(cfg->rng_seed + 8 * i);
         if (r->rng[i] == 0)
@@ -208,6 +216,7 @@ void mn_relay_on_message(mn_relay *r, uint32_t peer, const uint8_t *data, size_t
     switch (out->verdict) {
     case MN_RELAY_ACCEPT:
         m->msgs_in[t]++;
+        r->rate_count[t]++;
         p->last_useful_ms = r->last_accept_ms = now_ms;
         break;
     case MN_RELAY_DUPLICATE: m->msgs_dup[t]++; break;

@@ -22,6 +22,35 @@ bool mn__relay_is_explicit(const mn_relay *r, const uint8_t node[MN_ED25519_PUBL
     return false;
 }
 
+void mn_relay_set_explicit(mn_relay *r, const uint8_t (*nodes)[MN_ED25519_PUBLICKEY_BYTES],
+                           uint32_t count, uint64_t now_ms)
+{
+    MN_ASSERT(count <= MN_VALIDATORS_MAX);
+    MN_ASSERT(now_ms >= r->now_ms);
+    r->now_ms = now_ms;
+    if (count > 0)
+        memcpy(r->cfg.explicit_nodes, nodes, (size_t)count * MN_ED25519_PUBLICKEY_BYTES);
+    r->cfg.explicit_count = count;
+    memset(r->explicit_dialled_ms, 0, sizeof r->explicit_dialled_ms);
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
+        mn_relay_peer *p = &r->peers[q];
+        const bool want = p->up && mn__relay_is_explicit(r, p->info.node);
+        if (!p->up || want == p->info.explicit_peer)
+            continue;
+        mn__relay_conn_down(r, p);
+        p->info.explicit_peer = want;
+        if (want) {
+            mn_relay_score_decay(&p->score, &r->cfg.score, now_ms);
+            for (uint32_t t = MN_RELAY_TOPIC_FIRST; t <= MN_RELAY_TOPIC_LAST; t++)
+                if (p->mesh & (1u << t))
+                    mn_relay_score_mesh_leave(&p->score, &r->cfg.score, t);
+            p->mesh = 0;
+            p->fanout = 0;
+        }
+        mn__relay_conn_up(r, p);
+    }
+}
+
 void mn_relay_on_pong(mn_relay *r, uint32_t peer, uint32_t rtt_ms, uint64_t now_ms)
 {
     MN_ASSERT(peer < MN_RELAY_PEERS_MAX && r->peers[peer].up);

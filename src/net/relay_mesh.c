@@ -22,7 +22,7 @@ void mn_relay_mesh_params_default(mn_relay_mesh_params *p)
     *p = (mn_relay_mesh_params){
         .d = 6, .d_lo = 4, .d_hi = 12, .d_score = 4, .d_out = 2, .d_lazy = 6,
         .heartbeat_ms = 1000, .prune_backoff_s = 60, .ihave_per_heartbeat = 10,
-        .iwant_followup_ms = 3000, .flood_publish = true,
+        .iwant_followup_ms = 3000, .flood_publish = true, .fanout_ttl_ms = 60000,
         .iwant_bytes_per_heartbeat = 2 * MN_BPCI_MSG_BYTES_MAX,
         .og_ticks = 60, .og_peers = 2, .og_threshold = 1000,
     };
@@ -37,7 +37,8 @@ int mn_relay_mesh_params_check(const mn_relay_mesh_params *p, mn_err *err)
                           p->d, p->d_lo, p->d_hi, p->d_score, p->d_out);
     if (p->heartbeat_ms == 0 || p->prune_backoff_s == 0 ||
         p->prune_backoff_s > MN_RELAY_BACKOFF_S_MAX || p->ihave_per_heartbeat == 0 ||
-        p->iwant_followup_ms == 0 || p->iwant_bytes_per_heartbeat < MN_BPCI_MSG_BYTES_MAX)
+        p->iwant_followup_ms == 0 || p->iwant_bytes_per_heartbeat < MN_BPCI_MSG_BYTES_MAX ||
+        p->fanout_ttl_ms == 0)
         return mn_err_set(err, MN_EINVAL, 0, "mesh timing parameters");
     return 0;
 }
@@ -264,6 +265,39 @@ void mn_relay_on_gossip(mn_relay *r, uint32_t peer, const uint8_t *data, size_t 
     }
 }
 
+static uint32_t mesh_count(const mn_relay *r, uint32_t topic, uint32_t *outbound);
+
+/* Keeps topic t's fanout at d peers: drops peers gone or below the publish threshold, adds
+ * random ones (not explicit, not in the mesh) at or above it. */
+static void fanout_fill(mn_relay *r, uint32_t t, uint64_t now_ms)
+{
+    uint32_t have = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
+        mn_relay_peer *o = &r->peers[q];
+        if (!(o->fanout & BIT(t)))
+            continue;
+        if (!o->up || o->info.explicit_peer ||
+            score_now(r, o, now_ms) < r->cfg.score.publish_threshold)
+            o->fanout &= ~BIT(t);
+        else
+            have++;
+    }
+    if (have >= r->cfg.mesh.d)
+        return;
+    uint16_t cand[MN_RELAY_PEERS_MAX];
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
+        mn_relay_peer *o = &r->peers[q];
+        if (o->up && !o->info.explicit_peer && !(o->fanout & BIT(t)) && !(o->mesh & BIT(t)) &&
+            score_now(r, o, now_ms) >= r->cfg.score.publish_threshold)
+            cand[n++] = (uint16_t)q;
+    }
+    const uint32_t want = r->cfg.mesh.d - have;
+    sample(r, cand, n, want);
+    for (uint32_t i = 0; i < want && i < n; i++)
+        r->peers[cand[i]].fanout |= BIT(t);
+}
+
 int mn_relay_publish(mn_relay *r, const uint8_t *data, size_t len, uint64_t ref,
                      uint64_t now_ms, mn_relay_actions *out, mn_err *err)
 {
@@ -279,13 +313,25 @@ int mn_relay_publish(mn_relay *r, const uint8_t *data, size_t len, uint64_t ref,
     mn_relay_seen_add(&r->seen, id, now_ms);
     uint32_t t = env.topic;
     r->metrics.msgs_published[TOPIC_INDEX(t)]++;
+    r->rate_count[TOPIC_INDEX(t)]++;
     remember(r, out, id, t, ref, len, now_ms);
+    const bool sub = (r->cfg.subscribed & BIT(t)) != 0;
+    const bool flood = sub && r->cfg.mesh.flood_publish;
+    const bool fan = !sub || (!flood && mesh_count(r, t, NULL) == 0);
+    if (fan) {
+        r->fanout_pub_ms[TOPIC_INDEX(t)] = now_ms;
+        fanout_fill(r, t, now_ms);
+    }
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         mn_relay_peer *o = &r->peers[q];
         if (!o->up)
             continue;
-        bool to = o->info.explicit_peer || (o->mesh & BIT(t));
-        if (!to && r->cfg.mesh.flood_publish)
+        bool to = o->info.explicit_peer || (!fan && (o->mesh & BIT(t)));
+        if (!to && fan && (o->fanout & BIT(t))) {
+            to = true;
+            r->metrics.fanout_out[TOPIC_INDEX(t)]++;
+        }
+        if (!to && flood)
             to = score_now(r, o, now_ms) >= r->cfg.score.publish_threshold;
         if (to)
             send_msg(r, out, q, ref, t);
@@ -315,8 +361,8 @@ static void on_graft(mn_relay *r, uint32_t peer, uint32_t t, int64_t score, uint
     r->metrics.graft_in++;
     if (p->mesh & BIT(t))
         return;
-    if (p->info.explicit_peer) {
-        prune_to(r, out, peer, t, false, now_ms);
+    if (p->info.explicit_peer || !(r->cfg.subscribed & BIT(t))) {
+        prune_to(r, out, peer, t, false, now_ms); /* not a mesh of ours: no penalty */
         return;
     }
     if (p->backoff_until_ms[TOPIC_INDEX(t)] > now_ms) {
@@ -465,7 +511,8 @@ static void colocation(mn_relay *r)
     uint16_t up[MN_RELAY_PEERS_MAX];
     uint32_t n = 0;
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
-        if (r->peers[q].up && !r->peers[q].info.explicit_peer)
+        if (r->peers[q].up && !r->peers[q].info.explicit_peer &&
+            !r->peers[q].info.colocation_exempt)
             up[n++] = (uint16_t)q;
         else if (r->peers[q].up)
             r->peers[q].score.colocated = 0;
@@ -604,6 +651,35 @@ static void gossip(mn_relay *r, uint32_t t, mn_relay_actions *out)
     }
 }
 
+/* Each MN_RELAY_RATE_WINDOW_MS: the topics' measured rates (the average of the last window and
+ * the previous average), and with auto_threshold the P3 threshold of each topic from its rate:
+ * rate/4 + 1 deliveries, off (0) below one message a second. A mesh peer's delivery counter
+ * settles near 10 x (its share of deliveries) x rate with the 0.9/s decay, so the rule asks a
+ * mesh peer for about one message in forty, and a quiet topic never pushes peers below zero. */
+static void rates(mn_relay *r, uint64_t now_ms)
+{
+    if (now_ms < r->rate_since_ms) {
+        r->rate_since_ms = now_ms;
+        return;
+    }
+    const uint64_t span = now_ms - r->rate_since_ms;
+    if (span < MN_RELAY_RATE_WINDOW_MS)
+        return;
+    r->rate_since_ms = now_ms;
+    for (uint32_t i = 0; i < MN_RELAY_TOPICS_COUNT; i++) {
+        const uint64_t c = r->rate_count[i] > UINT32_MAX ? UINT32_MAX : r->rate_count[i];
+        const uint64_t inst = c * 1000000u / span; /* thousandths of a message a second */
+        r->rate_milli[i] = (r->rate_milli[i] + inst) / 2;
+        r->rate_count[i] = 0;
+        if (!r->cfg.mesh.auto_threshold)
+            continue;
+        uint64_t thr = r->rate_milli[i] >= 1000 ? r->rate_milli[i] / 4000 + 1 : 0;
+        if (thr > MN_RELAY_SCORE_COUNT_MAX)
+            thr = MN_RELAY_SCORE_COUNT_MAX;
+        r->cfg.score.mesh_threshold[i] = (uint32_t)thr;
+    }
+}
+
 void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
 {
     out_clear(out);
@@ -630,7 +706,28 @@ void mn_relay_heartbeat(mn_relay *r, uint64_t now_ms, mn_relay_actions *out)
         p->iwant_asked = 0;
         p->iwant_bytes = 0;
     }
+    rates(r, now_ms);
     for (uint32_t t = MN_RELAY_TOPIC_FIRST; t <= MN_RELAY_TOPIC_LAST; t++) {
+        const uint32_t ti = TOPIC_INDEX(t);
+        if (r->fanout_pub_ms[ti] != 0) { /* fanout: kept while we publish, then forgotten */
+            if (now_ms - r->fanout_pub_ms[ti] > m->fanout_ttl_ms) {
+                r->fanout_pub_ms[ti] = 0;
+                for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+                    r->peers[q].fanout &= ~BIT(t);
+            } else {
+                fanout_fill(r, t, now_ms);
+            }
+        }
+        if (!(r->cfg.subscribed & BIT(t))) {
+            /* not our mesh: leave it (no PX), keep advertising what we have */
+            for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+                if (r->peers[q].up && (r->peers[q].mesh & BIT(t))) {
+                    mesh_remove(r, &r->peers[q], t, now_ms);
+                    prune_to(r, out, q, t, false, now_ms);
+                }
+            gossip(r, t, out);
+            continue;
+        }
         for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
             mn_relay_peer *p = &r->peers[q];
             if (p->up && (p->mesh & BIT(t)) && p->score_cached < 0) {

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "metanode/relay.h"
@@ -60,7 +61,7 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
                      "counter"));
     MN_TRY(per_topic(out, err, "messages_published_total", "Own messages published.",
                      m->msgs_published, "counter"));
-    uint64_t mesh[MN_RELAY_TOPICS_COUNT] = {0};
+    uint64_t mesh[MN_RELAY_TOPICS_COUNT] = {0}, fanout[MN_RELAY_TOPICS_COUNT] = {0};
     uint64_t peers = 0, outbound = 0, explicit_peers = 0, standing[4] = {0};
     for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++) {
         const mn_relay_peer *p = &r->peers[q];
@@ -73,10 +74,27 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
         int64_t v = p->score_cached;
         standing[v < sp->graylist_threshold ? 3 : v < sp->publish_threshold ? 2
                  : v < sp->gossip_threshold ? 1 : 0]++;
-        for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
+        for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
             mesh[t] += (p->mesh >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+            fanout[t] += (p->fanout >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+        }
     }
     MN_TRY(per_topic(out, err, "mesh_peers", "Peers in the topic's mesh.", mesh, "gauge"));
+    MN_TRY(per_topic(out, err, "fanout_peers", "Peers in the topic's fanout.", fanout, "gauge"));
+    MN_TRY(per_topic(out, err, "fanout_out_total", "Own messages sent to fanout peers.",
+                     m->fanout_out, "counter"));
+    uint64_t thr[MN_RELAY_TOPICS_COUNT], sub[MN_RELAY_TOPICS_COUNT];
+    for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++) {
+        thr[t] = r->cfg.score.mesh_threshold[t];
+        sub[t] = (r->cfg.subscribed >> (t + MN_RELAY_TOPIC_FIRST)) & 1u;
+    }
+    MN_TRY(per_topic(out, err, "topic_rate_millis",
+                     "Measured messages a second on the topic, in thousandths.", r->rate_milli,
+                     "gauge"));
+    MN_TRY(per_topic(out, err, "mesh_delivery_threshold",
+                     "P3 mesh delivery threshold of the topic (0: off).", thr, "gauge"));
+    MN_TRY(per_topic(out, err, "subscribed", "1 if this node joins the topic's mesh.", sub,
+                     "gauge"));
     MN_TRY(line(out, err, "# HELP mn_relay_peers Peers connected, by kind.\n"
                           "# TYPE mn_relay_peers gauge\n"));
     MN_TRY(line(out, err, "mn_relay_peers{kind=\"all\"} %" PRIu64 "\n", peers));
@@ -141,6 +159,30 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
     return 0;
 }
 
+static int group_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+/* Distinct network groups of a table and the addresses of its largest group (how concentrated
+ * the table is: an attacker's few groups show as a large one). */
+static void group_stats(const mn_addrbook *ab, bool tried, uint8_t (*g)[16], uint32_t *groups,
+                        uint32_t *largest)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < MN_ADDRBOOK_ENTRIES; i++)
+        if (ab->entries[i].used && ab->entries[i].tried == tried)
+            memcpy(g[n++], ab->entries[i].group, 16);
+    qsort(g, n, 16, group_cmp);
+    *groups = *largest = 0;
+    for (uint32_t i = 0, run = 0; i < n; i++) {
+        run = i > 0 && memcmp(g[i], g[i - 1], 16) == 0 ? run + 1 : 1;
+        *groups += run == 1;
+        if (run > *largest)
+            *largest = run;
+    }
+}
+
 int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
 {
     const mn_addrbook_metrics *m = &ab->metrics;
@@ -148,6 +190,23 @@ int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
                           "# TYPE mn_addrbook_addresses gauge\n"));
     MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"new\"} %u\n", ab->count_new));
     MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"tried\"} %u\n", ab->count_tried));
+    uint8_t(*g)[16] = malloc(MN_ADDRBOOK_ENTRIES * 16u);
+    if (g == NULL)
+        return mn_err_set(err, MN_ENOMEM, 0, "address book metrics");
+    uint32_t groups[2], largest[2];
+    group_stats(ab, false, g, &groups[0], &largest[0]);
+    group_stats(ab, true, g, &groups[1], &largest[1]);
+    free(g);
+    MN_TRY(line(out, err, "# HELP mn_addrbook_groups Network groups in the book, by table.\n"
+                          "# TYPE mn_addrbook_groups gauge\n"
+                          "mn_addrbook_groups{table=\"new\"} %u\n"
+                          "mn_addrbook_groups{table=\"tried\"} %u\n",
+                groups[0], groups[1]));
+    MN_TRY(line(out, err, "# HELP mn_addrbook_largest_group Addresses of the largest network "
+                          "group, by table.\n# TYPE mn_addrbook_largest_group gauge\n"
+                          "mn_addrbook_largest_group{table=\"new\"} %u\n"
+                          "mn_addrbook_largest_group{table=\"tried\"} %u\n",
+                largest[0], largest[1]));
     struct {
         const char *name, *help;
         uint64_t v;

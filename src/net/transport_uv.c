@@ -53,6 +53,8 @@ struct conn {
     conn *prev, *next;
     dialer *dialer;
     char ip[64];
+    uint8_t rip[16];     /* remote address, IPv4 as ::ffff:a.b.c.d (zero: unknown) */
+    uint16_t rport;
     mn_bpci_prefix prefix; /* what the per-IP limits count (an IPv4 address, an IPv6 /64) */
     bool inbound, counted_pending, established, closing;
     bool writing;        /* the write request below is in flight */
@@ -433,6 +435,21 @@ static void redial_later(dialer *d)
     uv_timer_start(&d->timer, redial_cb, delay, 0);
 }
 
+static void dialer_closed_cb(uv_handle_t *h);
+
+/* A dial that is done (not persistent, its connection closed): unlinked and freed. */
+static void dialer_forget(dialer *d)
+{
+    mn_bpci_node *node = d->node;
+    for (dialer **pp = &node->dialers; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
+    uv_timer_stop(&d->timer);
+    uv_close((uv_handle_t *)&d->timer, dialer_closed_cb);
+}
+
 static void conn_closed_cb(uv_handle_t *h)
 {
     conn *c = h->data;
@@ -447,6 +464,8 @@ static void conn_closed_cb(uv_handle_t *h)
         c->dialer->conn = NULL;
         if (c->dialer->persistent && !node->closing)
             redial_later(c->dialer);
+        else if (!node->closing)
+            dialer_forget(c->dialer);
     }
     if (c->s) {
         mn_bpci_session_deinit(c->s);
@@ -487,13 +506,37 @@ static void set_ip(conn *c)
     int len = sizeof ss;
     strcpy(c->ip, "?");
     memset(&c->prefix, 0, sizeof c->prefix); /* unknown addresses share one group */
+    memset(c->rip, 0, sizeof c->rip);
+    c->rport = 0;
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
         return;
     (void)mn_bpci_addr_prefix((struct sockaddr *)&ss, &c->prefix);
-    if (ss.ss_family == AF_INET)
-        uv_ip4_name((struct sockaddr_in *)&ss, c->ip, sizeof c->ip);
-    else if (ss.ss_family == AF_INET6)
-        uv_ip6_name((struct sockaddr_in6 *)&ss, c->ip, sizeof c->ip);
+    if (ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        uv_ip4_name(a, c->ip, sizeof c->ip);
+        c->rip[10] = c->rip[11] = 0xff;
+        memcpy(c->rip + 12, &a->sin_addr, 4);
+        c->rport = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+        uv_ip6_name(a, c->ip, sizeof c->ip);
+        memcpy(c->rip, &a->sin6_addr, 16);
+        c->rport = ntohs(a->sin6_port);
+    }
+}
+
+/* A dial to a same-host port with no listener can connect to itself (TCP simultaneous open
+ * when the kernel picks that very port as the source): the local and remote ends are equal. */
+static bool self_connected(conn *c)
+{
+    struct sockaddr_storage a, b;
+    int la = sizeof a, lb = sizeof b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&a, &la) != 0 ||
+        uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&b, &lb) != 0)
+        return false;
+    return la == lb && memcmp(&a, &b, (size_t)la) == 0;
 }
 
 /* Takes one token from the bucket of the connection's prefix; false when it is empty. */
@@ -532,6 +575,10 @@ static const char *admission(mn_bpci_node *node, conn *c)
     mn_bpci_metrics *m = &node->m;
     if (node->closing)
         return "closing";
+    if (node->cfg.admit != NULL && !node->cfg.admit(node->cfg.ctx, c->rip, c->rport)) {
+        log_refusal(c, "refused by the admission policy", ++m->refused_admit);
+        return "admission";
+    }
     if (!rate_take(node, &c->prefix)) {
         log_refusal(c, "connection rate from this address", ++m->refused_rate);
         return "rate";
@@ -594,6 +641,13 @@ static void connect_cb(uv_connect_t *req, int status)
         return;
     }
     set_ip(c);
+    if (self_connected(c)) {
+        node->m.dial_failures++;
+        node->m.self_connects++;
+        MN_LOG(INFO, "bpci", "dial to %s connected to itself: closed", c->ip);
+        conn_close(c);
+        return;
+    }
     dialer *d = c->dialer;
     const mn_bpci_config cfg = {.self = node->cfg.self, .registry = node->cfg.registry,
                                 .initiator = true,
@@ -657,8 +711,20 @@ int mn_bpci_node_dial(mn_bpci_node *node, const char *host, uint16_t port,
     if (!d)
         return mn_err_set(err, MN_ENOMEM, 0, "bpci: out of memory");
     int rc = parse_addr(host, port, &d->addr, err);
-    if (rc == 0 && source_host)
-        rc = parse_addr(source_host, 0, &d->src, err);
+    if (rc == 0 && source_host && parse_addr(source_host, 0, &d->src, err) != 0) {
+        /* "a.b.c.d:port" also binds the source port (tests of the self-connect check) */
+        char h[64];
+        const char *colon = strrchr(source_host, ':');
+        const size_t hl = colon ? (size_t)(colon - source_host) : 0;
+        rc = MN_EINVAL;
+        if (colon && hl < sizeof h) {
+            memcpy(h, source_host, hl);
+            h[hl] = '\0';
+            rc = parse_addr(h, (uint16_t)atoi(colon + 1), &d->src, err);
+        }
+        if (rc != 0)
+            rc = mn_err_set(err, MN_EINVAL, 0, "bpci: bad source address");
+    }
     if (rc != 0) {
         free(d);
         return rc;
@@ -885,6 +951,18 @@ uint64_t mn_bpci_node_rtt_ns(mn_bpci_node *node, const uint8_t peer_id[static MN
 bool mn_bpci_node_connected(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES])
 {
     return find_peer(node, peer_id) != NULL;
+}
+
+bool mn_bpci_node_peer_addr(mn_bpci_node *node, const uint8_t peer_id[static MN_ID_BYTES],
+                            mn_bpci_peer_addr *out)
+{
+    const conn *c = find_other(node, peer_id, NULL, true);
+    if (c == NULL)
+        return false;
+    memcpy(out->ip, c->rip, 16);
+    out->port = c->rport;
+    out->inbound = c->inbound;
+    return true;
 }
 
 mn_bpci_metrics mn_bpci_node_metrics(const mn_bpci_node *node)

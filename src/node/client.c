@@ -82,6 +82,7 @@ int mn_nclient_new(uv_loop_t *loop, const mn_nclient_callbacks *cb, mn_nclient *
     (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_SYNC, true, err);
     (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_GOSSIP, true, err);
     (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_RELAY_CTRL, true, err);
+    (void)mn_bpci_registry_add(&c->reg, MN_NODE_SVC_ADDRS, true, err);
     mn_buf_init(&c->scratch, 0);
     const mn_bpci_node_config nc = {.self = &c->ident, .registry = &c->reg,
                                     .redial_base_ms = 100, .redial_max_ms = 1000};
@@ -92,6 +93,8 @@ int mn_nclient_new(uv_loop_t *loop, const mn_nclient_callbacks *cb, mn_nclient *
         rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_GOSSIP, on_relay, c, err);
     if (rc == 0)
         rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_RELAY_CTRL, on_relay, c, err);
+    if (rc == 0)
+        rc = mn_bpci_node_on_service(c->net, MN_NODE_SVC_ADDRS, on_relay, c, err);
     if (rc != 0) {
         if (c->net) {
             mn_bpci_node_close(c->net);

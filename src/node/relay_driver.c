@@ -6,10 +6,8 @@
  * newer ref needs the slot, or the bytes cap drops the oldest. A SEND_MSG of a ref no longer
  * held is skipped (the peer can still get it by IWANT elsewhere, or by block sync).
  *
- * What BPCI does not tell us yet is left neutral: peer addresses are all zero (so IP
- * colocation, P6, is switched off: every peer would look colocated), and inbound connection
- * admission stays with the BPCI node's own per-IP limits. PX candidates are counted, not
- * dialled (no address book on the node yet). DIAL of explicit peers is left to the BPCI
+ * Peers' addresses and directions come from the BPCI node; who we talk to (admission, the
+ * address book, dials, anchors) is relay_book.c. DIAL of explicit peers is left to the BPCI
  * node's persistent dials of the validators.
  *
  * Not here: what a block or transaction means (the application callbacks of node.c).
@@ -26,49 +24,9 @@
 #include "metanode/log.h"
 #include "metanode/node_msg.h"
 #include "metanode/relay.h"
-#include "relay_driver.h"
+#include "relay_driver_int.h"
 
-/* P5 (the application's score) per invalid block or transaction, thousandths of a point: with
- * the default thresholds two invalid payloads put a peer below publish, three below graylist. */
-#define APP_PENALTY (-30000)
-
-typedef struct held {
-    uint64_t ref; /* 0: free */
-    mn_buf bytes;
-} held;
-
-typedef struct slot {
-    bool up;
-    uint8_t id[MN_ID_BYTES];
-    bool ping_pending;
-    uint64_t rtt_before_ns; /* the BPCI node's last round trip when we pinged */
-    uint32_t app_invalid;
-} slot;
-
-struct mn_relay_driver {
-    uv_loop_t *loop;
-    mn_bpci_node *net;
-    mn_keypair key;
-    uint8_t (*validators)[MN_ID_BYTES];
-    uint32_t validator_count;
-    mn_relay_driver_app app;
-    mn_relay *r;
-    mn_relay_actions *out;
-    slot slots[MN_RELAY_PEERS_MAX];
-    held *held;               /* MN_NODE_RELAY_HELD_MAX */
-    uint64_t next_ref, oldest_ref, held_bytes;
-    uint64_t seq;
-    uv_timer_t hb;
-    bool closing, closed;
-    mn_buf scratch, payload;
-    /* counters */
-    uint64_t app_invalid[MN_RELAY_TOPICS_COUNT], app_accepted[MN_RELAY_TOPICS_COUNT];
-    uint64_t app_applied[MN_RELAY_TOPICS_COUNT];
-    uint64_t publish_failed, held_dropped, send_failed, px_seen, dials_left, disconnects;
-    uint64_t peers_refused;
-};
-
-static uint64_t now_ms(void)
+uint64_t mn__rd_now_ms(void)
 {
     return uv_hrtime() / 1000000u;
 }
@@ -117,7 +75,7 @@ static uint64_t held_put(mn_relay_driver *d, const uint8_t *bytes, size_t len)
 
 /* ---- peers ------------------------------------------------------------------------------- */
 
-static int slot_find(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES])
+int mn__rd_slot_find(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES])
 {
     for (uint32_t i = 0; i < MN_RELAY_PEERS_MAX; i++)
         if (d->slots[i].up && memcmp(d->slots[i].id, id, MN_ID_BYTES) == 0)
@@ -125,7 +83,7 @@ static int slot_find(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES])
     return -1;
 }
 
-static bool is_validator(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES])
+bool mn__rd_is_validator(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES])
 {
     for (uint32_t i = 0; i < d->validator_count; i++)
         if (memcmp(d->validators[i], id, MN_ID_BYTES) == 0)
@@ -135,7 +93,7 @@ static bool is_validator(const mn_relay_driver *d, const uint8_t id[MN_ID_BYTES]
 
 /* ---- actions ------------------------------------------------------------------------------- */
 
-static void peer_send(mn_relay_driver *d, uint32_t peer, uint16_t svc, const uint8_t *b, size_t len)
+void mn__rd_send(mn_relay_driver *d, uint32_t peer, uint16_t svc, const uint8_t *b, size_t len)
 {
     mn_err err;
     if (peer >= MN_RELAY_PEERS_MAX || !d->slots[peer].up)
@@ -153,13 +111,13 @@ static void run(mn_relay_driver *d)
         case MN_RELAY_ACT_SEND_MSG: {
             const held *h = held_of(d, a->ref);
             if (h != NULL)
-                peer_send(d, a->peer, MN_NODE_SVC_GOSSIP, h->bytes.data, h->bytes.len);
+                mn__rd_send(d, a->peer, MN_NODE_SVC_GOSSIP, h->bytes.data, h->bytes.len);
             break;
         }
         case MN_RELAY_ACT_SEND_CTRL:
             d->scratch.len = 0;
             if (mn_relay_ctrl_encode(&d->out->ctrls[a->ctrl], &d->scratch, &err) == 0)
-                peer_send(d, a->peer, MN_NODE_SVC_RELAY_CTRL, d->scratch.data, d->scratch.len);
+                mn__rd_send(d, a->peer, MN_NODE_SVC_RELAY_CTRL, d->scratch.data, d->scratch.len);
             break;
         case MN_RELAY_ACT_RELEASE: {
             held *h = held_of(d, a->ref);
@@ -169,6 +127,7 @@ static void run(mn_relay_driver *d)
         }
         case MN_RELAY_ACT_PX:
             d->px_seen++;
+            mn__rd_book_px(d, a->peer, &a->px);
             break;
         case MN_RELAY_ACT_PING:
             if (a->peer < MN_RELAY_PEERS_MAX && d->slots[a->peer].up &&
@@ -181,13 +140,15 @@ static void run(mn_relay_driver *d)
         case MN_RELAY_ACT_DISCONNECT:
             /* never a validator link: the BPCI node would stop redialling it */
             if (a->peer < MN_RELAY_PEERS_MAX && d->slots[a->peer].up &&
-                !is_validator(d, d->slots[a->peer].id)) {
+                !mn__rd_is_validator(d, d->slots[a->peer].id)) {
                 d->disconnects++;
+                mn__rd_book_dropped(d, a->peer);
                 (void)mn_bpci_node_disconnect(d->net, d->slots[a->peer].id, 0, &err);
             }
             break;
         case MN_RELAY_ACT_DIAL:
-            d->dials_left++;
+            if (!mn__rd_book_dial_node(d, a->px.node))
+                d->dials_left++; /* a genesis validator (the BPCI node redials it), or unknown */
             break;
         }
     }
@@ -196,15 +157,37 @@ static void run(mn_relay_driver *d)
 
 /* ---- events -------------------------------------------------------------------------------- */
 
+void mn_relay_driver_set_validators(mn_relay_driver *d, const uint8_t (*ids)[MN_ID_BYTES],
+                                    uint32_t count, bool self_validator)
+{
+    if (d == NULL || d->closing || count > MN_VALIDATORS_MAX)
+        return;
+    uint8_t(*v)[MN_ID_BYTES] = calloc(count + 1u, MN_ID_BYTES);
+    if (v == NULL)
+        return;
+    if (count > 0)
+        memcpy(v, ids, (size_t)count * MN_ID_BYTES);
+    free(d->validators);
+    d->validators = v;
+    d->validator_count = count;
+    static _Thread_local uint8_t expl[MN_VALIDATORS_MAX][MN_ID_BYTES];
+    uint32_t k = 0;
+    for (uint32_t i = 0; self_validator && i < count; i++)
+        if (memcmp(ids[i], d->self_id, MN_ID_BYTES) != 0)
+            memcpy(expl[k++], ids[i], MN_ID_BYTES);
+    mn_relay_set_explicit(d->r, (const uint8_t(*)[MN_ID_BYTES])expl, k, mn__rd_now_ms());
+}
+
 void mn_relay_driver_peer(mn_relay_driver *d, const uint8_t id[MN_ID_BYTES], bool up)
 {
     if (d == NULL || d->closing)
         return;
-    const int s = slot_find(d, id);
-    const uint64_t t = now_ms();
+    const int s = mn__rd_slot_find(d, id);
+    const uint64_t t = mn__rd_now_ms();
     if (!up) {
         if (s >= 0) {
             mn_relay_on_peer_down(d->r, (uint32_t)s, t);
+            mn__rd_book_peer_down(d, (uint32_t)s);
             d->slots[s].up = false;
         }
         return;
@@ -220,24 +203,22 @@ void mn_relay_driver_peer(mn_relay_driver *d, const uint8_t id[MN_ID_BYTES], boo
         mn_relay_peer_info info;
         memset(&info, 0, sizeof(info));
         memcpy(info.node, id, MN_ID_BYTES);
-        /* who dialled is not reported by the BPCI node: validators are the links we keep */
-        info.outbound = is_validator(d, id);
+        mn__rd_book_peer_up(d, i, &info); /* address, port, direction */
         mn_relay_on_peer_up(d->r, i, &info, t);
+        mn__rd_book_peer_ready(d, i);
         return;
     }
     d->peers_refused++;
 }
 
-static void penalise(mn_relay_driver *d, uint32_t peer, uint32_t topic)
+void mn__rd_penalise(mn_relay_driver *d, uint32_t peer, const char *what)
 {
-    d->app_invalid[topic - MN_RELAY_TOPIC_FIRST]++;
     if (peer < MN_RELAY_PEERS_MAX && d->slots[peer].up) {
         d->slots[peer].app_invalid++;
         mn_relay_set_app_score(d->r, peer, (int64_t)d->slots[peer].app_invalid * APP_PENALTY);
         char hx[17];
         mn_hex_encode(hx, d->slots[peer].id, 8);
-        MN_LOG(WARN, "relay", "invalid %s from %s... (penalised)",
-               topic == MN_RELAY_TOPIC_BLOCKS ? "block" : "transaction", hx);
+        MN_LOG(WARN, "relay", "invalid %s from %s... (penalised)", what, hx);
     }
 }
 
@@ -246,12 +227,12 @@ static void on_gossip(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
 {
     mn_relay_driver *d = ctx;
     (void)svc;
-    const int s = slot_find(d, from);
+    const int s = mn__rd_slot_find(d, from);
     if (d->closing || s < 0)
         return;
     const uint64_t ref = d->next_ref;
     mn_relay_admission adm;
-    mn_relay_on_gossip(d->r, (uint32_t)s, data, len, ref, now_ms(), &adm, d->out);
+    mn_relay_on_gossip(d->r, (uint32_t)s, data, len, ref, mn__rd_now_ms(), &adm, d->out);
     if (adm.verdict == MN_RELAY_ACCEPT && held_put(d, data, len) != ref)
         d->held_dropped++; /* out of memory: the forwards below are skipped */
     run(d);
@@ -270,7 +251,9 @@ static void on_gossip(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
         return; /* receipts and consensus are not used by the node yet */
     }
     if (rc == -MN_ECORRUPT || rc == -MN_ECRYPTO) {
-        penalise(d, (uint32_t)s, adm.topic);
+        d->app_invalid[adm.topic - MN_RELAY_TOPIC_FIRST]++;
+        mn__rd_penalise(d, (uint32_t)s,
+                        adm.topic == MN_RELAY_TOPIC_BLOCKS ? "block" : "transaction");
         return;
     }
     d->app_accepted[adm.topic - MN_RELAY_TOPIC_FIRST]++;
@@ -283,10 +266,10 @@ static void on_ctrl(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
 {
     mn_relay_driver *d = ctx;
     (void)svc;
-    const int s = slot_find(d, from);
+    const int s = mn__rd_slot_find(d, from);
     if (d->closing || s < 0)
         return;
-    mn_relay_on_ctrl(d->r, (uint32_t)s, data, len, now_ms(), d->out);
+    mn_relay_on_ctrl(d->r, (uint32_t)s, data, len, mn__rd_now_ms(), d->out);
     run(d);
 }
 
@@ -295,7 +278,7 @@ static void on_heartbeat(uv_timer_t *t)
     mn_relay_driver *d = t->data;
     if (d->closing)
         return;
-    const uint64_t now = now_ms();
+    const uint64_t now = mn__rd_now_ms();
     for (uint32_t i = 0; i < MN_RELAY_PEERS_MAX; i++) {
         slot *s = &d->slots[i];
         if (!s->up || !s->ping_pending)
@@ -311,6 +294,7 @@ static void on_heartbeat(uv_timer_t *t)
     }
     mn_relay_heartbeat(d->r, now, d->out);
     run(d);
+    mn__rd_book_tick(d, now);
 }
 
 static void publish(mn_relay_driver *d, uint32_t topic, const uint8_t *payload, size_t len)
@@ -334,7 +318,7 @@ static void publish(mn_relay_driver *d, uint32_t topic, const uint8_t *payload, 
     const uint64_t ref = held_put(d, d->scratch.data, d->scratch.len);
     const held *h = held_of(d, ref);
     if (h == NULL ||
-        mn_relay_publish(d->r, h->bytes.data, h->bytes.len, ref, now_ms(), d->out, &err) != 0) {
+        mn_relay_publish(d->r, h->bytes.data, h->bytes.len, ref, mn__rd_now_ms(), d->out, &err) != 0) {
         d->publish_failed++;
         d->out->count = 0;
         held *hh = held_of(d, ref);
@@ -370,6 +354,7 @@ void mn_relay_driver_publish_tx(mn_relay_driver *d, const uint8_t *tx, size_t le
 int mn_relay_driver_register(mn_bpci_registry *reg, mn_err *err)
 {
     MN_TRY(mn_bpci_registry_add(reg, MN_NODE_SVC_GOSSIP, true, err));
+    MN_TRY(mn_bpci_registry_add(reg, MN_NODE_SVC_ADDRS, true, err));
     return mn_bpci_registry_add(reg, MN_NODE_SVC_RELAY_CTRL, true, err);
 }
 
@@ -382,6 +367,7 @@ int mn_relay_driver_new(uv_loop_t *loop, mn_bpci_node *net, const mn_relay_drive
     d->loop = loop;
     d->net = net;
     d->key = *cfg->key;
+    mn_node_id(d->self_id, d->key.pk);
     d->app = cfg->app;
     d->r = calloc(1, sizeof(*d->r));
     d->out = calloc(1, sizeof(*d->out));
@@ -411,7 +397,13 @@ int mn_relay_driver_new(uv_loop_t *loop, mn_bpci_node *net, const mn_relay_drive
     mn_rng *rng = mn_rng_system();
     rng->fill(rng, rc.seen_key, sizeof(rc.seen_key));
     rng->fill(rng, rc.rng_seed, sizeof(rc.rng_seed));
-    rc.score.colocation_weight = 0; /* peer addresses are not known (see the top) */
+    /* P3 thresholds follow the measured rates (docs/relay.md); validators do not join the
+     * blocks mesh (they decide blocks by consensus and ignore relayed ones): they publish
+     * decided blocks through fanout, and followers' meshes carry them on */
+    rc.mesh.auto_threshold = true;
+    rc.score.mesh_window_ms = 2000; /* as in the simulation that checked the rule */
+    if (cfg->self_validator)
+        rc.subscribed &= ~(1u << MN_RELAY_TOPIC_BLOCKS);
     if (cfg->self_validator) {
         uint8_t self[MN_ID_BYTES];
         mn_node_id(self, d->key.pk);
@@ -422,11 +414,13 @@ int mn_relay_driver_new(uv_loop_t *loop, mn_bpci_node *net, const mn_relay_drive
     }
     int rc_ = mn_relay_config_check(&rc, err);
     if (rc_ == 0) {
-        mn_relay_init(d->r, &rc, now_ms());
+        mn_relay_init(d->r, &rc, mn__rd_now_ms());
         rc_ = mn_bpci_node_on_service(net, MN_NODE_SVC_GOSSIP, on_gossip, d, err);
     }
     if (rc_ == 0)
         rc_ = mn_bpci_node_on_service(net, MN_NODE_SVC_RELAY_CTRL, on_ctrl, d, err);
+    if (rc_ == 0)
+        rc_ = mn__rd_book_start(d, cfg, err);
     if (rc_ != 0) {
         d->closed = true;
         mn_relay_driver_free(d);
@@ -447,6 +441,7 @@ int mn_relay_driver_metrics(const mn_relay_driver *d, mn_buf *out, mn_err *err)
     if (d == NULL)
         return 0;
     MN_TRY(mn_relay_metrics_write(d->r, out, err));
+    MN_TRY(mn__rd_book_metrics(d, out, err));
     char tmp[256];
     int k;
 #define APPEND(...)                                                                          \
@@ -499,6 +494,7 @@ void mn_relay_driver_close(mn_relay_driver *d)
 {
     if (d == NULL || d->closing)
         return;
+    mn__rd_book_save_anchors(d, true); /* before the sessions go down */
     d->closing = true;
     uv_timer_stop(&d->hb);
     uv_close((uv_handle_t *)&d->hb, hb_closed);
@@ -519,6 +515,7 @@ void mn_relay_driver_free(mn_relay_driver *d)
             mn_buf_deinit(&d->held[i].bytes);
     mn_buf_deinit(&d->scratch);
     mn_buf_deinit(&d->payload);
+    mn__rd_book_free(d);
     free(d->held);
     free(d->validators);
     free(d->out);

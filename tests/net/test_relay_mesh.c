@@ -33,6 +33,9 @@ static void info_for(mn_relay_peer_info *info, uint32_t i, bool outbound)
     info->outbound = outbound;
 }
 
+static uint32_t subscribed_override; /* 0: the default (every topic) */
+static bool flood_off, auto_threshold;
+
 /* n peers in slots 0..n-1; the first `outbound` of them dialled by us. */
 static void setup(uint32_t n, uint32_t outbound)
 {
@@ -45,6 +48,11 @@ static void setup(uint32_t n, uint32_t outbound)
     memset(cfg.seen_key, 0x33, sizeof cfg.seen_key);
     memset(cfg.rng_seed, 0x44, sizeof cfg.rng_seed);
     cfg.seen_capacity = 1024;
+    if (subscribed_override != 0)
+        cfg.subscribed = subscribed_override;
+    cfg.mesh.flood_publish = !flood_off;
+    cfg.mesh.auto_threshold = auto_threshold;
+    ASSERT_OK(mn_relay_config_check(&cfg, &err), &err);
     mn_relay_init(&relay, &cfg, 0);
     for (uint32_t i = 0; i < n; i++) {
         mn_relay_peer_info info;
@@ -552,6 +560,145 @@ static void test_retained_table_full(void)
     ASSERT_EQ(mn_relay_peer_score(&relay, 7, MN_RELAY_RETAIN_MAX + 20), 0); /* evicted */
 }
 
+static uint32_t fanout_size(uint32_t t)
+{
+    uint32_t n = 0;
+    for (uint32_t q = 0; q < MN_RELAY_PEERS_MAX; q++)
+        n += relay.peers[q].up && (relay.peers[q].fanout & BIT(t));
+    return n;
+}
+
+/* A topic we do not subscribe to: no mesh (a GRAFT is answered with PRUNE, no penalty), and
+ * our own messages go to d fanout peers, the same ones while we keep publishing, forgotten
+ * fanout_ttl_ms after the last publish. Flood publishing does not apply to it. */
+static void test_fanout_unsubscribed(void)
+{
+    mn_err err;
+    subscribed_override = BIT(MN_RELAY_TOPIC_TRANSACTIONS) | BIT(MN_RELAY_TOPIC_RECEIPTS) |
+                          BIT(MN_RELAY_TOPIC_CONSENSUS);
+    setup(20, 3);
+    subscribed_override = 0;
+    mn_relay_heartbeat(&relay, 1000, &acts);
+    ASSERT_EQ(mesh_size(T_BLOCKS, NULL), 0);
+    ASSERT_EQ(mesh_size(MN_RELAY_TOPIC_TRANSACTIONS, NULL), 6);
+    graft_from(5, T_BLOCKS, 1100);
+    ASSERT_TRUE(ctrl_to(5) != NULL && (ctrl_to(5)->prune & BIT(T_BLOCKS)));
+    ASSERT_EQ(mesh_size(T_BLOCKS, NULL), 0);
+    ASSERT_EQ(relay.peers[5].score.behaviour, 0);
+    mn_buf m1 = make(1), m2 = make(2);
+    ASSERT_OK(mn_relay_publish(&relay, m1.data, m1.len, 1, 1200, &acts, &err), &err);
+    ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), 6);
+    ASSERT_EQ(fanout_size(T_BLOCKS), 6);
+    uint32_t first[MN_RELAY_PEERS_MAX] = {0};
+    for (uint32_t q = 0; q < 20; q++)
+        first[q] = relay.peers[q].fanout & BIT(T_BLOCKS);
+    ASSERT_OK(mn_relay_publish(&relay, m2.data, m2.len, 2, 1300, &acts, &err), &err);
+    ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), 6);
+    for (uint32_t q = 0; q < 20; q++) {
+        ASSERT_EQ(relay.peers[q].fanout & BIT(T_BLOCKS), first[q]);
+        ASSERT_EQ(sent_msg_to(q), first[q] != 0);
+    }
+    ASSERT_EQ(relay.metrics.fanout_out[T_BLOCKS - 1], 12);
+    /* a fanout peer that goes away is replaced at the next heartbeat */
+    uint32_t gone = 0;
+    while (!first[gone])
+        gone++;
+    mn_relay_on_peer_down(&relay, gone, 1400);
+    mn_relay_heartbeat(&relay, 2000, &acts);
+    ASSERT_EQ(fanout_size(T_BLOCKS), 6);
+    mn_relay_heartbeat(&relay, 1300 + 60001, &acts);
+    ASSERT_EQ(fanout_size(T_BLOCKS), 0);
+    mn_buf_deinit(&m1);
+    mn_buf_deinit(&m2);
+}
+
+/* Without flood publishing, a subscribed topic whose mesh is still empty publishes through
+ * fanout; once the mesh exists, to the mesh only. */
+static void test_fanout_empty_mesh(void)
+{
+    mn_err err;
+    flood_off = true;
+    setup(20, 3);
+    flood_off = false;
+    mn_buf m1 = make(1), m2 = make(2);
+    ASSERT_OK(mn_relay_publish(&relay, m1.data, m1.len, 1, 100, &acts, &err), &err);
+    ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), 6);
+    ASSERT_EQ(relay.metrics.fanout_out[T_BLOCKS - 1], 6);
+    mn_relay_heartbeat(&relay, 1000, &acts);
+    const uint32_t n = mesh_size(T_BLOCKS, NULL);
+    ASSERT_EQ(n, 6);
+    ASSERT_OK(mn_relay_publish(&relay, m2.data, m2.len, 2, 1100, &acts, &err), &err);
+    ASSERT_EQ(count(MN_RELAY_ACT_SEND_MSG), n);
+    for (uint32_t q = 0; q < 20; q++)
+        ASSERT_EQ(sent_msg_to(q), (relay.peers[q].mesh & BIT(T_BLOCKS)) != 0);
+    ASSERT_EQ(relay.metrics.fanout_out[T_BLOCKS - 1], 6);
+    mn_buf_deinit(&m1);
+    mn_buf_deinit(&m2);
+}
+
+/* auto_threshold: each 10 s window the measured rate (averaged with the previous windows) sets
+ * the topic's P3 threshold to rate/4 + 1, and a topic that falls quiet turns P3 off. */
+static void test_auto_threshold(void)
+{
+    mn_err err;
+    auto_threshold = true;
+    setup(4, 2);
+    auto_threshold = false;
+    uint64_t seq = 1, t = 0;
+    for (uint32_t w = 0; w < 2; w++) {
+        for (uint32_t i = 0; i < 400; i++, seq++) {
+            mn_buf m = make(seq);
+            t += 25; /* 40 a second */
+            ASSERT_OK(mn_relay_publish(&relay, m.data, m.len, seq, t, &acts, &err), &err);
+            mn_buf_deinit(&m);
+            if (t % 1000 == 0)
+                mn_relay_heartbeat(&relay, t, &acts);
+        }
+    }
+    /* windows of 40/s: the average goes 20,000 then 30,000 thousandths */
+    ASSERT_EQ(relay.rate_milli[T_BLOCKS - 1], 30000);
+    ASSERT_EQ(relay.cfg.score.mesh_threshold[T_BLOCKS - 1], 30000 / 4000 + 1);
+    ASSERT_EQ(relay.cfg.score.mesh_threshold[MN_RELAY_TOPIC_TRANSACTIONS - 1], 0);
+    uint32_t thr = relay.cfg.score.mesh_threshold[T_BLOCKS - 1];
+    for (uint32_t w = 0; w < 6; w++) { /* quiet: the threshold falls, then P3 is off */
+        t += 10000;
+        mn_relay_heartbeat(&relay, t, &acts);
+        ASSERT_TRUE(relay.cfg.score.mesh_threshold[T_BLOCKS - 1] <= thr);
+        thr = relay.cfg.score.mesh_threshold[T_BLOCKS - 1];
+    }
+    ASSERT_EQ(relay.cfg.score.mesh_threshold[T_BLOCKS - 1], 0);
+}
+
+/* The explicit set changes at run time (a validator bonds): a connected peer that joins it
+ * leaves the mesh and its inbound slot, gets every message; one that leaves it is ordinary. */
+static void test_set_explicit(void)
+{
+    mn_err err;
+    setup(8, 2);
+    mn_relay_heartbeat(&relay, 1000, &acts);
+    const uint32_t inbound = relay.inbound_count;
+    ASSERT_EQ(inbound, 6);
+    uint32_t q = 2; /* an inbound peer in the mesh */
+    while (!(relay.peers[q].mesh & BIT(T_BLOCKS)))
+        q++;
+    ASSERT_TRUE(!relay.peers[q].info.outbound);
+    uint8_t nodes[1][MN_ED25519_PUBLICKEY_BYTES];
+    memcpy(nodes[0], relay.peers[q].info.node, sizeof nodes[0]);
+    mn_relay_set_explicit(&relay, (const uint8_t(*)[MN_ED25519_PUBLICKEY_BYTES])nodes, 1, 1100);
+    ASSERT_TRUE(relay.peers[q].info.explicit_peer);
+    ASSERT_EQ(relay.peers[q].mesh, 0);
+    ASSERT_EQ(relay.inbound_count, inbound - 1);
+    mn_buf m = make(1);
+    ASSERT_OK(mn_relay_publish(&relay, m.data, m.len, 1, 1200, &acts, &err), &err);
+    ASSERT_TRUE(sent_msg_to(q));
+    mn_relay_heartbeat(&relay, 2000, &acts);
+    ASSERT_EQ(relay.peers[q].mesh, 0); /* never grafted */
+    mn_relay_set_explicit(&relay, NULL, 0, 2100);
+    ASSERT_TRUE(!relay.peers[q].info.explicit_peer);
+    ASSERT_EQ(relay.inbound_count, inbound);
+    mn_buf_deinit(&m);
+}
+
 MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim_keeps_outbound),
              MN_TEST(test_full_mesh_prunes_inbound_graft), MN_TEST(test_graft_in_backoff),
              MN_TEST(test_forwarding), MN_TEST(test_publish_floods),
@@ -559,4 +706,6 @@ MN_TEST_MAIN("net.relay_mesh", MN_TEST(test_heartbeat_grafts), MN_TEST(test_trim
              MN_TEST(test_score_kept_across_reconnect), MN_TEST(test_conn_limits),
              MN_TEST(test_metrics_text), MN_TEST(test_health), MN_TEST(test_idle_peer_dropped),
              MN_TEST(test_opportunistic_graft), MN_TEST(test_prune_px_and_garbage_ctrl),
-             MN_TEST(test_retained_table_full))
+             MN_TEST(test_retained_table_full), MN_TEST(test_fanout_unsubscribed),
+             MN_TEST(test_fanout_empty_mesh), MN_TEST(test_auto_threshold),
+             MN_TEST(test_set_explicit))

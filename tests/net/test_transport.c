@@ -674,6 +674,86 @@ static void connection_rate_per_ip_is_limited(void)
     node_stop(&a);
 }
 
+/* The admission hook sees the remote address before any crypto: connections from 127.0.0.66
+ * are refused at once and counted; others reach the handshake and report their address. */
+static uint32_t admit_calls;
+static bool admit_not_66(void *ctx, const uint8_t ip[16], uint16_t port)
+{
+    static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    (void)ctx;
+    admit_calls++;
+    ASSERT_MEM_EQ(ip, v4, 12);
+    ASSERT_TRUE(port != 0);
+    return !(ip[12] == 127 && ip[15] == 66);
+}
+
+static void admission_hook_refuses_before_the_handshake(void)
+{
+    enum { N = 6 };
+    const mn_bpci_node_config cfg = {.admit = admit_not_66};
+    node a, b;
+    node_start(&a, 1, &cfg, true);
+    node_start(&b, 2, NULL, false);
+    admit_calls = 0;
+    int fds[N];
+    for (int i = 0; i < N; i++)
+        fds[i] = raw_connect(a.port, "127.0.0.66");
+    run_for(100);
+    mn_bpci_metrics m = mn_bpci_node_metrics(a.n);
+    ASSERT_EQ(m.refused_admit, N);
+    ASSERT_EQ(m.pending_active, 0);
+    for (int i = 0; i < N; i++)
+        ASSERT_TRUE(raw_closed(fds[i], 500));
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_dial(b.n, "127.0.0.1", a.port, a.ident.id, NULL, false, "127.0.0.7",
+                                &err), &err);
+    ASSERT_TRUE(run_until(&a.ups, 1, 3000));
+    ASSERT_TRUE(run_until(&b.ups, 1, 3000));
+    ASSERT_EQ(admit_calls, N + 1);
+    /* both ends report where the session goes */
+    mn_bpci_peer_addr pa;
+    ASSERT_TRUE(mn_bpci_node_peer_addr(a.n, b.ident.id, &pa));
+    ASSERT_TRUE(pa.inbound);
+    ASSERT_EQ(pa.ip[15], 7);
+    ASSERT_TRUE(mn_bpci_node_peer_addr(b.n, a.ident.id, &pa));
+    ASSERT_TRUE(!pa.inbound);
+    ASSERT_EQ(pa.ip[15], 1);
+    ASSERT_EQ(pa.port, a.port);
+    ASSERT_TRUE(!mn_bpci_node_peer_addr(b.n, b.ident.id, &pa));
+    ASSERT_EQ(mn_bpci_node_metrics(a.n).refused_admit, N);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    node_stop(&b);
+    node_stop(&a);
+}
+
+/* A dial whose source port is the port it dials, with no listener there, connects to itself
+ * (TCP simultaneous open): it is closed as a failed dial, never reported as a peer. */
+static void a_dial_to_itself_is_closed(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    const uint16_t port = ntohs(sa.sin_port);
+    close(fd); /* a free port with no listener */
+    node b;
+    node_start(&b, 2, NULL, false);
+    char src[32];
+    snprintf(src, sizeof src, "127.0.0.1:%u", port);
+    mn_err err;
+    ASSERT_OK(mn_bpci_node_dial(b.n, "127.0.0.1", port, NULL, NULL, false, src, &err), &err);
+    run_for(300);
+    const mn_bpci_metrics m = mn_bpci_node_metrics(b.n);
+    ASSERT_EQ(m.self_connects, 1);
+    ASSERT_EQ(m.dial_failures, 1);
+    ASSERT_EQ(m.established, 0);
+    ASSERT_EQ(b.ups, 0);
+    node_stop(&b);
+}
+
 static void setup(void)
 {
     mn_err err;
@@ -695,4 +775,6 @@ MN_TEST_MAIN("net.transport", MN_TEST(setup), MN_TEST(two_nodes_exchange_message
              MN_TEST(adversarial_clients_are_refused_and_counted),
              MN_TEST(half_open_flood_leaves_honest_peers_served),
              MN_TEST(sessions_per_ip_are_capped), MN_TEST(connection_rate_per_ip_is_limited),
-             MN_TEST(per_ip_limits_group_ipv6_by_64), MN_TEST(replayed_ik_handshake_is_refused))
+             MN_TEST(per_ip_limits_group_ipv6_by_64), MN_TEST(replayed_ik_handshake_is_refused),
+             MN_TEST(admission_hook_refuses_before_the_handshake),
+             MN_TEST(a_dial_to_itself_is_closed))

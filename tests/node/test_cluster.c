@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,6 +64,7 @@ typedef struct cluster {
     uint32_t extra;        /* followers a scenario will add (ports are reserved for them) */
     void (*extra_homes)(void); /* makes followers' homes at setup (started with the cluster) */
     uint8_t fid[NODES_MAX][32]; /* node ids of those followers */
+    char fhost[NODES_MAX][32];  /* their BPCI listen address ("" : 127.0.0.1) */
     pid_t pid[NODES_MAX];
     mn_genesis g;
     uv_loop_t loop;
@@ -503,7 +505,7 @@ static void setup(uint32_t validators)
     }
     for (uint32_t i = validators; i < C.n; i++) { /* followers made by extra_homes */
         char addr[64];
-        snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+        snprintf(addr, sizeof(addr), "%s:%u", C.fhost[i][0] ? C.fhost[i] : "127.0.0.1",
                  (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1) + 2 * i);
         ASSERT_OK(mn_nclient_add_peer(C.cl, addr, C.fid[i], NULL, &err), &err);
     }
@@ -850,11 +852,13 @@ static void scenario_portclash(void)
 
 /* ---- relay (issue 8): followers that follow through the gossip relay ---------------------- */
 
-/* A follower's home at DIR/nodeI (BPCI on base + 2i, API on base + 2i + 1) whose config peers
- * are the given validators and followers; its node id goes to C.fid[i] (setup makes the test's
- * client follow its height). */
+/* A follower's home at DIR/nodeI (BPCI on host:base + 2i, host 127.(10+i).0.1 so that every
+ * follower is its own network group for the address book; API on 127.0.0.1:base + 2i + 1) whose
+ * config peers (seeds) are the given validators and followers; its node id goes to C.fid[i]
+ * (setup makes the test's client follow its height). */
 static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
 {
+    snprintf(C.fhost[i], sizeof(C.fhost[i]), "127.%u.0.1", 10 + i);
     const unsigned base = (unsigned)atoi(strrchr(C.g.validators[0].addr, ':') + 1);
     char home[600], args[1024] = "";
     snprintf(home, sizeof(home), "%s/node%u", C.dir, i);
@@ -864,11 +868,11 @@ static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
             snprintf(args + used, sizeof(args) - used, " --peer %s",
                      C.g.validators[peers[k]].addr);
         else
-            snprintf(args + used, sizeof(args) - used, " --peer 127.0.0.1:%u",
+            snprintf(args + used, sizeof(args) - used, " --peer 127.%u.0.1:%u", 10 + peers[k],
                      base + 2 * peers[k]);
     }
-    sh("%s init --home %s --listen 127.0.0.1:%u --api 127.0.0.1:%u%s >/dev/null", C.bin, home,
-       base + 2 * i, base + 2 * i + 1, args);
+    sh("%s init --home %s --listen %s:%u --api 127.0.0.1:%u%s >/dev/null", C.bin, home,
+       C.fhost[i], base + 2 * i, base + 2 * i + 1, args);
     sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
     char path[700];
     mn_keyfile kf;
@@ -951,18 +955,87 @@ static void post_note(uint32_t i, char hash[65])
     mn_buf_deinit(&resp);
 }
 
-/* 4 validators and 6 followers. Followers peer with one or two validators and two followers
- * (a ring); they get blocks through the relay mesh (blocks topic: header, certificate, body,
+/* 4 validators and 6 followers. Each follower starts with one seed address, a validator; it
+ * learns the others (followers included) by address gossip and dials them from its address
+ * book. Followers get blocks through the relay mesh (blocks topic: header, certificate, body,
  * verified against the validator set), and a note posted to a follower's API reaches the
  * validators through the relay (transactions topic) and is committed. */
 static void relay_homes(void)
 {
-    static const uint32_t peers[6][3] = {{0, 1, 5}, {2, 6, 0}, {3, 7, 0},
-                                         {0, 8, 0}, {1, 9, 0}, {2, 4, 0}};
-    static const uint32_t counts[6] = {3, 2, 2, 2, 2, 2};
-    for (uint32_t f = 0; f < 6; f++)
-        add_follower(4 + f, peers[f], counts[f]);
+    for (uint32_t f = 0; f < 6; f++) {
+        const uint32_t seed = f % 4;
+        add_follower(4 + f, &seed, 1);
+    }
     C.n = 10;
+}
+
+/* Like metric, but false (instead of failing) while node i's API does not answer. */
+static bool metric_opt(uint32_t i, const char *name, uint64_t *v)
+{
+    char url[128];
+    api_url(i, url, sizeof(url));
+    long status = 0;
+    mn_buf body;
+    mn_err err;
+    mn_buf_init(&body, 0);
+    bool ok = mn_api_client_get(url, "/metrics", &status, &body, &err) == 0 && status == 200 &&
+              mn_buf_append_byte(&body, 0, &err) == 0;
+    char key[200];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *at = ok ? strstr((const char *)body.data, key) : NULL;
+    if (at != NULL)
+        *v = strtoull(at + strlen(key), NULL, 10);
+    mn_buf_deinit(&body);
+    return at != NULL;
+}
+
+/* Node i's connected peers (GET /peers): how many are validators and how many followers of
+ * this cluster. */
+static void peer_kinds(uint32_t i, uint32_t *validators, uint32_t *followers)
+{
+    char url[128];
+    api_url(i, url, sizeof(url));
+    long status = 0;
+    mn_buf body;
+    mn_err err;
+    mn_buf_init(&body, 0);
+    *validators = *followers = 0;
+    ASSERT_OK(mn_api_client_get(url, "/peers", &status, &body, &err), &err);
+    ASSERT_EQ(status, 200);
+    json_t *doc = NULL;
+    ASSERT_OK(mn_api_client_parse(&body, &doc, &err), &err);
+    const json_t *list = json_object_get(doc, "peers");
+    for (size_t k = 0; k < json_array_size(list); k++) {
+        const json_t *p = json_array_get(list, k);
+        const char *id = json_string_value(json_object_get(p, "id"));
+        if (!json_is_true(json_object_get(p, "connected")) || id == NULL)
+            continue;
+        if (json_is_true(json_object_get(p, "validator")))
+            (*validators)++;
+        for (uint32_t f = C.validators; f < C.n; f++) {
+            char hx[65];
+            mn_hex_encode(hx, C.fid[f], 32);
+            *followers += strcmp(hx, id) == 0;
+        }
+    }
+    json_decref(doc);
+    mn_buf_deinit(&body);
+}
+
+/* A raw TCP connection to host:port from src that never speaks. */
+static int silent_connect(const char *host, uint16_t port, const char *src)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_TRUE(fd >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    ASSERT_EQ(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    sa.sin_port = htons(port);
+    ASSERT_EQ(inet_pton(AF_INET, host, &sa.sin_addr), 1);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
 }
 
 static void scenario_relay(void)
@@ -1013,6 +1086,96 @@ static void scenario_relay(void)
                (unsigned long long)invalid);
         ASSERT_TRUE(applied >= 1);
         ASSERT_U64_EQ(invalid, 0);
+    }
+    /* one copy of each decided block on the relay: the proposer publishes it, the other
+     * validators only when no copy reached them (backup) */
+    uint64_t pub[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < 4; i++) {
+        pub[0] += metric(i, "mn_relay_block_publish_total{role=\"proposer\"}");
+        pub[1] += metric(i, "mn_relay_block_publish_total{role=\"backup\"}");
+        pub[2] += metric(i, "mn_relay_block_publish_total{role=\"skipped\"}");
+    }
+    printf("  decided blocks published by the proposer %llu, by a backup %llu, backups skipped "
+           "%llu\n",
+           (unsigned long long)pub[0], (unsigned long long)pub[1], (unsigned long long)pub[2]);
+    ASSERT_TRUE(pub[0] >= 10);
+    ASSERT_TRUE(pub[1] * 10 <= pub[0]); /* a backup is the exception */
+    /* address gossip: every follower, seeded with one validator, finds other followers */
+    const uint64_t t2 = now();
+    bool found = false;
+    while (!found && now() - t2 < 60000 * MS) {
+        found = true;
+        for (uint32_t i = 4; i < 10 && found; i++) {
+            uint32_t v, f;
+            peer_kinds(i, &v, &f);
+            found = f >= 1;
+        }
+        if (!found)
+            run_for(500);
+    }
+    for (uint32_t i = 4; i < 10; i++) {
+        uint32_t v, f;
+        peer_kinds(i, &v, &f);
+        const uint64_t added = metric(i, "mn_relay_addrs_total{fate=\"added\"}");
+        printf("  follower %u: %u validator and %u follower peers, %llu addresses learned, %llu "
+               "outbound\n",
+               i, v, f, (unsigned long long)added,
+               (unsigned long long)metric(i, "mn_relay_outbound_peers"));
+        ASSERT_TRUE(f >= 1);
+        ASSERT_TRUE(added >= 1);
+    }
+    printf("  every follower found another through address gossip after %.1f s\n",
+           (double)(now() - t2) / 1e9);
+    ASSERT_TRUE(found);
+    /* a flood of silent connections from one address is refused before the handshake, and
+     * the validators keep their links */
+    {
+        enum { FLOOD = 40 };
+        uint32_t v0, f0;
+        peer_kinds(0, &v0, &f0);
+        ASSERT_EQ(v0, 3);
+        const uint16_t port0 = (uint16_t)atoi(strrchr(C.g.validators[0].addr, ':') + 1);
+        const uint64_t before = metric(0, "mn_bpci_refused_admit_total");
+        int fds[FLOOD];
+        for (int k = 0; k < FLOOD; k++)
+            fds[k] = silent_connect("127.0.0.1", port0, "127.0.0.66");
+        run_for(1000);
+        const uint64_t refused = metric(0, "mn_bpci_refused_admit_total") - before;
+        const uint64_t h = max_height();
+        ASSERT_TRUE(wait_height(-1, h + 2, 60000));
+        peer_kinds(0, &v0, &f0);
+        printf("  flood of %d connections from 127.0.0.66: %llu refused before the handshake "
+               "(relay: %llu), validator 0 keeps %u validator links\n",
+               FLOOD, (unsigned long long)refused,
+               (unsigned long long)metric(0, "mn_relay_admission_total{result=\"refused\"}"),
+               v0);
+        ASSERT_TRUE(refused >= FLOOD - 4 - 1); /* the /24's burst of 4 (1 a second) passes */
+        ASSERT_EQ(v0, 3);
+        for (int k = 0; k < FLOOD; k++)
+            close(fds[k]);
+    }
+    /* anchors: follower 9 restarts and dials the outbound peers it had */
+    {
+        uint64_t saved = 0;
+        ASSERT_TRUE(metric(9, "mn_relay_anchors") >= 1);
+        stop_node(9, SIGTERM);
+        start_node(9);
+        uint64_t loaded = 0, connected = 0;
+        const uint64_t t3 = now();
+        while (now() - t3 < 30000 * MS && (loaded == 0 || connected == 0)) {
+            run_for(250);
+            (void)metric_opt(9, "mn_relay_anchors_total{event=\"loaded\"}", &loaded);
+            (void)metric_opt(9, "mn_relay_dials_total{kind=\"anchor\",result=\"connected\"}",
+                             &connected);
+        }
+        (void)metric_opt(9, "mn_relay_anchors_total{event=\"saved\"}", &saved);
+        printf("  follower 9 restarted: %llu anchors loaded, %llu reconnected by anchor dials "
+               "after %.1f s\n",
+               (unsigned long long)loaded, (unsigned long long)connected,
+               (double)(now() - t3) / 1e9);
+        ASSERT_TRUE(loaded >= 1);
+        ASSERT_TRUE(connected >= 1);
+        ASSERT_TRUE(wait_height(9, max_height(), 60000));
     }
     /* optionally (N seconds) longer, past the relay's 30 s pings: no peer is dropped */
     if (opt_n > 0) {
