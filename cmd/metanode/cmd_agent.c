@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <uv.h>
@@ -172,7 +173,9 @@ static const char agent_help[] =
     "Runs the node of a home (see `metanode init`, `metanode testnet`): BPCI on the config's\n"
     "listen address, consensus with the validators of DIR/genesis.json, block sync, and the\n"
     "HTTP API on the config's api address. A key outside the validator set follows the chain\n"
-    "as an observer. Stops cleanly on SIGINT or SIGTERM. Prints \"ready ...\" when serving.\n";
+    "as an observer. Stops cleanly on SIGINT or SIGTERM. Prints \"ready ...\" when serving.\n"
+    "The relay groups peers by the ASN map named by the config's \"asmap\" (a file of\n"
+    "\"PREFIX/LEN ASN REGION\" lines, e.g. data/asmap-sample.txt), else by /16 and /32.\n";
 
 typedef struct agent_setup {
     mn_home_config cfg;
@@ -180,7 +183,31 @@ typedef struct agent_setup {
     mn_genesis genesis;
     char db[MN_HOME_PATH_MAX];
     char anchors[MN_HOME_PATH_MAX];
+    mn_asmap asmap; /* when the config names one */
+    bool have_asmap;
 } agent_setup;
+
+/* The config's ASN map, relative to the home unless absolute. */
+static int load_asmap(const char *home, agent_setup *s, mn_err *err)
+{
+    char path[MN_HOME_PATH_MAX];
+    if (s->cfg.asmap[0] == '/') {
+        if (strlen(s->cfg.asmap) >= sizeof path)
+            return mn_err_set(err, MN_ELIMIT, 0, "asmap path too long");
+        strcpy(path, s->cfg.asmap);
+    } else {
+        MN_TRY(mn_home_path(path, home, s->cfg.asmap, err));
+    }
+    uint8_t *text;
+    size_t len;
+    MN_TRY(mn_file_read(path, MN_ASMAP_FILE_BYTES_MAX, &text, &len, err));
+    const int rc = mn_asmap_parse(&s->asmap, (const char *)text, len, err);
+    free(text);
+    if (rc != 0)
+        return mn_err_wrap(err, "%s", path);
+    s->have_asmap = true;
+    return 0;
+}
 
 static int load_home(const char *home, agent_setup *s, mn_err *err)
 {
@@ -190,6 +217,8 @@ static int load_home(const char *home, agent_setup *s, mn_err *err)
     MN_TRY(mn_home_path(path, home, "genesis.json", err));
     MN_TRY(mn_genesis_load(&s->genesis, path, err));
     MN_TRY(mn_home_path(s->anchors, home, "data/anchors.cbor", err));
+    if (s->cfg.asmap[0] != '\0')
+        MN_TRY(load_asmap(home, s, err));
     return mn_home_path(s->db, home, "data/ledger.db", err);
 }
 
@@ -202,6 +231,7 @@ static int start(agent *a, agent_setup *s, mn_err *err)
         .genesis = &s->genesis,
         .db_path = s->db,
         .anchors_path = s->anchors,
+        .asmap = s->have_asmap ? &s->asmap : NULL,
         .key = &s->keys.key,
         .vrf_sk = s->keys.vrf_sk,
         .noise_priv = s->keys.noise_priv,

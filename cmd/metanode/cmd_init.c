@@ -51,11 +51,13 @@ static void print_doc(json_t *doc, bool json)
 
 static const char init_help[] =
     "usage: metanode init --home DIR [--listen HOST:PORT] [--api HOST:PORT] [--peer HOST:PORT]...\n"
-    "                     [--log-level LEVEL] [--json]\n"
+    "                     [--asmap FILE] [--log-level LEVEL] [--json]\n"
     "Creates a node home: node_key.json (Ed25519 identity; the BPCI Noise static key is derived\n"
     "from it), vrf_key.json (leader election), both mode 0600, and config.json (defaults: listen\n"
     "127.0.0.1:26656, api 127.0.0.1:26657, log level info). Refuses to overwrite keys. The\n"
-    "genesis.json of the chain to join must be copied into the home before `metanode agent`.\n";
+    "genesis.json of the chain to join must be copied into the home before `metanode agent`.\n"
+    "--asmap FILE names an ASN map (relative to DIR or absolute) by which the relay groups\n"
+    "peers and caps outbound peers per region; it is read when the agent starts.\n";
 
 static int run_init(int argc, char **argv)
 {
@@ -63,6 +65,7 @@ static int run_init(int argc, char **argv)
         {"home", required_argument, 0, 'H'},   {"listen", required_argument, 0, 'l'},
         {"api", required_argument, 0, 'a'},    {"peer", required_argument, 0, 'p'},
         {"log-level", required_argument, 0, 'L'}, {"json", no_argument, 0, 'j'},
+        {"asmap", required_argument, 0, 'm'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     mn_home_config cfg = {.listen = "127.0.0.1:26656", .api = "127.0.0.1:26657",
                           .log_level = "info"};
@@ -80,6 +83,8 @@ static int run_init(int argc, char **argv)
             strcpy(cfg.api, optarg);
         else if (c == 'p' && n < 64 && cfg.peer_count < MN_HOME_PEERS_MAX)
             strcpy(cfg.peers[cfg.peer_count++], optarg);
+        else if (c == 'm' && n < sizeof(cfg.asmap))
+            strcpy(cfg.asmap, optarg);
         else if (c == 'L' && n < sizeof(cfg.log_level))
             strcpy(cfg.log_level, optarg);
         else if (c == 'j')

@@ -395,6 +395,9 @@ MN_STATIC_ASSERT((MN_NODE_RELAY_HELD_MAX & (MN_NODE_RELAY_HELD_MAX - 1)) == 0);
 /* Outbound relay peers a node keeps, dialled from its address book (Bitcoin's 8 full-relay
  * outbound connections); seeds and validator links count towards it. */
 #define MN_NODE_RELAY_OUTBOUND 8u
+/* Outbound peers from one region of the ASN map: half of them, so one region's outage or one
+ * provider's routing cannot take more than half of a node's view (unknown region: no cap). */
+#define MN_NODE_RELAY_REGION_MAX 4u
 /* Dials from the address book in flight at once, and how long one may take before it counts
  * as failed (a BPCI handshake times out after 5 s; twice that covers a slow connect). */
 #define MN_NODE_RELAY_DIALS_MAX 8u

@@ -25,6 +25,7 @@
 #include "metanode/consensus.h"
 #include "metanode/error.h"
 #include "metanode/ledger.h"
+#include "metanode/relay_addrbook.h"
 
 struct uv_loop_s;
 typedef struct mn_node mn_node;
@@ -33,6 +34,7 @@ typedef struct mn_node_config {
     const mn_genesis *genesis;      /* borrowed during mn_node_new */
     const char *db_path;            /* SQLite file of the ledger */
     const char *anchors_path;       /* the relay's anchors file (node_home.h); NULL: none */
+    const mn_asmap *asmap;          /* borrowed for the node's life; NULL: group by prefix */
     const mn_keypair *key;          /* node identity (copied); a validator if in the set */
     const uint8_t *vrf_sk;          /* MN_VRF_SECRETKEY_BYTES, copied; NULL: observer */
     const uint8_t *noise_priv;      /* 32-byte X25519 static key, copied; NULL: fresh */

@@ -4,7 +4,10 @@
  *   DIR/node_key.json    Ed25519 identity (keyfile.h, 0600)
  *   DIR/vrf_key.json     VRF key (keyfile.h, 0600)
  *   DIR/config.json      {"listen": "host:port", "api": "host:port", "peers": ["host:port"...],
- *                         "log_level": "info"} (strict: unknown keys refused)
+ *                         "log_level": "info", "asmap": "FILE"} (strict: unknown keys refused;
+ *                         "asmap", optional, names an ASN map (relay_addrbook.h) relative to
+ *                         DIR or absolute: the relay then groups peers by AS number and caps
+ *                         outbound peers per region; without it, by /16 and /32)
  *   DIR/genesis.json     the chain's genesis (ledger.h), written by `metanode testnet`
  *   DIR/data/ledger.db   the SQLite ledger
  *   DIR/data/anchors.cbor the relay's outbound peers at the last run (relay_addrbook.h), dialled
@@ -30,6 +33,7 @@ typedef struct mn_home_config {
     char log_level[16];
     uint32_t peer_count;
     char peers[MN_HOME_PEERS_MAX][64];
+    char asmap[256]; /* "" when absent */
 } mn_home_config;
 
 typedef struct mn_home_keys {

@@ -76,6 +76,8 @@ int mn_home_save_config(const char *dir, const mn_home_config *cfg, bool overwri
         json_array_append_new(peers, json_string(cfg->peers[i]));
     json_t *doc = json_pack("{s:s, s:s, s:o, s:s}", "listen", cfg->listen, "api", cfg->api,
                             "peers", peers, "log_level", cfg->log_level);
+    if (doc != NULL && cfg->asmap[0] != '\0')
+        json_object_set_new(doc, "asmap", json_string(cfg->asmap));
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (text == NULL)
@@ -105,14 +107,15 @@ int mn_home_load_config(const char *dir, mn_home_config *cfg, mn_err *err)
     json_error_t je;
     json_t *doc = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &je);
     free(data);
-    const char *listen, *api, *level;
+    const char *listen, *api, *level, *asmap = NULL;
     json_t *peers;
     memset(cfg, 0, sizeof(*cfg));
     int rc = 0;
-    if (doc == NULL || json_unpack(doc, "{s:s, s:s, s:o, s:s !}", "listen", &listen, "api", &api,
-                                   "peers", &peers, "log_level", &level) != 0 ||
+    if (doc == NULL || json_unpack(doc, "{s:s, s:s, s:o, s:s, s?s !}", "listen", &listen, "api",
+                                   &api, "peers", &peers, "log_level", &level, "asmap",
+                                   &asmap) != 0 ||
         !json_is_array(peers)) {
-        rc = mn_err_set(err, MN_EINVAL, 0, "%s: want {listen, api, peers, log_level}%s%s", path,
+        rc = mn_err_set(err, MN_EINVAL, 0, "%s: want {listen, api, peers, log_level[, asmap]}%s%s", path,
                         doc ? "" : ": ", doc ? "" : je.text);
     }
     if (rc == 0)
@@ -121,6 +124,8 @@ int mn_home_load_config(const char *dir, mn_home_config *cfg, mn_err *err)
         rc = copy_text(cfg->api, sizeof(cfg->api), api, "api", err);
     if (rc == 0)
         rc = copy_text(cfg->log_level, sizeof(cfg->log_level), level, "log_level", err);
+    if (rc == 0 && asmap != NULL)
+        rc = copy_text(cfg->asmap, sizeof(cfg->asmap), asmap, "asmap", err);
     if (rc == 0 && json_array_size(peers) > MN_HOME_PEERS_MAX)
         rc = mn_err_set(err, MN_ELIMIT, 0, "config.json: more than %u peers", MN_HOME_PEERS_MAX);
     for (size_t i = 0; rc == 0 && i < json_array_size(peers); i++) {

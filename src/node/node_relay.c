@@ -135,6 +135,7 @@ int mn__node_relay_start(mn_node *n, mn_err *err)
         .self_addr = self_addr.port != 0 ? &self_addr : NULL,
         .source_host = n->source_host[0] ? n->source_host : NULL,
         .anchors_path = n->anchors_path,
+        .asmap = n->cfg.asmap,
     };
     const int r = mn_relay_driver_new(n->loop, n->net, &rc, &n->relay, err);
     free(ids);

@@ -436,8 +436,8 @@ int mn__rd_book_start(mn_relay_driver *d, const mn_relay_driver_config *cfg, mn_
         d->outbound_target = MN_ADDRBOOK_OUTBOUND_MAX;
     d->feeler_ms = cfg->feeler_ms ? cfg->feeler_ms : MN_NODE_RELAY_FEELER_MS;
     d->announce_ms = cfg->announce_ms ? cfg->announce_ms : MN_NODE_RELAY_ANNOUNCE_MS;
-    mn_addrbook_init(d->ab, key, mn_load_u64_le(seed), NULL, MN_ADDRBOOK_OUTBOUND_MAX,
-                     MN_ADDRBOOK_OUTBOUND_MAX);
+    mn_addrbook_init(d->ab, key, mn_load_u64_le(seed), cfg->asmap, MN_ADDRBOOK_OUTBOUND_MAX,
+                     MN_NODE_RELAY_REGION_MAX);
     d->addr_rate = (mn_relay_rate){MN_NODE_RELAY_ADDR_RATE_PER_S, MN_NODE_RELAY_ADDR_BURST};
     if (cfg->self_addr != NULL && cfg->self_addr->port != 0) {
         d->self_addr = *cfg->self_addr;

@@ -60,6 +60,7 @@ typedef struct mn_relay_driver_config {
     const mn_addr *self_addr;
     const char *source_host;  /* dials from the book bind this address; NULL: any */
     const char *anchors_path; /* file of anchors in the node's home; NULL: none kept */
+    const mn_asmap *asmap;    /* borrowed for the driver's life; NULL: groups by prefix */
     uint32_t outbound_target; /* 0: MN_NODE_RELAY_OUTBOUND */
     uint32_t feeler_ms;       /* 0: MN_NODE_RELAY_FEELER_MS */
     uint32_t announce_ms;     /* 0: MN_NODE_RELAY_ANNOUNCE_MS */

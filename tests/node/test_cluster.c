@@ -871,6 +871,11 @@ static void add_follower(uint32_t i, const uint32_t *peers, uint32_t peer_count)
             snprintf(args + used, sizeof(args) - used, " --peer 127.%u.0.1:%u", 10 + peers[k],
                      base + 2 * peers[k]);
     }
+    if (i == 7) { /* one follower groups its peers by an ASN map: all of 127/8 is one AS */
+        const size_t used = strlen(args);
+        snprintf(args + used, sizeof(args) - used, " --asmap asmap.txt");
+        sh("mkdir -p %s && printf '127.0.0.0/8 64512 lo\\n' > %s/asmap.txt", home, home);
+    }
     sh("%s init --home %s --listen %s:%u --api 127.0.0.1:%u%s >/dev/null", C.bin, home,
        C.fhost[i], base + 2 * i, base + 2 * i + 1, args);
     sh("cp %s/genesis.json %s/genesis.json", C.dir, home);
@@ -1127,6 +1132,18 @@ static void scenario_relay(void)
     printf("  every follower found another through address gossip after %.1f s\n",
            (double)(now() - t2) / 1e9);
     ASSERT_TRUE(found);
+    /* follower 7's ASN map puts every address in one group (AS 64512, region "lo"), so its
+     * book has one group and its outbound peers from the book stop at the region cap;
+     * follower 8 groups by /16 and sees several */
+    const uint64_t g7 = metric(7, "mn_addrbook_groups{table=\"new\"}") +
+                        metric(7, "mn_addrbook_groups{table=\"tried\"}");
+    const uint64_t g8 = metric(8, "mn_addrbook_groups{table=\"new\"}") +
+                        metric(8, "mn_addrbook_groups{table=\"tried\"}");
+    printf("  address groups: %llu with the ASN map (follower 7), %llu by /16 (follower 8)\n",
+           (unsigned long long)g7, (unsigned long long)g8);
+    ASSERT_TRUE(g7 >= 1 && g7 <= 2); /* one group per table at most */
+    ASSERT_TRUE(g8 > g7);
+    ASSERT_TRUE(metric(7, "mn_relay_outbound_peers") <= MN_NODE_RELAY_REGION_MAX + 1); /* + seed */
     /* a flood of silent connections from one address is refused before the handshake, and
      * the validators keep their links */
     {

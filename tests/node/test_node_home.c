@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * test_node_home.c: node home directories (node_home.h): init writes keys with mode 0600 and a
- * config that loads back; a second init refuses to overwrite keys; a key readable by others,
+ * config that loads back (with or without an ASN map); a second init refuses to overwrite keys; a key readable by others,
  * a Noise key whose public half does not match, and a config with an unknown key are refused;
  * free-port search returns bindable ports.
  */
@@ -71,6 +71,13 @@ static void test_init_and_load(void)
     ASSERT_STR_EQ(back.api, "127.0.0.1:2");
     ASSERT_EQ(back.peer_count, 1);
     ASSERT_STR_EQ(back.peers[0], "127.0.0.1:3");
+    ASSERT_STR_EQ(back.asmap, ""); /* optional, absent */
+    /* an ASN map named by the config is kept through save and load */
+    strcpy(cfg.asmap, "asmap.txt");
+    ASSERT_OK(mn_home_save_config(home, &cfg, true, &err), &err);
+    ASSERT_OK(mn_home_load_config(home, &back, &err), &err);
+    ASSERT_STR_EQ(back.asmap, "asmap.txt");
+    ASSERT_STR_EQ(back.listen, "127.0.0.1:1");
     /* a second init never replaces keys */
     ASSERT_EQ(mn_home_init(home, &cfg, NULL, &err), -MN_EEXIST);
     /* the Noise static key is the one derived from the identity key (no file of its own) */
@@ -88,6 +95,9 @@ static void test_init_and_load(void)
     ASSERT_EQ(mn_home_load_config(home, &back, &err), -MN_EINVAL);
     write_text("config.json", "{\"listen\": \"a:1\", \"api\": \"b:2\", \"peers\": [7], "
                               "\"log_level\": \"info\"}");
+    ASSERT_EQ(mn_home_load_config(home, &back, &err), -MN_EINVAL);
+    write_text("config.json", "{\"listen\": \"a:1\", \"api\": \"b:2\", \"peers\": [], "
+                              "\"log_level\": \"info\", \"asmap\": 5}");
     ASSERT_EQ(mn_home_load_config(home, &back, &err), -MN_EINVAL);
     mn_home_keys_wipe(&k);
     mn_home_keys_wipe(&k2);
