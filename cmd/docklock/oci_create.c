@@ -26,6 +26,7 @@
 #include "dl.h"
 #include "dl_run.h"
 #include "metanode/keyfile.h"
+#include "oci_cage.h"
 #include "oci_cli.h"
 
 typedef struct create_opts {
@@ -122,10 +123,10 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
     signal(SIGPIPE, SIG_IGN);
     int fd = open(fifo, O_PATH | O_CLOEXEC);
     (void)!write(ready_fd, fd >= 0 ? "r" : "x", 1);
-    close(ready_fd);
     if (fd < 0)
         _exit(DL_FAILED);
     a->cfg.start_fd = fd;
+    a->cfg.ready_fd = ready_fd; /* the run reports the cage's pid and readiness on it */
     /* The cage runs its supervisor and guest SCHED_FIFO, which a cgroup v1 cpu group without
      * an RT budget forbids; a manager's group for its runtime (conmon's, a shim's) has none.
      * So the supervisor goes to the cpu hierarchy's root; the cage makes its own groups. */
@@ -262,7 +263,41 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
     if (mn_oci_state_save(oci_g.root, st, &err) != 0)
         return oci_fail_err("create", &err);
     run_args(cfg, rootfs, st, a);
-    return -1;
+    return oci_cage_config(cfg, bundle, &a->cfg);
+}
+
+/* Reads the supervisor's reports until the cage is built ("R"), taking the cage's pid from
+ * "P<pid>"; false when the supervisor ended first (the cage could not be built: its message
+ * is on our stderr already). */
+static bool wait_cage_ready(int fd, int32_t *cage_pid)
+{
+    char buf[256];
+    size_t used = 0;
+    bool ready = false;
+    for (;;) {
+        ssize_t n = read(fd, buf + used, sizeof(buf) - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (line[0] == 'P')
+                *cage_pid = (int32_t)strtol(line + 1, NULL, 10);
+            else if (line[0] == 'R')
+                ready = true;
+            line = nl + 1;
+        }
+        used = strlen(line);
+        memmove(buf, line, used);
+        if (ready && *cage_pid > 0)
+            return true;
+        if (used == sizeof(buf) - 1)
+            return false; /* not our protocol */
+    }
 }
 
 /* create: returns the exit code, and the shim's pid in *pid. */
@@ -299,11 +334,14 @@ static int do_create(const create_opts *o, int *pid)
     do
         n = read(ready[0], &byte, 1);
     while (n < 0 && errno == EINTR);
+    bool ready_ok = n == 1 && byte == 'r' && wait_cage_ready(ready[0], &st.cage_pid);
     close(ready[0]);
-    if (n != 1 || byte != 'r') {
+    if (!ready_ok) {
+        waitpid(child, NULL, 0);
         snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
         oci_remove_dir(dir);
-        return oci_fail("create: the container supervisor died at start");
+        return oci_fail("create: the container could not be set up%s",
+                        n == 1 && byte == 'r' ? " (see the message above)" : "");
     }
     mn_err err;
     st.status = MN_OCI_CREATED;

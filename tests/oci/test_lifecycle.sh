@@ -143,7 +143,7 @@ check stale_gone 1 test -e "$root/stale"
 check log_json 1 "$bin" --root "$root" --log "$tmp/log.json" --log-format json state nosuch
 expect log_json_line "$tmp/log.json" '"level":"error","msg":"container nosuch does not exist"'
 check log_notes 0 "$bin" --root "$root" --log "$tmp/log.txt" create --bundle "$tmp/hello" lg
-expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: hostname'
+expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: mounts on /proc'
 expect log_ignored_rlimits "$tmp/log.txt" 'ignored: process.rlimits'
 check log_notes_delete 0 dl delete lg
 mkdir -p "$tmp/noprog" && cp -r "$tmp/hello/rootfs" "$tmp/noprog/"
