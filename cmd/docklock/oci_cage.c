@@ -4,7 +4,8 @@
  * mounts (bind sources resolved against the bundle and identified by their content digest),
  * cwd, user and groups, hostname, maskedPaths, readonlyPaths, the seccomp profile, and the
  * relaxed-mode taints. A bind mount too large (or too special) to hash cannot be identified:
- * refused in strict mode, a taint in relaxed mode (recorded by its destination only).
+ * refused in strict mode, a taint in relaxed mode (recorded by its destination only). Mounts are
+ * made in destination order.
  * Not here: the command line, the state directory (oci_create.c), the mounts themselves (the
  * cage: src/docklock/mounts.c).
  *
@@ -76,6 +77,16 @@ int oci_cage_config(const mn_oci_config *cfg, const char *bundle, mn_docklock_co
         int rc = add_mount(cfg, i, bundle, &n, &taintc);
         if (rc >= 0)
             return rc;
+    }
+    /* In destination byte order (stable): managers emit mounts in an arbitrary order (podman's
+     * differs from run to run) and the order is part of the run's configuration. A path sorts
+     * before the paths below it, so a mount still comes before those nested in it. */
+    for (uint32_t i = 1; i < n; i++) {
+        mn_docklock_mount m = mounts[i];
+        uint32_t j = i;
+        for (; j > 0 && strcmp(mounts[j - 1].destination, m.destination) > 0; j--)
+            mounts[j] = mounts[j - 1];
+        mounts[j] = m;
     }
     out->mounts = mounts;
     out->mountc = n;
