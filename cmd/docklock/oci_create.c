@@ -3,12 +3,15 @@
  * oci_create.c: `docklock create` and the OCI form of `docklock run`. create reads the
  * bundle's config.json (strictly, src/oci/config.c), makes ROOT/ID (the id must be new), an
  * exec fifo and, unless the bundle names one, a node key, then forks the container's
- * supervisor ("shim") and returns once it is ready; the pid it records (state, --pid-file) is
- * the shim's. The shim calls mn_docklock_run at once with the fifo as start_fd: the cage is
- * built now and its first process waits on the fifo, before any program code, until `start`
- * writes to it (like runc's exec.fifo). When the run ends the shim writes the guest's
- * stdout/stderr to its own (the ones create was given), the witness and the signed receipt,
- * records "stopped" with the exit status, and exits with it.
+ * supervisor ("shim") and returns once the cage is built. The shim calls mn_docklock_run at
+ * once with the fifo as start_fd: the cage is built now and its first process waits on the
+ * fifo, before any program code, until `start` writes to it (like runc's exec.fifo); a failure
+ * while building it (a mount, the root) is create's. The pid recorded for state and --pid-file
+ * is the shim's: it outlives the guest until the outputs and the receipt are written, and
+ * exits with the container's status, so a manager that waits on it (containerd's shim, conmon)
+ * collects the output and removes the container only then (docs/oci.md §4). When the run ends the
+ * shim writes the guest's stdout/stderr to its own (the ones create was given), the witness
+ * and the signed receipt, records "stopped" with the exit status, and exits with it.
  * Not here: the other verbs (oci_verbs.c).
  */
 #include <errno.h>
@@ -347,6 +350,7 @@ static int do_create(const create_opts *o, int *pid)
     st.status = MN_OCI_CREATED;
     st.pid = child;
     st.pid_start = mn_oci_pid_start(child);
+    st.cage_start = mn_oci_pid_start(st.cage_pid);
     if (mn_oci_state_save(oci_g.root, &st, &err) != 0)
         return oci_fail_err("create", &err);
     st.status = MN_OCI_CREATING; /* what the create-time hooks are told */

@@ -175,7 +175,10 @@ typedef struct mn_oci_state {
     char bundle[MN_OCI_PATH_BYTES_MAX];
     int32_t pid;          /* the container's supervisor (0: none) */
     uint64_t pid_start;   /* its start time (clock ticks since boot), against pid reuse */
-    int32_t cage_pid;     /* the cage's pid 1 as seen on the host (0: not known) */
+    /* The cage's pid 1 as seen on the host (0: not known, a record of an older docklock):
+     * hooks join its namespaces; kill, ps and events address it and its descendants. */
+    int32_t cage_pid;
+    uint64_t cage_start;
     mn_oci_status status; /* as last written; see mn_oci_state_load for the live one */
     int32_t exit_status;  /* valid when stopped by the supervisor: wait status as a shell says */
     char witness[MN_OCI_PATH_BYTES_MAX], receipt[MN_OCI_PATH_BYTES_MAX];
@@ -198,7 +201,8 @@ int mn_oci_state_lock(const char *root, const char *id, int *fd, mn_err *err);
 /* The OCI state JSON (a malloc'd NUL-terminated string, the caller frees it). */
 char *mn_oci_state_json(const mn_oci_state *st);
 const char *mn_oci_status_name(mn_oci_status s);
-/* Start time of pid from /proc/PID/stat (0 when it does not exist). */
+/* Start time of pid from /proc/PID/stat (0 when it does not exist or is a zombie: a process
+ * that has exited but is not reaped yet has ended). */
 uint64_t mn_oci_pid_start(int32_t pid);
 
 #endif

@@ -97,6 +97,10 @@ expect list_json_entry "$tmp/out" '{"id":"loop","pid":'
 check events_stats 0 dl events --stats loop
 expect events_stats_json "$tmp/out" '{"type":"stats","id":"loop","data":{"cpu":{"usage":{"total":'
 check ps_json 0 dl ps --format json loop
+cage=$(sed -n 's/.*"cagePid":\([0-9]*\).*/\1/p' "$root/loop/state.json")
+cp "$tmp/out" "$tmp/ps.json"
+check ps_has_cage 0 grep -q "^\[$cage" "$tmp/ps.json"
+check cage_in_own_pidns 1 test "$(readlink /proc/$cage/ns/pid)" = "$(readlink /proc/self/ns/pid)"
 check exec_refused 1 dl exec loop /bin/true
 check delete_running 1 dl delete loop
 expect delete_running_msg "$tmp/err" "not stopped"
@@ -117,6 +121,8 @@ check stdout_delivered 0 grep -q started "$tmp/loop.stdout"
 check delete 0 dl delete loop
 check state_deleted 1 dl state loop
 check dir_gone 1 test -e "$root/loop"
+# (one at a time: a spinning guest holds its CPU at real-time priority)
+check run_exit_status 3 dl run --bundle "$tmp/hello" hello_status
 
 # --- delete --force of a running container; kill before start ---
 check create_f 0 create loop "$tmp/loop"
