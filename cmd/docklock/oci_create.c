@@ -358,6 +358,11 @@ static int do_create(const create_opts *o, int *pid)
         if (oci_run_hooks(&cfg, (mn_oci_hook_kind)k, &st) != 0) {
             kill(child, SIGKILL);
             waitpid(child, NULL, 0);
+            /* the spec: stop the container and go on with the lifecycle at delete, whose
+             * poststop hooks run (their failures are warnings), as runc does */
+            st.status = MN_OCI_STOPPED;
+            if (oci_run_hooks(&cfg, MN_OCI_HOOK_POSTSTOP, &st) != 0)
+                oci_warn("poststop hooks failed");
             snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
             oci_remove_dir(dir);
             return 1;
