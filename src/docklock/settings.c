@@ -15,7 +15,8 @@
  * * TAINT nr MN_TAINT_RELAXED, one per setting accepted but not honoured (relaxed mode);
  *   inline = what it was. The run's taints get MN_TAINT_RELAXED, so the receipt says so.
  * * OUTPUT nr 3 after the run, one per writable hashed bind mount: the content root then (a
- *   volume's writes are outputs of the run, like --output-dir's).
+ *   volume's writes are outputs of the run, like --output-dir's); without a digest when the
+ *   volume has grown past the hashing bounds by then (a warning, not a failed run).
  * Not here: making the mounts (mounts.c), deciding what is a taint (src/oci/config.c).
  */
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "internal.h"
 #include "metanode/bytes.h"
 #include "metanode/limits.h"
+#include "metanode/log.h"
 #include "metanode/receipt.h"
 
 static const char *const kind_names[] = {"?", "bind", "tmpfs", "devpts", "mqueue", "sysfs"};
@@ -114,13 +116,16 @@ int mn__dl_mounts_record_outputs(mn__dl_sup *s, mn_err *err)
         if (m->kind != MN_DL_MOUNT_BIND || !m->hashed || (m->flags & MS_RDONLY) != 0)
             continue;
         uint8_t digest[32];
-        bool is_dir;
-        int rc = mn_docklock_mount_digest(m->source, &is_dir, digest, err);
+        bool is_dir = m->is_dir;
+        mn_err herr;
+        /* grown past the bounds (or gone) by now: recorded without a digest, not a failed run */
+        int rc = mn_docklock_mount_digest(m->source, &is_dir, digest, &herr);
         if (rc != 0)
-            return mn_err_wrap(err, "hash the volume at %s after the run", m->destination);
+            MN_LOG(WARN, "docklock", "volume at %s not hashed after the run: %s",
+                   m->destination, herr.msg);
         uint64_t args[6] = {i, is_dir, 1, 0, 0, 0};
-        MN_TRY(mn__dl_record(s, NULL, MN_WK_OUTPUT, 3, args, 0, digest, m->destination,
-                             strlen(m->destination), err));
+        MN_TRY(mn__dl_record(s, NULL, MN_WK_OUTPUT, 3, args, 0, rc == 0 ? digest : NULL,
+                             m->destination, strlen(m->destination), err));
     }
     return 0;
 }

@@ -260,8 +260,7 @@ static bool harmless_option(const char *o)
         "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable",
         "runbindable", "relatime", "norelatime", "strictatime", "nostrictatime", "noatime",
         "atime", "nodiratime", "diratime", "sync", "async", "dirsync", "mand", "nomand",
-        "lazytime", "nolazytime", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy",
-        "rro", "rrw", "idmap"};
+        "lazytime", "nolazytime", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(o, names[i]) == 0)
             return true;
@@ -279,7 +278,8 @@ static int mount_options(mn_oci_mount *mt, const char **opts, uint32_t optc, boo
     } flags[] = {{"ro", MS_RDONLY, 0},      {"rw", 0, MS_RDONLY},  {"nosuid", MS_NOSUID, 0},
                  {"suid", 0, MS_NOSUID},    {"nodev", MS_NODEV, 0}, {"dev", 0, MS_NODEV},
                  {"noexec", MS_NOEXEC, 0},  {"exec", 0, MS_NOEXEC}, {"bind", 0, 0},
-                 {"rbind", MS_REC, 0},      {"defaults", 0, 0}};
+                 {"rbind", MS_REC, 0},      {"defaults", 0, 0},    {"rro", MS_RDONLY, 0},
+                 {"rrw", 0, MS_RDONLY}};
     size_t used = 0;
     for (uint32_t k = 0; k < optc; k++) {
         bool known = false;
@@ -327,7 +327,10 @@ static int mount_kind(mn_oci_config *cfg, mn_oci_mount *mt, const char **opts, u
         if (mt->source == NULL || mt->source[0] == '\0')
             FAIL(MN_EINVAL, "mounts[%zu]: a bind mount needs a source", i);
         mt->kind = MN_DL_MOUNT_BIND;
-        mt->data[0] = '\0'; /* a bind mount takes no file-system options */
+        if (mt->data[0] != '\0') /* a bind mount takes no file-system options */
+            note(cfg->ignored, &cfg->ignoredc, "bind mount options other than ro, rw, nosuid, "
+                                               "nodev, noexec, bind, rbind (e.g. idmap)");
+        mt->data[0] = '\0';
     } else if (strcmp(type, "tmpfs") == 0) {
         mt->kind = MN_DL_MOUNT_TMPFS;
     } else if (strcmp(type, "devpts") == 0) {
