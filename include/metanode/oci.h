@@ -58,7 +58,7 @@ typedef struct mn_oci_hook {
 typedef struct mn_oci_mount {
     const char *destination, *type, *source; /* type and source may be NULL */
     uint32_t kind;                            /* mn_docklock_mount_kind or MN_OCI_MOUNT_SKIP */
-    unsigned long flags;                      /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC */
+    unsigned long flags;                      /* MS_RDONLY, NOSUID, NODEV, NOEXEC, MS_REC */
     char data[MN_OCI_MOUNT_DATA_BYTES_MAX];   /* the other options, comma-separated ("" none) */
 } mn_oci_mount;
 

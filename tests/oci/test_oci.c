@@ -94,7 +94,8 @@ static void settings(void)
     ASSERT_OK(parse_text("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":"
                          "\"/work\",\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[10]}}"
                          ",\"root\":{\"path\":\"r\"},\"hostname\":\"h\",\"linux\":{\"seccomp\":"
-                         "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\","
+                         "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                         "[\"mkdir\","
                          "\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},{\"names\":"
                          "[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
                          "\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}}}", &err), &err);
@@ -277,5 +278,6 @@ static void state_round_trip(void)
     rmdir(root);
 }
 
-MN_TEST_MAIN("oci", MN_TEST(full_relaxed), MN_TEST(settings), MN_TEST(refusals), MN_TEST(malformed), MN_TEST(ids),
+MN_TEST_MAIN("oci", MN_TEST(full_relaxed), MN_TEST(settings), MN_TEST(refusals),
+             MN_TEST(malformed), MN_TEST(ids),
              MN_TEST(state_round_trip))
