@@ -175,6 +175,8 @@ check tnt_w_relaxed_bit 0 test $(( $(sed -n 's/.*taints 0x\([0-9a-f]*\).*/0x\1/p
 check tnt_receipt 0 "$bin" inspect --json "$tmp/tnt/receipt"
 check tnt_r_relaxed_bit 0 test $(( $(sed -n 's/.*"taints": \([0-9]*\).*/\1/p' "$tmp/out") & 2 )) -eq 2
 check tnt_verify 0 "$bin" verify --receipt "$tmp/tnt/receipt" --witness "$tmp/tnt/witness"
+expect tnt_verify_taints "$tmp/out" "relaxed"
+expect tnt_verify_records "$tmp/out" "taint: joining an existing namespace"
 # strict runs carry no relaxed taint
 check ro1_receipt 0 "$bin" inspect --json "$tmp/ro1/receipt"
 check ro1_no_relaxed 0 test $(( $(sed -n 's/.*"taints": \([0-9]*\).*/\1/p' "$tmp/out") & 2 )) -eq 0
