@@ -19,6 +19,7 @@ PACKAGES=(
   libcurl4-openssl-dev  # the HTTP client of the CLI verbs (src/api/client.c)
   busybox-static    # Docklock OCI: the lifecycle test bundle (tests/oci/test_lifecycle.sh)
   file              # tests: checks that busybox is the static one
+  jq                # tests/oci/test_differential.sh: reads runc's and docklock's state JSON
   podman umoci skopeo runc containerd   # Docklock OCI: podman and containerd drive docklock
                              # (tests/oci/test_podman.sh, test_containerd.sh);
                              # the image is built locally; runc is the baseline (bench_oci)

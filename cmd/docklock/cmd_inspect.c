@@ -53,6 +53,10 @@ static json_t *record_json(const mn_witness_record *r)
     if (r->has_digest)
         json_object_set_new(j, "digest", hex_json(r->digest, 32));
     json_object_set_new(j, "inline", hex_json(r->inline_data.data, r->inline_data.len));
+    if (r->kind == MN_WK_CONFIG || r->kind == MN_WK_TAINT ||
+        (r->kind == MN_WK_INPUT && r->nr == 1) || (r->kind == MN_WK_OUTPUT && r->nr == 3))
+        json_object_set_new(j, "text", json_stringn((const char *)r->inline_data.data,
+                                                    r->inline_data.len));
     return j;
 }
 
@@ -61,7 +65,11 @@ static void print_record(const mn_witness_record *r)
     printf("#%-5llu vtid %-3u t=%-10llu %-7s nr=%-3u res=%lld",
            (unsigned long long)r->seq, r->vtid, (unsigned long long)r->ltime_ns,
            mn_witness_kind_name(r->kind), r->nr, (long long)r->result);
-    if (r->inline_data.len > 0) {
+    if (r->kind == MN_WK_CONFIG || r->kind == MN_WK_TAINT ||
+        (r->kind == MN_WK_INPUT && r->nr == 1) || (r->kind == MN_WK_OUTPUT && r->nr == 3)) {
+        printf(" "); /* settings, taints, mounts: text, shown whole (up to 200 bytes) */
+        print_bytes(&r->inline_data);
+    } else if (r->inline_data.len > 0) {
         printf(" inline[%zu]=", r->inline_data.len);
         mn_witness_str head = {r->inline_data.data,
                                r->inline_data.len < 24 ? r->inline_data.len : 24};
@@ -116,9 +124,10 @@ static int inspect_witness(const uint8_t *data, size_t len, bool json)
     uint64_t count;
     mn_witness_reader_root(&rd, root, &count);
     if (json) {
-        json_t *doc = json_pack("{so sI sI sI so}", "records", records, "exit_kind",
+        json_t *doc = json_pack("{so sI sI sI sI so}", "records", records, "exit_kind",
                                 (json_int_t)t.exit_kind, "exit_code", (json_int_t)t.exit_code,
-                                "leaves", (json_int_t)count, "root", hex_json(root, 32));
+                                "taints", (json_int_t)t.taints, "leaves", (json_int_t)count,
+                                "root", hex_json(root, 32));
         char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(text);
         free(text);
@@ -126,11 +135,11 @@ static int inspect_witness(const uint8_t *data, size_t len, bool json)
     } else {
         char hex[65];
         mn_hex_encode(hex, root, 32);
-        printf("trailer: %llu records, exit %u/%lld, logical end %llu ns, %llu events\n"
-               "root %s (%llu leaves)\n",
+        printf("trailer: %llu records, exit %u/%lld, logical end %llu ns, %llu events, "
+               "taints 0x%llx\nroot %s (%llu leaves)\n",
                (unsigned long long)t.records, t.exit_kind, (long long)t.exit_code,
-               (unsigned long long)t.logical_end_ns, (unsigned long long)t.syscalls, hex,
-               (unsigned long long)count);
+               (unsigned long long)t.logical_end_ns, (unsigned long long)t.syscalls,
+               (unsigned long long)t.taints, hex, (unsigned long long)count);
         json_decref(records);
     }
     return DL_OK;

@@ -49,6 +49,9 @@ int oci_exec(int argc, char **argv);
 
 /* Pids of pid's descendants (children first, depth-first), at most max; returns the count. */
 int oci_descendants(int pid, int *out, int max);
+/* The container's processes on the host: the cage's pid 1 and its descendants (none when it
+ * is gone); at most max; returns the count. */
+int oci_container_pids(const mn_oci_state *st, int *out, int max);
 
 /* Runs the hooks of one kind (oci_hooks.c) with the state JSON of st on their stdin; returns
  * 0, or 1 after reporting the first failure. oci_bundle_hooks reads them from the bundle. */

@@ -3,12 +3,15 @@
  * oci_create.c: `docklock create` and the OCI form of `docklock run`. create reads the
  * bundle's config.json (strictly, src/oci/config.c), makes ROOT/ID (the id must be new), an
  * exec fifo and, unless the bundle names one, a node key, then forks the container's
- * supervisor ("shim") and returns once it is ready; the pid it records (state, --pid-file) is
- * the shim's. The shim calls mn_docklock_run at once with the fifo as start_fd: the cage is
- * built now and its first process waits on the fifo, before any program code, until `start`
- * writes to it (like runc's exec.fifo). When the run ends the shim writes the guest's
- * stdout/stderr to its own (the ones create was given), the witness and the signed receipt,
- * records "stopped" with the exit status, and exits with it.
+ * supervisor ("shim") and returns once the cage is built. The shim calls mn_docklock_run at
+ * once with the fifo as start_fd: the cage is built now and its first process waits on the
+ * fifo, before any program code, until `start` writes to it (like runc's exec.fifo); a failure
+ * while building it (a mount, the root) is create's. The pid recorded for state and --pid-file
+ * is the shim's: it outlives the guest until the outputs and the receipt are written, and
+ * exits with the container's status, so a manager that waits on it (containerd's shim, conmon)
+ * collects the output and removes the container only then (docs/oci.md §4). When the run ends the
+ * shim writes the guest's stdout/stderr to its own (the ones create was given), the witness
+ * and the signed receipt, records "stopped" with the exit status, and exits with it.
  * Not here: the other verbs (oci_verbs.c).
  */
 #include <errno.h>
@@ -26,6 +29,7 @@
 #include "dl.h"
 #include "dl_run.h"
 #include "metanode/keyfile.h"
+#include "oci_cage.h"
 #include "oci_cli.h"
 
 typedef struct create_opts {
@@ -122,10 +126,10 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
     signal(SIGPIPE, SIG_IGN);
     int fd = open(fifo, O_PATH | O_CLOEXEC);
     (void)!write(ready_fd, fd >= 0 ? "r" : "x", 1);
-    close(ready_fd);
     if (fd < 0)
         _exit(DL_FAILED);
     a->cfg.start_fd = fd;
+    a->cfg.ready_fd = ready_fd; /* the run reports the cage's pid and readiness on it */
     /* The cage runs its supervisor and guest SCHED_FIFO, which a cgroup v1 cpu group without
      * an RT budget forbids; a manager's group for its runtime (conmon's, a shim's) has none.
      * So the supervisor goes to the cpu hierarchy's root; the cage makes its own groups. */
@@ -292,7 +296,41 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
     if (mn_oci_state_save(oci_g.root, st, &err) != 0)
         return oci_fail_err("create", &err);
     run_args(cfg, rootfs, st, a);
-    return -1;
+    return oci_cage_config(cfg, bundle, &a->cfg);
+}
+
+/* Reads the supervisor's reports until the cage is built ("R"), taking the cage's pid from
+ * "P<pid>"; false when the supervisor ended first (the cage could not be built: its message
+ * is on our stderr already). */
+static bool wait_cage_ready(int fd, int32_t *cage_pid)
+{
+    char buf[256];
+    size_t used = 0;
+    bool ready = false;
+    for (;;) {
+        ssize_t n = read(fd, buf + used, sizeof(buf) - 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        used += (size_t)n;
+        buf[used] = '\0';
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (line[0] == 'P')
+                *cage_pid = (int32_t)strtol(line + 1, NULL, 10);
+            else if (line[0] == 'R')
+                ready = true;
+            line = nl + 1;
+        }
+        used = strlen(line);
+        memmove(buf, line, used);
+        if (ready && *cage_pid > 0)
+            return true;
+        if (used == sizeof(buf) - 1)
+            return false; /* not our protocol */
+    }
 }
 
 /* create: returns the exit code, and the shim's pid in *pid. */
@@ -329,16 +367,20 @@ static int do_create(const create_opts *o, int *pid)
     do
         n = read(ready[0], &byte, 1);
     while (n < 0 && errno == EINTR);
+    bool ready_ok = n == 1 && byte == 'r' && wait_cage_ready(ready[0], &st.cage_pid);
     close(ready[0]);
-    if (n != 1 || byte != 'r') {
+    if (!ready_ok) {
+        waitpid(child, NULL, 0);
         snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
         oci_remove_dir(dir);
-        return oci_fail("create: the container supervisor died at start");
+        return oci_fail("create: the container could not be set up%s",
+                        n == 1 && byte == 'r' ? " (see the message above)" : "");
     }
     mn_err err;
     st.status = MN_OCI_CREATED;
     st.pid = child;
     st.pid_start = mn_oci_pid_start(child);
+    st.cage_start = mn_oci_pid_start(st.cage_pid);
     if (mn_oci_state_save(oci_g.root, &st, &err) != 0)
         return oci_fail_err("create", &err);
     st.status = MN_OCI_CREATING; /* what the create-time hooks are told */
@@ -346,6 +388,11 @@ static int do_create(const create_opts *o, int *pid)
         if (oci_run_hooks(&cfg, (mn_oci_hook_kind)k, &st) != 0) {
             kill(child, SIGKILL);
             waitpid(child, NULL, 0);
+            /* the spec: stop the container and go on with the lifecycle at delete, whose
+             * poststop hooks run (their failures are warnings), as runc does */
+            st.status = MN_OCI_STOPPED;
+            if (oci_run_hooks(&cfg, MN_OCI_HOOK_POSTSTOP, &st) != 0)
+                oci_warn("poststop hooks failed");
             snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
             oci_remove_dir(dir);
             return 1;

@@ -53,7 +53,7 @@ static void proc_use(int pid, uint64_t *ticks, uint64_t *pages)
 static void print_stats(const char *id)
 {
     int pids[1024];
-    int n = oci_descendants(st.pid, pids, 1024);
+    int n = oci_container_pids(&st, pids, 1024);
     uint64_t ticks = 0, pages = 0;
     for (int i = 0; i < n; i++)
         proc_use(pids[i], &ticks, &pages);

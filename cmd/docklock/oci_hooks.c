@@ -3,16 +3,23 @@
  * oci_hooks.c: running a bundle's OCI hooks. Each hook is executed (execve, never through a
  * shell) with its args and env, the container's OCI state JSON on its stdin, and its timeout
  * (killed when over). prestart, createRuntime and createContainer run at `create`, after the
- * supervisor is ready; startContainer in `start` before the program is released; poststart at
- * the end of `start`; poststop at `delete`. All in the runtime's namespaces (the cage's first
- * process waits untraced and cannot run them without making them part of the run).
+ * cage is built and waits (untraced, before any program code) on its start fifo; startContainer
+ * in `start` before the program is released; poststart at the end of `start`; poststop at
+ * `delete`. createContainer and startContainer run in the container's ipc, uts, net, pid and
+ * mount namespaces (joined through the waiting cage's pid 1); their path resolves in the
+ * runtime's namespace (createContainer) or the container's (startContainer), as the spec says.
+ * They are not traced and not part of the witness: they run before the program does. The
+ * others run in the runtime's namespaces.
  * Not here: deciding what a failure means (the caller: create fails, the others warn).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,7 +30,48 @@
 static const char *const kind_names[MN_OCI_HOOK_KINDS] = {
     "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
 
-static int run_one(const mn_oci_hook *h, const char *state_json)
+/* The hook's child when it runs in the container's namespaces (ns_pid: the cage's pid 1 on
+ * the host): the hook's binary is opened here, where its path resolves as the spec says
+ * (createContainer: the runtime's namespace; startContainer: the container's, so it is opened
+ * after joining), then the child joins the cage's ipc, uts, net, pid and mount namespaces and
+ * forks the hook, whose exit status it passes on. */
+_Noreturn static void in_container(const mn_oci_hook *h, int ns_pid, bool path_in_container,
+                                   const char *const *argv, const char *const *envp)
+{
+    static const char *const kinds[] = {"ipc", "uts", "net", "pid", "mnt"};
+    int fds[5], exe = -1;
+    char p[64];
+    if (!path_in_container && (exe = open(h->path, O_PATH)) < 0)
+        _exit(127);
+    for (int i = 0; i < 5; i++) {
+        snprintf(p, sizeof(p), "/proc/%d/ns/%s", ns_pid, kinds[i]);
+        if ((fds[i] = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+            _exit(126);
+    }
+    for (int i = 0; i < 5; i++)
+        if (setns(fds[i], 0) != 0)
+            _exit(126);
+    if (path_in_container && (exe = open(h->path, O_PATH)) < 0)
+        _exit(127);
+    pid_t pid = fork(); /* the pid namespace applies to children */
+    if (pid < 0)
+        _exit(126);
+    if (pid == 0) {
+        /* not O_CLOEXEC: a script's interpreter reads it through /dev/fd */
+        syscall(SYS_execveat, exe, "", (char *const *)argv, (char *const *)envp, AT_EMPTY_PATH);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            _exit(126);
+    if (WIFSIGNALED(status))
+        raise(WTERMSIG(status));
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
+}
+
+static int run_one(const mn_oci_hook *h, const char *state_json, mn_oci_hook_kind kind,
+                   int ns_pid)
 {
     int in[2];
     if (pipe(in) != 0)
@@ -46,6 +94,8 @@ static int run_one(const mn_oci_hook *h, const char *state_json)
         dup2(in[0], 0);
         close(in[0]);
         close(in[1]);
+        if (ns_pid > 0)
+            in_container(h, ns_pid, kind == MN_OCI_HOOK_START_CONTAINER, argv, envp);
         execve(h->path, (char *const *)argv, (char *const *)envp);
         _exit(127);
     }
@@ -90,8 +140,13 @@ int oci_run_hooks(const mn_oci_config *cfg, mn_oci_hook_kind kind, const mn_oci_
         return 0;
     char *json = mn_oci_state_json(st);
     int rc = 0;
+    /* createContainer and startContainer run in the container's namespaces, the others in
+     * the runtime's (as the spec says) */
+    int ns_pid = kind == MN_OCI_HOOK_CREATE_CONTAINER || kind == MN_OCI_HOOK_START_CONTAINER
+                     ? st->cage_pid
+                     : 0;
     for (uint32_t i = 0; i < cfg->hookc[kind] && rc == 0; i++)
-        rc = run_one(&cfg->hooks[kind][i], json);
+        rc = run_one(&cfg->hooks[kind][i], json, kind, ns_pid);
     free(json);
     if (rc != 0)
         oci_fail("%s hooks failed", kind_names[kind]);

@@ -52,6 +52,16 @@ int oci_descendants(int pid, int *out, int max)
     return n;
 }
 
+int oci_container_pids(const mn_oci_state *c, int *out, int max)
+{
+    if (c->cage_pid <= 0) /* a record of an older docklock: the cage is the supervisor's */
+        return oci_descendants(c->pid, out, max);
+    if (max < 1 || mn_oci_pid_start(c->cage_pid) != c->cage_start)
+        return 0;
+    out[0] = c->cage_pid;
+    return 1 + oci_descendants(c->cage_pid, out + 1, max - 1);
+}
+
 void oci_remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -208,10 +218,11 @@ int oci_kill(int argc, char **argv)
         close(lock);
         return oci_fail("cannot kill container %s: container not running", id);
     }
-    /* Running: the guest's init is the supervisor's only child (the cage's pid 1), so the
-     * supervisor sees the signal and writes the receipt. Created: the supervisor itself. */
+    /* Running: the container's process (the cage's pid 1), traced by the supervisor, which
+     * sees the signal and writes the receipt. Created: the supervisor itself (the waiting cage
+     * dies with it). */
     int pids[1024];
-    int n = st.status == MN_OCI_RUNNING ? oci_descendants(st.pid, pids, 1024) : 0;
+    int n = st.status == MN_OCI_RUNNING ? oci_container_pids(&st, pids, 1024) : 0;
     if (n == 0) {
         pids[0] = st.pid;
         n = 1;
@@ -226,18 +237,29 @@ int oci_kill(int argc, char **argv)
     return 0;
 }
 
+static int wait_supervisor(int ticks);
+
 /* Kills the whole container and waits (up to 10 s) until its supervisor is gone. */
 static int kill_and_wait(void)
 {
     if (st.pid <= 0 || st.pid_start == 0)
         return 0; /* a record left by a create that died before its supervisor existed */
     int pids[1024];
-    int n = oci_descendants(st.pid, pids, 1024);
+    int n = oci_container_pids(&st, pids, 1024);
     if (mn_oci_pid_start(st.pid) == st.pid_start)
         kill(st.pid, SIGKILL);
     for (int i = 0; i < n; i++)
-        kill(pids[i], SIGKILL);
-    for (int i = 0; i < 1000; i++) {
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
+    return wait_supervisor(1000);
+}
+
+/* Waits (up to ticks x 10 ms) until the supervisor is gone: 0, or -1 when it is not. */
+static int wait_supervisor(int ticks)
+{
+    if (st.pid <= 0 || st.pid_start == 0)
+        return 0;
+    for (int i = 0; i < ticks; i++) {
         if (mn_oci_pid_start(st.pid) != st.pid_start)
             return 0;
         struct timespec ts = {0, 10 * 1000 * 1000};
@@ -278,6 +300,15 @@ int oci_delete(int argc, char **argv)
         close(lock);
         return oci_fail("delete %s: the container did not stop", id);
     }
+    /* Stopped: the container's process is gone, but its supervisor may still be writing the
+     * witness and the receipt (into this directory by default): let it finish. */
+    if (wait_supervisor(1000) != 0) {
+        oci_warn("delete %s: the supervisor did not finish within 10 s; killed", id);
+        if (kill_and_wait() != 0) {
+            close(lock);
+            return oci_fail("delete %s: the supervisor did not stop", id);
+        }
+    }
     st.status = MN_OCI_STOPPED;
     if (oci_bundle_hooks(&st, MN_OCI_HOOK_POSTSTOP) != 0)
         oci_warn("poststop hooks failed");
@@ -305,7 +336,7 @@ int oci_ps(int argc, char **argv)
         return rc;
     close(lock);
     int pids[1024];
-    int n = st.status == MN_OCI_RUNNING ? oci_descendants(st.pid, pids, 1024) : 0;
+    int n = st.status == MN_OCI_RUNNING ? oci_container_pids(&st, pids, 1024) : 0;
     if (json) {
         printf("[");
         for (int i = 0; i < n; i++)

@@ -36,6 +36,55 @@ typedef enum mn_limit_kind {
 /* 1 January 2000 00:00:00 UTC, the default logical epoch. */
 #define MN_DOCKLOCK_EPOCH_NS (946684800ull * 1000000000ull)
 
+/* A mount the cage makes in its mount namespace besides its own /proc, /dev and /tmp (OCI
+ * bundles; docs/docklock.md "Mounts and settings"). */
+typedef enum mn_docklock_mount_kind {
+    MN_DL_MOUNT_BIND = 1,   /* source (a host file or directory) bound at destination */
+    MN_DL_MOUNT_TMPFS = 2,  /* a fresh tmpfs */
+    MN_DL_MOUNT_DEVPTS = 3, /* a new devpts instance (and /dev/ptmx pointing into it) */
+    MN_DL_MOUNT_MQUEUE = 4, /* the ipc namespace's message queues */
+    MN_DL_MOUNT_SYSFS = 5,  /* sysfs, always read-only */
+} mn_docklock_mount_kind;
+
+typedef struct mn_docklock_mount {
+    mn_docklock_mount_kind kind;
+    const char *source;      /* bind: the host path (absolute); never recorded */
+    const char *destination; /* absolute path inside the cage without ".." components */
+    const char *data;        /* file-system options (tmpfs size=, mode=; devpts) or NULL */
+    unsigned long flags;     /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC; MS_REC for rbind */
+    /* bind: identity of the content (mn_docklock_mount_digest), recorded as an INPUT record;
+     * hashed = false means it was too large or not hashable (the caller's taint). */
+    bool is_dir, hashed;
+    uint8_t digest[32];
+} mn_docklock_mount;
+
+/* The tree root (directory, tree.c rules) or output root (file) of a bind mount's source,
+ * refusing more than MN_DOCKLOCK_MOUNT_HASH_BYTES_MAX bytes or MN_DOCKLOCK_MOUNT_HASH_FILES_MAX
+ * entries (MN_ELIMIT) and devices, fifos and sockets inside a directory (MN_EUNSUPPORTED). */
+int mn_docklock_mount_digest(const char *source, bool *is_dir, uint8_t out[static 32],
+                             mn_err *err);
+
+/* A seccomp profile installed after the cage's own filter (OCI linux.seccomp). Actions are
+ * the kernel's SECCOMP_RET_* values with their data (ERRNO | errno); only KILL_PROCESS,
+ * KILL_THREAD, TRAP, ERRNO, LOG and ALLOW (TRACE and USER_NOTIF are the cage's own). */
+typedef struct mn_docklock_sc_arg {
+    uint32_t index;      /* 0..5 */
+    uint32_t op;         /* libseccomp's enum scmp_compare: 1 NE .. 7 MASKED_EQ */
+    uint64_t value, value_two;
+} mn_docklock_sc_arg;
+typedef struct mn_docklock_sc_rule {
+    const char *name;    /* syscall name; unknown to libseccomp: skipped, as runc does */
+    uint32_t action;
+    uint32_t argc;
+    mn_docklock_sc_arg args[6];
+} mn_docklock_sc_rule;
+typedef struct mn_docklock_seccomp {
+    uint32_t default_action;
+    const mn_docklock_sc_rule *rules;
+    uint32_t rulec;
+    uint8_t digest[32];  /* identity of the profile (recorded; the caller computes it) */
+} mn_docklock_seccomp;
+
 typedef struct mn_docklock_config {
     const char *const *argv; /* program and arguments; argv[0] is looked up in PATH */
     uint32_t argc;
@@ -54,6 +103,27 @@ typedef struct mn_docklock_config {
      * then opens the FIFO for reading and waits for one byte before the program starts; it
      * dies with its parent meanwhile (PR_SET_PDEATHSIG), and gives up (exit 125) at EOF. */
     int start_fd;
+    /* 0, or a descriptor the run reports on (OCI create): "P<host pid of the cage's pid 1>\n"
+     * once cloned, and "R\n" from the cage once it is built and waits on start_fd. */
+    int ready_fd;
+    /* OCI settings (all borrowed; zero/NULL = the cage's defaults). They are configuration,
+     * recorded in one CONFIG record of the witness when any differs from the default. */
+    const mn_docklock_mount *mounts; /* made in order after the cage's /proc, /dev, /tmp */
+    uint32_t mountc;
+    const char *cwd;                 /* NULL: "/" */
+    const char *hostname;            /* NULL: "docklock" (also what uname reports) */
+    uint32_t uid, gid;               /* the program's user (0:0: root, no capabilities) */
+    const uint32_t *groups;          /* supplementary groups */
+    uint32_t groupc;
+    const char *const *masked;       /* paths hidden (/dev/null or an empty read-only tmpfs) */
+    uint32_t maskedc;
+    const char *const *readonly;     /* paths re-bound read-only */
+    uint32_t readonlyc;
+    const mn_docklock_seccomp *seccomp; /* NULL: the cage's filter only */
+    /* Settings accepted but not honoured (OCI relaxed mode): each is a TAINT record and the
+     * run gets MN_TAINT_RELAXED. */
+    const char *const *taints;
+    uint32_t taintc;
     /* Replay: when set, the run is checked against this witness (borrowed). */
     const uint8_t *expect_witness;
     size_t expect_witness_len;

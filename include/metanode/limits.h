@@ -224,6 +224,13 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
 #define MN_DOCKLOCK_CPU_MILLIS_MIN 10u
 #define MN_DOCKLOCK_CPU_MILLIS_MAX 1000u
 
+/* Largest bind-mount source the cage identifies by content (files and small trees such as
+ * /etc/hosts, secrets, config maps): hashing it is part of `create`, so it must stay cheap. */
+#define MN_DOCKLOCK_MOUNT_HASH_BYTES_MAX (64u << 20)
+#define MN_DOCKLOCK_MOUNT_HASH_FILES_MAX 4096u
+/* Bytes of the CONFIG record's text (settings and mount list; within one inline record). */
+#define MN_DOCKLOCK_CONFIG_TEXT_BYTES_MAX MN_WITNESS_INLINE_BYTES_MAX
+
 /* ---- oci: Docklock as an OCI runtime ------------------------------------------------- */
 /* Largest config.json read: real ones are a few KiB; 1 MiB bounds the parser's work. */
 #define MN_OCI_CONFIG_BYTES_MAX (1024u * 1024u)
@@ -244,6 +251,13 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
 #define MN_OCI_ANN_BYTES_MAX 1024u
 /* Notes (ignored settings, taints) reported for one config: one per kind of setting. */
 #define MN_OCI_NOTES_MAX 32u
+/* Option strings of one mount (tmpfs/devpts data), and options per mount. */
+#define MN_OCI_MOUNT_DATA_BYTES_MAX 256u
+#define MN_OCI_MOUNT_OPTIONS_MAX 64u
+/* Seccomp profile rules after expanding names (Docker's default profile has about 400), and
+ * additional gids (the kernel's NGROUPS_MAX is 65536; runtimes pass a handful). */
+#define MN_OCI_SECCOMP_RULES_MAX 1024u
+#define MN_OCI_GROUPS_MAX 64u
 /* Container ids: runc allows any length; containerd uses 64 hex digits, podman 64 too. */
 #define MN_OCI_ID_BYTES_MAX 256u
 /* Paths kept in a state record (bundle, witness, receipt, key). */

@@ -51,9 +51,22 @@ typedef struct mn_oci_hook {
     int64_t timeout_s; /* 0 = none */
 } mn_oci_hook;
 
+/* How the cage makes a mount: MN_OCI_MOUNT_SKIP for those it provides itself (/proc, /dev,
+ * /tmp) or never makes (cgroup); otherwise the mn_docklock_mount_kind value. */
+#define MN_OCI_MOUNT_SKIP 0
+
 typedef struct mn_oci_mount {
     const char *destination, *type, *source; /* type and source may be NULL */
+    uint32_t kind;                            /* mn_docklock_mount_kind or MN_OCI_MOUNT_SKIP */
+    unsigned long flags;                      /* MS_RDONLY, NOSUID, NODEV, NOEXEC, MS_REC */
+    char data[MN_OCI_MOUNT_DATA_BYTES_MAX];   /* the other options, comma-separated ("" none) */
 } mn_oci_mount;
+
+/* A seccomp rule after expanding names (docklock.h's mn_docklock_sc_rule, same layout). */
+typedef struct mn_oci_sc_arg {
+    uint32_t index, op;
+    uint64_t value, value_two;
+} mn_oci_sc_arg;
 
 typedef struct mn_oci_rlimit {
     const char *type; /* "RLIMIT_NOFILE", ... */
@@ -86,6 +99,7 @@ typedef struct mn_oci_config {
     uint32_t envc;
     const char *cwd;
     uint32_t uid, gid, additional_gids;
+    uint32_t groups[MN_OCI_GROUPS_MAX]; /* the additional gids (additional_gids of them) */
     bool terminal, no_new_privileges;
     mn_oci_rlimit rlimits[MN_OCI_RLIMITS_MAX];
     uint32_t rlimitc;
@@ -109,6 +123,14 @@ typedef struct mn_oci_config {
     const char *readonly_paths[MN_OCI_PATHS_MAX];
     uint32_t readonlyc;
     bool has_seccomp;
+    /* linux.seccomp, when has_seccomp: actions as SECCOMP_RET_* values with data */
+    uint32_t sc_default;
+    uint32_t sc_rulec;
+    const char *sc_names[MN_OCI_SECCOMP_RULES_MAX];
+    uint32_t sc_actions[MN_OCI_SECCOMP_RULES_MAX];
+    uint32_t sc_argc[MN_OCI_SECCOMP_RULES_MAX];
+    mn_oci_sc_arg sc_args[MN_OCI_SECCOMP_RULES_MAX][6];
+    uint8_t sc_digest[32]; /* SHA-256(MN_TAG_DOCKLOCK_SECCOMP || compact sorted JSON) */
     mn_oci_hook hooks[MN_OCI_HOOK_KINDS][MN_OCI_HOOKS_MAX];
     uint32_t hookc[MN_OCI_HOOK_KINDS];
     /* annotations, in document order */
@@ -153,6 +175,10 @@ typedef struct mn_oci_state {
     char bundle[MN_OCI_PATH_BYTES_MAX];
     int32_t pid;          /* the container's supervisor (0: none) */
     uint64_t pid_start;   /* its start time (clock ticks since boot), against pid reuse */
+    /* The cage's pid 1 as seen on the host (0: not known, a record of an older docklock):
+     * hooks join its namespaces; kill, ps and events address it and its descendants. */
+    int32_t cage_pid;
+    uint64_t cage_start;
     mn_oci_status status; /* as last written; see mn_oci_state_load for the live one */
     int32_t exit_status;  /* valid when stopped by the supervisor: wait status as a shell says */
     char witness[MN_OCI_PATH_BYTES_MAX], receipt[MN_OCI_PATH_BYTES_MAX];
@@ -175,7 +201,8 @@ int mn_oci_state_lock(const char *root, const char *id, int *fd, mn_err *err);
 /* The OCI state JSON (a malloc'd NUL-terminated string, the caller frees it). */
 char *mn_oci_state_json(const mn_oci_state *st);
 const char *mn_oci_status_name(mn_oci_status s);
-/* Start time of pid from /proc/PID/stat (0 when it does not exist). */
+/* Start time of pid from /proc/PID/stat (0 when it does not exist or is a zombie: a process
+ * that has exited but is not reaped yet has ended). */
 uint64_t mn_oci_pid_start(int32_t pid);
 
 #endif

@@ -69,7 +69,9 @@
     /* Docklock seed commitment: SHA-256(tag || 32-byte seed). */                                  \
     X(DOCKLOCK_SEED, 0x31)                                                                         \
     /* Docklock random stream key: SHA-256(tag || seed || label || vtid as u32 LE). */             \
-    X(DOCKLOCK_STREAM, 0x32)
+    X(DOCKLOCK_STREAM, 0x32)                                                                       \
+    /* An OCI bundle's seccomp profile: SHA-256(tag || its JSON, compact, keys sorted). */         \
+    X(DOCKLOCK_SECCOMP, 0x35)
 
 #define MN_TAG_ENUM_(name, value) MN_TAG_##name = value,
 enum mn_tag { MN_TAG_LIST(MN_TAG_ENUM_) };

@@ -53,7 +53,10 @@ typedef enum mn_witness_kind {
     MN_WK_INPUT = 6,   /* bytes from outside the cage (stdin), inline and whole */
     MN_WK_OUTPUT = 7,  /* bytes the guest wrote to stdout (nr 1) or stderr (nr 2), as digest */
     MN_WK_SIGNAL = 8,  /* a signal delivered to the guest; nr = signal number */
-    MN_WK_TAINT = 9,   /* something the cage could not make deterministic; nr = taint bit */
+    MN_WK_TAINT = 9,   /* something the cage could not make deterministic; nr = taint bit,
+                        * inline = what (text) */
+    MN_WK_CONFIG = 10, /* settings beyond the header (OCI cwd, user, hostname, mounts, masked
+                        * paths, seccomp profile digest): inline = "key=value" lines */
     MN_WK_COUNT
 } mn_witness_kind;
 

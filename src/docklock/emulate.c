@@ -171,12 +171,13 @@ static void sleep_for(mn__dl_sup *s, pid_t pid, uint64_t req_addr, bool absolute
     r->result = 0;
 }
 
-static void do_uname(const uint64_t *a, answer *r)
+static void do_uname(const mn__dl_sup *s, const uint64_t *a, answer *r)
 {
     struct utsname u;
     memset(&u, 0, sizeof(u));
     snprintf(u.sysname, sizeof(u.sysname), "Linux");
-    snprintf(u.nodename, sizeof(u.nodename), "docklock");
+    snprintf(u.nodename, sizeof(u.nodename), "%s",
+             s->cfg->hostname != NULL ? s->cfg->hostname : "docklock");
     snprintf(u.release, sizeof(u.release), "6.1.0-docklock");
     snprintf(u.version, sizeof(u.version), "#1 SMP PREEMPT_DYNAMIC docklock");
     snprintf(u.machine, sizeof(u.machine), "x86_64");
@@ -412,7 +413,7 @@ static bool dispatch(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struct *reg
         sleep_for(s, t->pid, a[2], (a[1] & TIMER_ABSTIME) != 0, (int64_t)a[0], r);
         break;
     case SYS_getrandom: do_getrandom(s, t, a, r, big); break;
-    case SYS_uname: do_uname(a, r); break;
+    case SYS_uname: do_uname(s, a, r); break;
     case SYS_sysinfo: do_sysinfo(s, a, r); break;
     case SYS_sched_getaffinity: do_affinity(a, r); break;
     case SYS_getcpu: do_getcpu(a, r); break;

@@ -145,6 +145,26 @@ _Noreturn void mn__dl_child(const mn__dl_spawn *sp);
  * directory stage; never returns on failure but writes a message to errfd and _exits 125. */
 void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd);
 
+/* ns.c: writes "MESSAGE: strerror(errno)" to errfd and _exits 125 (child side only). */
+_Noreturn void mn__dl_die(int errfd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* mounts.c (child side): makes the mount points of cfg->mounts in the root bound at stage while
+ * it is still writable (those outside the cage's /proc, /dev, /tmp and not inside another of
+ * the mounts), then, after the cage's own mounts, the mounts themselves, maskedPaths and
+ * readonlyPaths. Fails like ns.c (errfd, exit 125). */
+void mn__dl_mount_points(const mn_docklock_config *cfg, const char *stage, int errfd);
+void mn__dl_mounts_setup(const mn_docklock_config *cfg, const char *stage, int errfd);
+
+/* settings.c (supervisor side): before the run, the CONFIG record (when any setting differs
+ * from the default), one INPUT record (nr 1) per bind mount with its content digest, one TAINT
+ * record per accepted taint (adding MN_TAINT_RELAXED to *taints); after it, one OUTPUT record
+ * (nr 3) per writable hashed bind mount with its content digest then. */
+int mn__dl_settings_record(mn__dl_sup *s, uint64_t *taints, mn_err *err);
+int mn__dl_mounts_record_outputs(mn__dl_sup *s, mn_err *err);
+
+/* seccomp.c: installs a bundle's profile on top of the cage's filter (child side). */
+int mn__dl_seccomp_install_profile(const mn_docklock_seccomp *p, int errfd);
+
 /* tree.c: the tree hash of a directory (the receipt's fsdiff root). */
 int mn__dl_tree_root(const char *root, uint8_t out[32], mn_err *err);
 

@@ -5,8 +5,9 @@
  * The root is the host root or --rootfs bind-mounted read-only (recursively) on a staging
  * directory, with a fresh tmpfs on /tmp, a fresh procfs on /proc and a minimal tmpfs /dev
  * (null, zero and full bound from the host; random and urandom regular files filled from the
- * seed, so reads of them are deterministic), then pivot_root into it. The hostname is fixed
- * and the loopback interface is brought up. Everything here runs in the child before exec:
+ * seed, so reads of them are deterministic), then the bundle's mounts (mounts.c), then
+ * pivot_root into it. The hostname is fixed (the configured one, else "docklock") and the
+ * loopback interface is brought up. Everything here runs in the child before exec:
  * a failure writes one line to errfd and exits 125. Not here: cgroups, user namespaces (the
  * cage runs as root on the host and drops every capability before exec instead).
  */
@@ -29,8 +30,8 @@
 /* Bytes in /dev/urandom and /dev/random inside the cage (regular files, see docs). */
 #define DEV_RANDOM_BYTES (1u << 20)
 
-_Noreturn static void die(int errfd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-_Noreturn static void die(int errfd, const char *fmt, ...)
+
+_Noreturn void mn__dl_die(int errfd, const char *fmt, ...)
 {
     int saved = errno;
     char msg[300];
@@ -46,7 +47,7 @@ static void path_join(char *out, size_t len, const char *a, const char *b)
 {
     if ((size_t)snprintf(out, len, "%s%s", a, b) >= len) {
         errno = ENAMETOOLONG;
-        die(-1, "path %s%s", a, b); /* stage paths are short: cannot happen */
+        mn__dl_die(-1, "path %s%s", a, b); /* stage paths are short: cannot happen */
     }
 }
 
@@ -59,12 +60,12 @@ static void write_seeded_file(const char *path, const uint8_t seed[32], const ch
     mn_rng_seeded_init(&rng, key);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
     if (fd < 0)
-        die(errfd, "create %s", path);
+        mn__dl_die(errfd, "create %s", path);
     static uint8_t chunk[65536];
     for (size_t done = 0; done < DEV_RANDOM_BYTES; done += sizeof(chunk)) {
         rng.fill(&rng, chunk, sizeof(chunk));
         if (write(fd, chunk, sizeof(chunk)) != (ssize_t)sizeof(chunk))
-            die(errfd, "write %s", path);
+            mn__dl_die(errfd, "write %s", path);
     }
     close(fd);
 }
@@ -76,10 +77,10 @@ static void bind_dev(const char *dev, const char *name, int errfd)
     path_join(target, sizeof(target), dev, name);
     int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0)
-        die(errfd, "create %s", target);
+        mn__dl_die(errfd, "create %s", target);
     close(fd);
     if (mount(host, target, NULL, MS_BIND, NULL) != 0)
-        die(errfd, "bind %s", host);
+        mn__dl_die(errfd, "bind %s", host);
 }
 
 static void make_dev(const char *stage, const uint8_t seed[32], int errfd)
@@ -87,7 +88,7 @@ static void make_dev(const char *stage, const uint8_t seed[32], int errfd)
     char dev[4096], p[4096];
     path_join(dev, sizeof(dev), stage, "/dev/");
     if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=8m") != 0)
-        die(errfd, "mount tmpfs on /dev");
+        mn__dl_die(errfd, "mount tmpfs on /dev");
     bind_dev(dev, "null", errfd);
     bind_dev(dev, "zero", errfd);
     bind_dev(dev, "full", errfd);
@@ -102,68 +103,72 @@ static void make_dev(const char *stage, const uint8_t seed[32], int errfd)
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
         path_join(p, sizeof(p), dev, links[i][1]);
         if (symlink(links[i][0], p) != 0)
-            die(errfd, "symlink %s", p);
+            mn__dl_die(errfd, "symlink %s", p);
     }
     path_join(p, sizeof(p), dev, "shm");
     if (mkdir(p, 01777) != 0)
-        die(errfd, "mkdir %s", p);
+        mn__dl_die(errfd, "mkdir %s", p);
 }
 
 static void loopback_up(int errfd)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        die(errfd, "socket for lo");
+        mn__dl_die(errfd, "socket for lo");
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
     if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
-        die(errfd, "SIOCGIFFLAGS lo");
+        mn__dl_die(errfd, "SIOCGIFFLAGS lo");
     ifr.ifr_flags |= IFF_UP;
     if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
-        die(errfd, "SIOCSIFFLAGS lo");
+        mn__dl_die(errfd, "SIOCSIFFLAGS lo");
     close(fd);
 }
 
-static void mount_root(const char *rootfs, const char *stage, int errfd)
+static void mount_root(const mn_docklock_config *cfg, const char *rootfs, const char *stage,
+                       int errfd)
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-        die(errfd, "make / private");
+        mn__dl_die(errfd, "make / private");
     if (mount(rootfs, stage, NULL, MS_BIND | MS_REC, NULL) != 0)
-        die(errfd, "bind %s", rootfs);
+        mn__dl_die(errfd, "bind %s", rootfs);
+    mn__dl_mount_points(cfg, stage, errfd); /* while the root is writable */
     struct mount_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     if (syscall(SYS_mount_setattr, AT_FDCWD, stage, AT_RECURSIVE, &attr, sizeof(attr)) != 0)
-        die(errfd, "make %s read-only", rootfs);
+        mn__dl_die(errfd, "make %s read-only", rootfs);
 }
 
 void mn__dl_ns_setup(const mn_docklock_config *cfg, const char *stage, int errfd)
 {
     char p[4096];
-    mount_root(cfg->rootfs != NULL ? cfg->rootfs : "/", stage, errfd);
+    mount_root(cfg, cfg->rootfs != NULL ? cfg->rootfs : "/", stage, errfd);
     path_join(p, sizeof(p), stage, "/tmp");
     if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") != 0)
-        die(errfd, "mount tmpfs on /tmp");
+        mn__dl_die(errfd, "mount tmpfs on /tmp");
     path_join(p, sizeof(p), stage, "/proc");
     /* read-only: no writes to /proc/self/mem or to sysctls, even for uid 0 */
     if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) != 0)
-        die(errfd, "mount /proc");
+        mn__dl_die(errfd, "mount /proc");
     make_dev(stage, cfg->seed, errfd);
     if (cfg->output_dir != NULL) {
         path_join(p, sizeof(p), stage, cfg->output_dir);
         if (mount(cfg->output_dir, p, NULL, MS_BIND, NULL) != 0)
-            die(errfd, "bind the output directory %s", cfg->output_dir);
+            mn__dl_die(errfd, "bind the output directory %s", cfg->output_dir);
     }
-    if (sethostname("docklock", 8) != 0 || setdomainname("(none)", 6) != 0)
-        die(errfd, "sethostname");
+    mn__dl_mounts_setup(cfg, stage, errfd);
+    const char *host = cfg->hostname != NULL ? cfg->hostname : "docklock";
+    if (sethostname(host, strlen(host)) != 0 || setdomainname("(none)", 6) != 0)
+        mn__dl_die(errfd, "sethostname");
     loopback_up(errfd);
     if (chdir(stage) != 0)
-        die(errfd, "chdir %s", stage);
+        mn__dl_die(errfd, "chdir %s", stage);
     if (syscall(SYS_pivot_root, ".", ".") != 0)
-        die(errfd, "pivot_root");
+        mn__dl_die(errfd, "pivot_root");
     if (umount2(".", MNT_DETACH) != 0)
-        die(errfd, "detach the old root");
+        mn__dl_die(errfd, "detach the old root");
     if (chdir("/") != 0)
-        die(errfd, "chdir /");
+        mn__dl_die(errfd, "chdir /");
 }

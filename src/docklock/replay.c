@@ -35,7 +35,7 @@ static int gather_stdin(mn_witness_reader *rd, mn_buf *in, mn_err *err)
     mn_witness_trailer t;
     int rc;
     while ((rc = mn_witness_reader_next(rd, &r, &t, err)) == 1)
-        if (r.kind == MN_WK_INPUT &&
+        if (r.kind == MN_WK_INPUT && r.nr == 0 && /* nr 1: a bind mount's identity */
             (rc = mn_buf_append(in, r.inline_data.data, r.inline_data.len, err)) != 0)
             return rc;
     return rc;

@@ -109,6 +109,12 @@ static int check_config(const mn_docklock_config *cfg, mn_err *err)
             return mn_err_set(err, MN_EINVAL, 0, "--output-dir %s must be an existing empty "
                               "directory given by its absolute path", cfg->output_dir);
     }
+    if ((cfg->mountc > 0 || cfg->maskedc > 0 || cfg->readonlyc > 0) && cfg->rootfs == NULL)
+        return mn_err_set(err, MN_EINVAL, 0, "mounts need a root file system of their own");
+    for (uint32_t i = 0; i < cfg->mountc; i++)
+        if (cfg->mounts[i].destination[0] != '/' ||
+            (cfg->mounts[i].kind == MN_DL_MOUNT_BIND && cfg->mounts[i].source == NULL))
+            return mn_err_set(err, MN_EINVAL, 0, "mount %u: no absolute destination/source", i);
     if (geteuid() != 0)
         return mn_err_set(err, MN_EPERM, 0, "the cage needs root (namespaces, ptrace, FIFO)");
     return 0;
@@ -240,6 +246,8 @@ static int start_child(mn__dl_sup *s, const mn__dl_spawn *sp, mn_err *err)
     if (pid == 0)
         mn__dl_child(sp);
     s->init_pid = (pid_t)pid;
+    if (s->cfg->ready_fd > 0)
+        dprintf(s->cfg->ready_fd, "P%ld\n", pid);
     int status = 0;
     if (waitpid((pid_t)pid, &status, __WALL) != pid)
         return mn_err_set(err, MN_ESYS, errno, "wait for the cage");
@@ -364,6 +372,8 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     if (rc == 0)
         rc = mn__dl_record(s, NULL, MN_WK_OUTPUT, 2, a2, (int64_t)res->errout.len,
                            t.stderr_digest, NULL, 0, err);
+    if (rc == 0)
+        rc = mn__dl_mounts_record_outputs(s, err);
     if (rc != 0)
         return rc;
     t.records = s->seq;
@@ -444,7 +454,7 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     if ((rc = mn_witness_config_digest(&h, res->config_digest, err)) != 0 ||
         (rc = mn_buf_append(&res->witness, MN_WITNESS_MAGIC, MN_WITNESS_MAGIC_BYTES, err)) ||
         (rc = mn_witness_header_encode(&h, &res->witness, err)) != 0 ||
-        (rc = record_stdin(s, err)) != 0)
+        (rc = record_stdin(s, err)) != 0 || (rc = mn__dl_settings_record(s, &res->taints, err)))
         goto out;
     if ((fds[0] = rc = make_memfd("stdin", cfg->stdin_data, cfg->stdin_len, err)) < 0 ||
         (fds[1] = rc = make_memfd("stdout", NULL, 0, err)) < 0 ||

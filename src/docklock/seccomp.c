@@ -8,6 +8,7 @@
  * SECCOMP_RET_TRACE: the supervisor either answers it (emulate.c) or ends the run naming it, so
  * a call nobody modelled can never run silently. The filter is built with libseccomp in the
  * child just before execve and inherited by the whole tree (with no_new_privs).
+ * A bundle's own profile (OCI) is a second filter installed after this one.
  * Not here: argument inspection beyond prctl/socket (the supervisor does that at trace stops).
  */
 #include <errno.h>
@@ -146,6 +147,38 @@ int mn__dl_seccomp_install(int errfd)
         rc = add_futex(ctx, errfd);
     if (rc == 0 && (rc = seccomp_load(ctx)) != 0)
         dprintf(errfd, "seccomp_load: %s\n", strerror(-rc));
+    seccomp_release(ctx);
+    return rc == 0 ? 0 : -1;
+}
+
+/* A bundle's profile (OCI linux.seccomp) as a second filter. The kernel runs every filter and
+ * keeps the most restrictive action, so the profile can only refuse more: an ERRNO there wins
+ * over the cage's TRACE (the guest sees the errno, deterministically), an ALLOW there leaves
+ * the cage's tiers in force. Rules with the default action are skipped (libseccomp refuses
+ * them), and so are names this libseccomp does not know, as runc does. */
+int mn__dl_seccomp_install_profile(const mn_docklock_seccomp *p, int errfd)
+{
+    scmp_filter_ctx ctx = seccomp_init(p->default_action);
+    if (ctx == NULL) {
+        dprintf(errfd, "linux.seccomp: bad default action 0x%x\n", p->default_action);
+        return -1;
+    }
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < p->rulec; i++) {
+        const mn_docklock_sc_rule *r = &p->rules[i];
+        int nr = seccomp_syscall_resolve_name(r->name);
+        if (nr == __NR_SCMP_ERROR || r->action == p->default_action)
+            continue;
+        struct scmp_arg_cmp cmp[6];
+        for (uint32_t k = 0; k < r->argc && k < 6; k++)
+            cmp[k] = (struct scmp_arg_cmp){r->args[k].index, (enum scmp_compare)r->args[k].op,
+                                           r->args[k].value, r->args[k].value_two};
+        rc = seccomp_rule_add_array(ctx, r->action, nr, r->argc < 6 ? r->argc : 6, cmp);
+        if (rc != 0)
+            dprintf(errfd, "linux.seccomp: rule for %s: %s\n", r->name, strerror(-rc));
+    }
+    if (rc == 0 && (rc = seccomp_load(ctx)) != 0)
+        dprintf(errfd, "linux.seccomp: seccomp_load: %s\n", strerror(-rc));
     seccomp_release(ctx);
     return rc == 0 ? 0 : -1;
 }

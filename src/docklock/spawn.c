@@ -6,7 +6,8 @@
  * waits on the start FIFO, asks to be traced and stops so the supervisor can set the ptrace
  * options, then fixes everything the program could otherwise observe or change: one CPU and
  * SCHED_FIFO (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
- * and output size limit, no capabilities and no_new_privs, and finally the seccomp filter.
+ * and output size limit, the configured user and working directory, no capabilities and
+ * no_new_privs, and finally the seccomp filter (the cage's, then a bundle's profile).
  * Errors before exec go to errfd as one line; the exit code is 125 for set-up failures, 126
  * for a program that cannot be executed, 127 for one not found.
  */
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "metanode/limits.h"
 
 /* Largest stdout or stderr (and any file) the guest may write: RLIMIT_FSIZE. */
 #define OUTPUT_BYTES_MAX (64ull << 20)
@@ -37,13 +39,36 @@ _Noreturn static void fail(int errfd, int code, const char *what)
     _exit(code);
 }
 
-static void drop_capabilities(int errfd)
+/* The configured user (OCI process.user), between dropping the bounding set (which needs
+ * CAP_SETPCAP) and clearing the remaining capabilities; then the working directory, entered as
+ * that user. Root (0:0, no groups) keeps the cage's former behaviour: nothing is changed. */
+static void set_user_and_cwd(const mn_docklock_config *cfg, int errfd)
+{
+    if (cfg->uid != 0 || cfg->gid != 0 || cfg->groupc != 0) {
+        gid_t groups[MN_OCI_GROUPS_MAX];
+        uint32_t n = cfg->groupc < MN_OCI_GROUPS_MAX ? cfg->groupc : MN_OCI_GROUPS_MAX;
+        for (uint32_t i = 0; i < n; i++)
+            groups[i] = (gid_t)cfg->groups[i];
+        /* raw calls: glibc's wrappers would signal every thread (there is one) */
+        if (syscall(SYS_setgroups, (size_t)n, groups) != 0)
+            fail(errfd, 125, "setgroups");
+        if (syscall(SYS_setresgid, cfg->gid, cfg->gid, cfg->gid) != 0)
+            fail(errfd, 125, "setgid");
+        if (syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid) != 0)
+            fail(errfd, 125, "setuid");
+    }
+    if (cfg->cwd != NULL && chdir(cfg->cwd) != 0)
+        fail(errfd, 125, "process.cwd");
+}
+
+static void drop_capabilities(const mn_docklock_config *cfg, int errfd)
 {
     for (int cap = 0; cap <= 63; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
             fail(errfd, 125, "drop capability bounding set");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
         fail(errfd, 125, "clear ambient capabilities");
+    set_user_and_cwd(cfg, errfd);
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
@@ -104,6 +129,8 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "standard streams");
     if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
         fail(errfd, 125, "close_range");
+    if (sp->cfg->ready_fd > 0 && write(sp->cfg->ready_fd, "R\n", 2) != 2)
+        fail(errfd, 125, "report the cage ready");
     if (sp->cfg->start_fd > 0)
         wait_for_start(sp->cfg->start_fd, errfd);
     /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be
@@ -117,8 +144,11 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "PTRACE_TRACEME");
     raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
     fix_process(sp->cpu, cfs, errfd);
-    drop_capabilities(errfd);
+    drop_capabilities(sp->cfg, errfd);
     if (mn__dl_seccomp_install(errfd) != 0)
+        _exit(125);
+    /* The bundle's profile after the cage's: the kernel applies the stricter action. */
+    if (sp->cfg->seccomp != NULL && mn__dl_seccomp_install_profile(sp->cfg->seccomp, errfd) != 0)
         _exit(125);
     execve(sp->path, (char *const *)sp->argv, (char *const *)sp->envp);
     fail(errfd, errno == ENOENT ? 127 : 126, sp->path);

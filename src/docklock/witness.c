@@ -17,7 +17,8 @@
 const char *mn_witness_kind_name(mn_witness_kind kind)
 {
     static const char *const names[] = {"?",     "syscall", "exec",   "spawn",  "exit",
-                                        "rdtsc", "input",   "output", "signal", "taint"};
+                                        "rdtsc", "input",   "output", "signal", "taint",
+                                        "config"};
     return (unsigned)kind < MN_WK_COUNT ? names[kind] : "unknown";
 }
 

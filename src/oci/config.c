@@ -1,21 +1,30 @@
 /* SPDX-License-Identifier: Apache-2.0
  *
  * config.c: strict reading of an OCI bundle's config.json (runtime-spec 1.x) into an
- * mn_oci_config, and Docklock's policy on each setting: what the cage honours (args, env,
- * root, memory/cpu/pids limits, noNewPrivileges, the docklock annotations), what it ignores
- * because it cannot change a run's determinism (listed in cfg->ignored), and what it refuses
- * because it would (terminal, joined namespaces, user namespaces, a non-root user, a non-"/"
- * cwd it cannot honour) unless the annotation org.metanode.docklock.mode=relaxed turns the
- * refusal into a taint (cfg->taints). Unknown properties are ignored, as the spec requires.
+ * mn_oci_config, and Docklock's policy on each setting: what the cage honours (args, env, cwd,
+ * user, hostname, root, mounts of kind bind/tmpfs/devpts/mqueue/sysfs with their options,
+ * maskedPaths/readonlyPaths, the seccomp profile, memory/cpu/pids limits, noNewPrivileges,
+ * hooks, the docklock annotations), what it ignores because it cannot change a run's
+ * determinism (listed in cfg->ignored), and what it refuses because it would (terminal, joined
+ * namespaces, user namespaces, mounts of other types) unless the annotation
+ * org.metanode.docklock.mode=relaxed turns the refusal into a taint (cfg->taints). Seccomp
+ * TRACE/NOTIFY actions and a listenerPath are always refused. Unknown properties are ignored,
+ * as the spec requires.
  * Not here: applying anything (cmd/docklock/oci_*.c) or reading the file (the caller).
  */
+#include <errno.h>
 #include <jansson.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "metanode/bytes.h"
+#include "metanode/docklock.h"
+#include "metanode/hash.h"
 #include "metanode/oci.h"
+#include "metanode/tags.h"
 
 #define FAIL(code, ...) return mn_err_set(err, (code), 0, "config.json: " __VA_ARGS__)
 
@@ -130,6 +139,15 @@ static int refuse(mn_oci_config *cfg, const char *what, mn_err *err)
     return 0;
 }
 
+/* A ".." component anywhere in path. */
+static bool has_dotdot(const char *path)
+{
+    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+        if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return true;
+    return false;
+}
+
 static int parse_user(const json_t *proc, mn_oci_config *cfg, mn_err *err)
 {
     const json_t *user;
@@ -145,17 +163,20 @@ static int parse_user(const json_t *proc, mn_oci_config *cfg, mn_err *err)
     if (extra != NULL && !json_is_null(extra)) {
         if (!json_is_array(extra))
             FAIL(MN_ECORRUPT, "process.user.additionalGids is not an array");
+        if (json_array_size(extra) > MN_OCI_GROUPS_MAX)
+            FAIL(MN_ELIMIT, "process.user.additionalGids has more than %u entries",
+                 MN_OCI_GROUPS_MAX);
         for (size_t i = 0; i < json_array_size(extra); i++) {
             const json_t *g = json_array_get(extra, i);
             if (!json_is_integer(g) || json_integer_value(g) < 0 ||
                 json_integer_value(g) > UINT32_MAX)
                 FAIL(MN_ECORRUPT, "process.user.additionalGids[%zu] is not a gid", i);
+            cfg->groups[i] = (uint32_t)json_integer_value(g);
         }
         cfg->additional_gids = (uint32_t)json_array_size(extra);
     }
-    if (cfg->uid != 0 || cfg->gid != 0)
-        MN_TRY(refuse(cfg, "process.user other than 0:0 (the cage runs the program as root "
-                           "without capabilities)", err));
+    if (member(user, "umask") != NULL || member(user, "username") != NULL)
+        note(cfg->ignored, &cfg->ignoredc, "process.user.umask/username (the umask is 022)");
     return 0;
 }
 
@@ -211,8 +232,8 @@ static int parse_process(const json_t *doc, mn_oci_config *cfg, mn_err *err)
     MN_TRY(get_str(proc, "cwd", "process.", true, &cfg->cwd, err));
     if (cfg->cwd[0] != '/')
         FAIL(MN_EINVAL, "process.cwd %s is not an absolute path", cfg->cwd);
-    if (strcmp(cfg->cwd, "/") != 0)
-        MN_TRY(refuse(cfg, "process.cwd other than / (the cage starts programs in /)", err));
+    if (has_dotdot(cfg->cwd))
+        FAIL(MN_EINVAL, "process.cwd %s leaves the root", cfg->cwd);
     MN_TRY(get_bool(proc, "terminal", "process.", &cfg->terminal, err));
     if (cfg->terminal)
         MN_TRY(refuse(cfg, "process.terminal (a terminal is input from outside the run)", err));
@@ -231,13 +252,101 @@ static int parse_process(const json_t *doc, mn_oci_config *cfg, mn_err *err)
     return 0;
 }
 
-/* A ".." component anywhere in path. */
-static bool has_dotdot(const char *path)
+/* Options that only change atime updates or propagation: timestamps are the cage's own and
+ * the cage's mount namespace is private, so they change nothing a program can see. */
+static bool harmless_option(const char *o)
 {
-    for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
-        if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+    static const char *const names[] = {
+        "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable",
+        "runbindable", "relatime", "norelatime", "strictatime", "nostrictatime", "noatime",
+        "atime", "nodiratime", "diratime", "sync", "async", "dirsync", "mand", "nomand",
+        "lazytime", "nolazytime", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(o, names[i]) == 0)
             return true;
     return false;
+}
+
+/* Options into flags (ro, nosuid, nodev, noexec, bind, rbind) and the data string (the rest:
+ * tmpfs size=, mode=, devpts newinstance, ptmxmode=, ...). */
+static int mount_options(mn_oci_mount *mt, const char **opts, uint32_t optc, bool *bind,
+                         size_t i, mn_err *err)
+{
+    static const struct {
+        const char *name;
+        unsigned long set, clear;
+    } flags[] = {{"ro", MS_RDONLY, 0},      {"rw", 0, MS_RDONLY},  {"nosuid", MS_NOSUID, 0},
+                 {"suid", 0, MS_NOSUID},    {"nodev", MS_NODEV, 0}, {"dev", 0, MS_NODEV},
+                 {"noexec", MS_NOEXEC, 0},  {"exec", 0, MS_NOEXEC}, {"bind", 0, 0},
+                 {"rbind", MS_REC, 0},      {"defaults", 0, 0},    {"rro", MS_RDONLY, 0},
+                 {"rrw", 0, MS_RDONLY}};
+    size_t used = 0;
+    for (uint32_t k = 0; k < optc; k++) {
+        bool known = false;
+        for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]) && !known; f++)
+            if (strcmp(opts[k], flags[f].name) == 0) {
+                mt->flags = (mt->flags | flags[f].set) & ~flags[f].clear;
+                known = true;
+            }
+        if (strcmp(opts[k], "bind") == 0 || strcmp(opts[k], "rbind") == 0)
+            *bind = true;
+        if (known || harmless_option(opts[k]))
+            continue;
+        size_t n = strlen(opts[k]);
+        if (strchr(opts[k], ',') != NULL || used + n + 2 > sizeof(mt->data))
+            FAIL(MN_ELIMIT, "mounts[%zu].options: too long or holds a comma", i);
+        if (used > 0)
+            mt->data[used++] = ',';
+        memcpy(mt->data + used, opts[k], n + 1);
+        used += n;
+    }
+    return 0;
+}
+
+/* How the cage makes one mount (MN_OCI_MOUNT_SKIP: not at all). */
+static int mount_kind(mn_oci_config *cfg, mn_oci_mount *mt, const char **opts, uint32_t optc,
+                      size_t i, mn_err *err)
+{
+    bool bind = false;
+    MN_TRY(mount_options(mt, opts, optc, &bind, i, err));
+    const char *type = mt->type != NULL ? mt->type : "";
+    const char *d = mt->destination;
+    mt->kind = MN_OCI_MOUNT_SKIP;
+    if (strcmp(d, "/") == 0)
+        FAIL(MN_EINVAL, "mounts[%zu] on / (root.path is the root)", i);
+    if (strcmp(d, "/proc") == 0 || strcmp(d, "/dev") == 0 || strcmp(d, "/tmp") == 0) {
+        note(cfg->ignored, &cfg->ignoredc, "mounts on /proc, /dev, /tmp (the cage makes its own)");
+        return 0;
+    }
+    if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+        note(cfg->ignored, &cfg->ignoredc, "cgroup mounts (the host's cgroup tree is not part "
+                                           "of a run)");
+        return 0;
+    }
+    if (bind || strcmp(type, "bind") == 0) {
+        if (mt->source == NULL || mt->source[0] == '\0')
+            FAIL(MN_EINVAL, "mounts[%zu]: a bind mount needs a source", i);
+        mt->kind = MN_DL_MOUNT_BIND;
+        if (mt->data[0] != '\0') /* a bind mount takes no file-system options */
+            note(cfg->ignored, &cfg->ignoredc, "bind mount options other than ro, rw, nosuid, "
+                                               "nodev, noexec, bind, rbind (e.g. idmap)");
+        mt->data[0] = '\0';
+    } else if (strcmp(type, "tmpfs") == 0) {
+        mt->kind = MN_DL_MOUNT_TMPFS;
+    } else if (strcmp(type, "devpts") == 0) {
+        mt->kind = MN_DL_MOUNT_DEVPTS;
+    } else if (strcmp(type, "mqueue") == 0) {
+        mt->kind = MN_DL_MOUNT_MQUEUE;
+        mt->data[0] = '\0';
+    } else if (strcmp(type, "sysfs") == 0) {
+        mt->kind = MN_DL_MOUNT_SYSFS;
+        mt->flags |= MS_RDONLY;
+        mt->data[0] = '\0';
+    } else {
+        return refuse(cfg, "a mount of a type other than bind, tmpfs, devpts, mqueue, sysfs "
+                           "(not made)", err);
+    }
+    return 0;
 }
 
 static int parse_mounts(const json_t *doc, mn_oci_config *cfg, mn_err *err)
@@ -258,22 +367,14 @@ static int parse_mounts(const json_t *doc, mn_oci_config *cfg, mn_err *err)
         MN_TRY(get_str(m, "destination", "mounts[].", true, &mt->destination, err));
         MN_TRY(get_str(m, "type", "mounts[].", false, &mt->type, err));
         MN_TRY(get_str(m, "source", "mounts[].", false, &mt->source, err));
-        const char *opts[64];
+        const char *opts[MN_OCI_MOUNT_OPTIONS_MAX];
         uint32_t optc;
-        MN_TRY(get_strs(m, "options", "mounts[].", opts, 64, &optc, err));
+        MN_TRY(get_strs(m, "options", "mounts[].", opts, MN_OCI_MOUNT_OPTIONS_MAX, &optc, err));
         if (mt->destination[0] != '/')
             FAIL(MN_EINVAL, "mounts[%zu].destination %s is not absolute", i, mt->destination);
         if (has_dotdot(mt->destination))
             FAIL(MN_EINVAL, "mounts[%zu].destination %s leaves the root", i, mt->destination);
-        bool provided = strcmp(mt->destination, "/proc") == 0 ||
-                        strcmp(mt->destination, "/dev") == 0 ||
-                        strcmp(mt->destination, "/tmp") == 0;
-        if (provided)
-            note(cfg->ignored, &cfg->ignoredc,
-                 "mounts on /proc, /dev, /tmp (the cage makes its own)");
-        else
-            note(cfg->ignored, &cfg->ignoredc,
-                 "mounts other than /proc, /dev, /tmp (not made: the cage sees the root only)");
+        MN_TRY(mount_kind(cfg, mt, opts, optc, i, err));
     }
     return 0;
 }
@@ -414,6 +515,118 @@ static int parse_hooks(const json_t *doc, mn_oci_config *cfg, mn_err *err)
     return 0;
 }
 
+/* An action name with its errno into a SECCOMP_RET_* value. TRACE and NOTIFY are refused:
+ * the cage is the only tracer, and a listener outside would answer calls outside the run. */
+static int sc_action(const char *name, int64_t errno_ret, uint32_t *out, mn_err *err)
+{
+    static const struct {
+        const char *name;
+        uint32_t action;
+    } acts[] = {{"SCMP_ACT_KILL", SECCOMP_RET_KILL_THREAD},
+                {"SCMP_ACT_KILL_THREAD", SECCOMP_RET_KILL_THREAD},
+                {"SCMP_ACT_KILL_PROCESS", SECCOMP_RET_KILL_PROCESS},
+                {"SCMP_ACT_TRAP", SECCOMP_RET_TRAP},
+                {"SCMP_ACT_ERRNO", SECCOMP_RET_ERRNO},
+                {"SCMP_ACT_LOG", SECCOMP_RET_LOG},
+                {"SCMP_ACT_ALLOW", SECCOMP_RET_ALLOW}};
+    for (size_t i = 0; i < sizeof(acts) / sizeof(acts[0]); i++)
+        if (strcmp(name, acts[i].name) == 0) {
+            *out = acts[i].action;
+            if (acts[i].action == SECCOMP_RET_ERRNO)
+                *out |= (uint32_t)errno_ret & SECCOMP_RET_DATA;
+            return 0;
+        }
+    if (strcmp(name, "SCMP_ACT_TRACE") == 0 || strcmp(name, "SCMP_ACT_NOTIFY") == 0)
+        return mn_err_set(err, MN_EUNSUPPORTED, 0, "config.json: linux.seccomp action %s is "
+                          "refused: the cage is the only tracer and listener of its run", name);
+    FAIL(MN_EINVAL, "linux.seccomp: unknown action %s", name);
+}
+
+static int sc_args(const json_t *rule, mn_oci_config *cfg, uint32_t n, mn_err *err)
+{
+    static const char *const ops[] = {"", "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
+                                      "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
+                                      "SCMP_CMP_MASKED_EQ"};
+    const json_t *args = member(rule, "args");
+    cfg->sc_argc[n] = 0;
+    if (args == NULL || json_is_null(args))
+        return 0;
+    if (!json_is_array(args) || json_array_size(args) > 6)
+        FAIL(MN_ECORRUPT, "linux.seccomp.syscalls[].args is not an array of at most 6");
+    for (size_t i = 0; i < json_array_size(args); i++) {
+        const json_t *a = json_array_get(args, i);
+        if (!json_is_object(a))
+            FAIL(MN_ECORRUPT, "linux.seccomp.syscalls[].args[%zu] is not an object", i);
+        int64_t index = -1, value = 0, value2 = 0;
+        const char *op;
+        MN_TRY(get_int(a, "index", "linux.seccomp.args[].", 0, 5, &index, err));
+        MN_TRY(get_int(a, "value", "linux.seccomp.args[].", 0, INT64_MAX, &value, err));
+        MN_TRY(get_int(a, "valueTwo", "linux.seccomp.args[].", 0, INT64_MAX, &value2, err));
+        MN_TRY(get_str(a, "op", "linux.seccomp.args[].", true, &op, err));
+        if (index < 0)
+            FAIL(MN_ECORRUPT, "linux.seccomp.syscalls[].args[%zu].index is required", i);
+        uint32_t k = 1;
+        while (k < 8 && strcmp(op, ops[k]) != 0)
+            k++;
+        if (k == 8)
+            FAIL(MN_EINVAL, "linux.seccomp: unknown op %s", op);
+        cfg->sc_args[n][i] = (mn_oci_sc_arg){(uint32_t)index, k, (uint64_t)value,
+                                             (uint64_t)value2};
+    }
+    cfg->sc_argc[n] = (uint32_t)json_array_size(args);
+    return 0;
+}
+
+static int parse_seccomp(const json_t *sc, mn_oci_config *cfg, mn_err *err)
+{
+    const char *def, *listener;
+    int64_t def_errno = EPERM;
+    MN_TRY(get_str(sc, "defaultAction", "linux.seccomp.", true, &def, err));
+    MN_TRY(get_int(sc, "defaultErrnoRet", "linux.seccomp.", 0, 4095, &def_errno, err));
+    MN_TRY(sc_action(def, def_errno, &cfg->sc_default, err));
+    MN_TRY(get_str(sc, "listenerPath", "linux.seccomp.", false, &listener, err));
+    if (listener != NULL)
+        return mn_err_set(err, MN_EUNSUPPORTED, 0, "config.json: linux.seccomp.listenerPath "
+                          "is refused: the cage is the only listener of its run");
+    if (member(sc, "architectures") != NULL || member(sc, "flags") != NULL)
+        note(cfg->ignored, &cfg->ignoredc, "linux.seccomp architectures/flags (the native "
+                                           "architecture only)");
+    const json_t *calls = member(sc, "syscalls");
+    if (calls != NULL && !json_is_null(calls)) {
+        if (!json_is_array(calls))
+            FAIL(MN_ECORRUPT, "linux.seccomp.syscalls is not an array");
+        for (size_t i = 0; i < json_array_size(calls); i++) {
+            const json_t *r = json_array_get(calls, i);
+            const char *names[MN_OCI_SECCOMP_RULES_MAX], *action;
+            uint32_t namec;
+            int64_t eret = EPERM;
+            if (!json_is_object(r))
+                FAIL(MN_ECORRUPT, "linux.seccomp.syscalls[%zu] is not an object", i);
+            MN_TRY(get_strs(r, "names", "linux.seccomp.syscalls[].", names,
+                            MN_OCI_SECCOMP_RULES_MAX, &namec, err));
+            MN_TRY(get_str(r, "action", "linux.seccomp.syscalls[].", true, &action, err));
+            MN_TRY(get_int(r, "errnoRet", "linux.seccomp.syscalls[].", 0, 4095, &eret, err));
+            uint32_t act;
+            MN_TRY(sc_action(action, eret, &act, err));
+            for (uint32_t k = 0; k < namec; k++) {
+                if (cfg->sc_rulec >= MN_OCI_SECCOMP_RULES_MAX)
+                    FAIL(MN_ELIMIT, "linux.seccomp has more than %u rules",
+                         MN_OCI_SECCOMP_RULES_MAX);
+                uint32_t n = cfg->sc_rulec++;
+                cfg->sc_names[n] = names[k];
+                cfg->sc_actions[n] = act;
+                MN_TRY(sc_args(r, cfg, n, err));
+            }
+        }
+    }
+    char *text = json_dumps(sc, JSON_COMPACT | JSON_SORT_KEYS);
+    if (text == NULL)
+        FAIL(MN_ENOMEM, "linux.seccomp: out of memory");
+    mn_sha256_tagged(cfg->sc_digest, MN_TAG_DOCKLOCK_SECCOMP, text, strlen(text));
+    free(text);
+    return 0;
+}
+
 static int parse_linux(const json_t *doc, mn_oci_config *cfg, mn_err *err)
 {
     const json_t *linux_;
@@ -430,15 +643,18 @@ static int parse_linux(const json_t *doc, mn_oci_config *cfg, mn_err *err)
                     &cfg->maskedc, err));
     MN_TRY(get_strs(linux_, "readonlyPaths", "linux.", cfg->readonly_paths, MN_OCI_PATHS_MAX,
                     &cfg->readonlyc, err));
-    if (cfg->maskedc > 0 || cfg->readonlyc > 0)
-        note(cfg->ignored, &cfg->ignoredc, "linux.maskedPaths/readonlyPaths (the whole root "
-                                           "is read-only and /proc is the cage's own)");
+    for (uint32_t i = 0; i < cfg->maskedc + cfg->readonlyc; i++) {
+        const char *p = i < cfg->maskedc ? cfg->masked_paths[i]
+                                         : cfg->readonly_paths[i - cfg->maskedc];
+        if (p[0] != '/' || has_dotdot(p))
+            FAIL(MN_EINVAL, "linux.maskedPaths/readonlyPaths: %s is not an absolute path "
+                 "inside the root", p);
+    }
     const json_t *seccomp;
     MN_TRY(get_obj(linux_, "seccomp", "linux.", false, &seccomp, err));
     cfg->has_seccomp = seccomp != NULL;
     if (seccomp != NULL)
-        note(cfg->ignored, &cfg->ignoredc, "linux.seccomp (the cage's own filter applies; "
-                                           "merging is not implemented yet)");
+        MN_TRY(parse_seccomp(seccomp, cfg, err));
     const char *cgpath;
     MN_TRY(get_str(linux_, "cgroupsPath", "linux.", false, &cgpath, err));
     if (member(linux_, "sysctl") != NULL || member(linux_, "devices") != NULL ||
@@ -541,15 +757,12 @@ int mn_oci_config_parse(const uint8_t *json, size_t len, mn_oci_config *cfg, mn_
                                            "/tmp is writable)");
     MN_TRY(parse_mounts(doc, cfg, err));
     MN_TRY(get_str(doc, "hostname", "", false, &cfg->hostname, err));
-    if (cfg->hostname != NULL)
-        note(cfg->ignored, &cfg->ignoredc, "hostname (the cage's is \"docklock\")");
+    if (cfg->hostname != NULL && (strlen(cfg->hostname) > 64 || cfg->hostname[0] == '\0'))
+        FAIL(MN_EINVAL, "hostname must be 1..64 bytes");
     const char *domain;
     MN_TRY(get_str(doc, "domainname", "", false, &domain, err));
     MN_TRY(parse_linux(doc, cfg, err));
     MN_TRY(parse_hooks(doc, cfg, err));
-    for (int k = 0; k < MN_OCI_HOOK_KINDS; k++)
-        if (cfg->hookc[k] > 0)
-            note(cfg->ignored, &cfg->ignoredc, "hooks (parsed, not run yet)");
     return 0;
 }
 

@@ -88,6 +88,8 @@ static json_t *record_json(const mn_oci_state *st, bool oci)
     json_object_set_new(o, "bundle", json_string(st->bundle));
     json_object_set_new(o, "pid", json_integer(st->pid));
     json_object_set_new(o, "pidStart", json_integer((json_int_t)st->pid_start));
+    json_object_set_new(o, "cagePid", json_integer(st->cage_pid));
+    json_object_set_new(o, "cageStart", json_integer((json_int_t)st->cage_start));
     json_object_set_new(o, "status", json_string(mn_oci_status_name(st->status)));
     json_object_set_new(o, "exitStatus", json_integer(st->exit_status));
     json_object_set_new(o, "witness", json_string(st->witness));
@@ -147,6 +149,15 @@ static int parse_record(const json_t *o, mn_oci_state *st, mn_err *err)
         return mn_err_set(err, MN_ECORRUPT, 0, "state record: bad pid, exit or annotations");
     st->pid = (int32_t)json_integer_value(pid);
     st->pid_start = (uint64_t)json_integer_value(start);
+    const json_t *cage = json_object_get(o, "cagePid"); /* absent in older records */
+    if (cage != NULL && (!json_is_integer(cage) || json_integer_value(cage) < 0 ||
+                         json_integer_value(cage) > INT32_MAX))
+        return mn_err_set(err, MN_ECORRUPT, 0, "state record: bad cagePid");
+    st->cage_pid = cage != NULL ? (int32_t)json_integer_value(cage) : 0;
+    const json_t *cstart = json_object_get(o, "cageStart");
+    if (cstart != NULL && (!json_is_integer(cstart) || json_integer_value(cstart) < 0))
+        return mn_err_set(err, MN_ECORRUPT, 0, "state record: bad cageStart");
+    st->cage_start = cstart != NULL ? (uint64_t)json_integer_value(cstart) : 0;
     st->exit_status = (int32_t)json_integer_value(exit);
     st->status = MN_OCI_STOPPED + 1;
     for (int i = 0; i < 4; i++)

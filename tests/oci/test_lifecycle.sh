@@ -5,7 +5,8 @@
 # id, an id created twice, start of a running container, delete of a running one without
 # --force, kill of a stopped one); the run's witness and receipt exist and `docklock verify`
 # accepts them; delete --force of a running container; kill before start; --log-format json;
-# events --stats, exec refused; hooks (state JSON on stdin, a failing createRuntime hook fails create);
+# events --stats, exec refused; hooks (state JSON on stdin, a failing createRuntime hook fails
+# create, createContainer/startContainer in the container's uts and pid namespaces);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -97,6 +98,10 @@ expect list_json_entry "$tmp/out" '{"id":"loop","pid":'
 check events_stats 0 dl events --stats loop
 expect events_stats_json "$tmp/out" '{"type":"stats","id":"loop","data":{"cpu":{"usage":{"total":'
 check ps_json 0 dl ps --format json loop
+cage=$(sed -n 's/.*"cagePid":\([0-9]*\).*/\1/p' "$root/loop/state.json")
+cp "$tmp/out" "$tmp/ps.json"
+check ps_has_cage 0 grep -q "^\[$cage" "$tmp/ps.json"
+check cage_in_own_pidns 1 test "$(readlink /proc/$cage/ns/pid)" = "$(readlink /proc/self/ns/pid)"
 check exec_refused 1 dl exec loop /bin/true
 check delete_running 1 dl delete loop
 expect delete_running_msg "$tmp/err" "not stopped"
@@ -117,6 +122,8 @@ check stdout_delivered 0 grep -q started "$tmp/loop.stdout"
 check delete 0 dl delete loop
 check state_deleted 1 dl state loop
 check dir_gone 1 test -e "$root/loop"
+# (one at a time: a spinning guest holds its CPU at real-time priority)
+check run_exit_status 3 dl run --bundle "$tmp/hello" hello_status
 
 # --- delete --force of a running container; kill before start ---
 check create_f 0 create loop "$tmp/loop"
@@ -144,7 +151,7 @@ check stale_gone 1 test -e "$root/stale"
 check log_json 1 "$bin" --root "$root" --log "$tmp/log.json" --log-format json state nosuch
 expect log_json_line "$tmp/log.json" '"level":"error","msg":"container nosuch does not exist"'
 check log_notes 0 "$bin" --root "$root" --log "$tmp/log.txt" create --bundle "$tmp/hello" lg
-expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: hostname'
+expect log_ignored "$tmp/log.txt" 'level=warning msg="ignored: mounts on /proc'
 expect log_ignored_rlimits "$tmp/log.txt" 'ignored: process.rlimits'
 check log_notes_delete 0 dl delete lg
 mkdir -p "$tmp/noprog" && cp -r "$tmp/hello/rootfs" "$tmp/noprog/"
@@ -167,17 +174,28 @@ hook() { # hook FILE: a hook that saves its stdin
 mkdir -p "$tmp/hk" && cp -r "$tmp/hello/rootfs" "$tmp/hk/"
 hooks="\"hooks\": {\"prestart\": [$(hook "$tmp/h.prestart")],"
 hooks+=" \"createRuntime\": [$(hook "$tmp/h.createRuntime")],"
-hooks+=" \"startContainer\": [$(hook "$tmp/h.startContainer")],"
+# createContainer and startContainer run in the container's namespaces: they print the
+# hostname they see (the bundle's), their pid (small: the cage's pid namespace) and stdin
+nshook() { # nshook TAG: path /bin/busybox (static: runs in the cage's mount namespace too)
+  printf '{"path": "/bin/busybox", "args": ["busybox", "sh", "-c", "echo %s-host=$(busybox hostname) %s-pid=$$; busybox cat"]}' "$1" "$1"
+}
+hooks+=" \"createContainer\": [$(nshook cc)], \"startContainer\": [$(nshook sc)],"
 hooks+=" \"poststart\": [$(hook "$tmp/h.poststart")], \"poststop\": [$(hook "$tmp/h.poststop")]},"
 sed "s|\"hostname\": \"busybox\",|\"hostname\": \"busybox\", $hooks|" "$tmp/hello/config.json" \
   >"$tmp/hk/config.json"
 check hk_create 0 create hk "$tmp/hk"
 expect hk_prestart "$tmp/h.prestart" '"id": "hk"'
 expect hk_create_runtime "$tmp/h.createRuntime" '"status": "creating"'
+expect hk_create_container_uts "$tmp/hk.stdout" "cc-host=busybox"
+check hk_create_container_pidns 0 grep -qE "cc-pid=[0-9]( |$)" "$tmp/hk.stdout"
+expect hk_create_container_stdin "$tmp/hk.stdout" '"id": "hk"'
 check hk_start 0 dl start hk
+cp "$tmp/out" "$tmp/hk.start"
+expect hk_start_container_uts "$tmp/hk.start" "sc-host=busybox"
+check hk_start_container_pidns 0 grep -qE "sc-pid=[0-9]( |$)" "$tmp/hk.start"
+expect hk_start_container_stdin "$tmp/hk.start" '"status": "created"'
 expect hk_poststart "$tmp/h.poststart" '"status": "running"'
 check hk_stops 0 wait_stopped hk
-expect hk_start_container "$tmp/h.startContainer" '"id": "hk"'
 check hk_delete 0 dl delete hk
 expect hk_poststop "$tmp/h.poststop" '"status": "stopped"'
 mkdir -p "$tmp/hkbad" && cp -r "$tmp/hello/rootfs" "$tmp/hkbad/"

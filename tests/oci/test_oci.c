@@ -5,13 +5,17 @@
  * save/load round trip, the live status of a record whose supervisor is gone, the OCI state
  * JSON. No privileges needed.
  */
+#include <errno.h>
 #include <jansson.h>
+#include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "metanode/bytes.h"
+#include "metanode/docklock.h"
 #include "metanode/oci.h"
 #include "mn_test.h"
 
@@ -61,7 +65,96 @@ static void full_relaxed(void)
     ASSERT_TRUE(strstr(cfg.taints[0], "user namespace") != NULL);
     ASSERT_TRUE(cfg.ignoredc >= 8u);
     ASSERT_TRUE(cfg.has_seccomp);
+    /* how each mount is made */
+    ASSERT_EQ(cfg.mounts[0].kind, (uint32_t)MN_OCI_MOUNT_SKIP); /* /proc: the cage's own */
+    ASSERT_EQ(cfg.mounts[1].kind, (uint32_t)MN_OCI_MOUNT_SKIP); /* /dev */
+    ASSERT_EQ(cfg.mounts[2].kind, (uint32_t)MN_DL_MOUNT_DEVPTS);
+    ASSERT_STR_EQ(cfg.mounts[2].data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+    ASSERT_TRUE((cfg.mounts[2].flags & (MS_NOSUID | MS_NOEXEC)) == (MS_NOSUID | MS_NOEXEC));
+    ASSERT_EQ(cfg.mounts[3].kind, (uint32_t)MN_DL_MOUNT_TMPFS);
+    ASSERT_EQ(cfg.mounts[4].kind, (uint32_t)MN_DL_MOUNT_MQUEUE);
+    ASSERT_EQ(cfg.mounts[5].kind, (uint32_t)MN_DL_MOUNT_SYSFS);
+    ASSERT_TRUE(cfg.mounts[5].flags & MS_RDONLY);
+    ASSERT_EQ(cfg.mounts[6].kind, (uint32_t)MN_DL_MOUNT_BIND);
+    ASSERT_TRUE((cfg.mounts[6].flags & (MS_RDONLY | MS_REC)) == (MS_RDONLY | MS_REC));
+    ASSERT_STR_EQ(cfg.mounts[6].data, "");
+    ASSERT_EQ(cfg.additional_gids, 2u);
+    ASSERT_EQ(cfg.groups[1], 2u);
+    ASSERT_STR_EQ(cfg.hostname, "runc");
+    ASSERT_EQ(cfg.maskedc, 2u);
+    ASSERT_EQ(cfg.readonlyc, 1u);
+    ASSERT_EQ(cfg.sc_default, (uint32_t)SECCOMP_RET_ERRNO | EPERM);
     mn_oci_config_deinit(&cfg);
+}
+
+/* cwd, user, hostname and the seccomp profile are honoured now (once refused). */
+static void settings(void)
+{
+    mn_err err;
+    ASSERT_OK(parse_text("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":"
+                         "\"/work\",\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[10]}}"
+                         ",\"root\":{\"path\":\"r\"},\"hostname\":\"h\",\"linux\":{\"seccomp\":"
+                         "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                         "[\"mkdir\","
+                         "\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},{\"names\":"
+                         "[\"personality\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+                         "\"value\":8,\"op\":\"SCMP_CMP_EQ\"}]}]}}}", &err), &err);
+    ASSERT_STR_EQ(cfg.cwd, "/work");
+    ASSERT_EQ(cfg.uid, 1000u);
+    ASSERT_EQ(cfg.gid, 100u);
+    ASSERT_EQ(cfg.groups[0], 10u);
+    ASSERT_EQ(cfg.taintc, 0u);
+    ASSERT_EQ(cfg.sc_default, (uint32_t)SECCOMP_RET_ALLOW);
+    ASSERT_EQ(cfg.sc_rulec, 3u);
+    ASSERT_STR_EQ(cfg.sc_names[1], "mkdirat");
+    ASSERT_EQ(cfg.sc_actions[1], (uint32_t)SECCOMP_RET_ERRNO | 13u);
+    ASSERT_EQ(cfg.sc_argc[2], 1u);
+    ASSERT_EQ(cfg.sc_args[2][0].op, 4u); /* SCMP_CMP_EQ */
+    ASSERT_U64_EQ(cfg.sc_args[2][0].value, 8u);
+    uint8_t digest[32];
+    memcpy(digest, cfg.sc_digest, 32);
+    mn_oci_config_deinit(&cfg);
+    /* the same profile with keys in another order has the same identity */
+    ASSERT_OK(parse_text("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":"
+                         "\"/\"},\"root\":{\"path\":\"r\"},\"linux\":{\"seccomp\":{\"syscalls\":"
+                         "[{\"action\":\"SCMP_ACT_ERRNO\",\"names\":[\"mkdir\",\"mkdirat\"],"
+                         "\"errnoRet\":13},{\"names\":[\"personality\"],\"action\":\"SCMP_ACT_ALLOW"
+                         "\",\"args\":[{\"op\":\"SCMP_CMP_EQ\",\"index\":0,\"value\":8}]}],"
+                         "\"defaultAction\":\"SCMP_ACT_ALLOW\"}}}", &err), &err);
+    ASSERT_TRUE(memcmp(digest, cfg.sc_digest, 32) == 0);
+    mn_oci_config_deinit(&cfg);
+    /* a listener or a TRACE/NOTIFY action is refused even in relaxed mode */
+    static const char *const never[] = {
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+        "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}},"
+        "\"annotations\":{\"org.metanode.docklock.mode\":\"relaxed\"}}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_TRACE\"}}}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+        "\"listenerPath\":\"/run/agent.sock\"}}}",
+    };
+    for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+        ASSERT_EQ(parse_text(never[i], &err), -MN_EUNSUPPORTED);
+        mn_oci_config_deinit(&cfg);
+    }
+    /* a cwd leaving the root, masked paths that are not absolute, a mount on / */
+    static const char *const bad[] = {
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/a/../..\"},"
+        "\"root\":{\"path\":\"r\"}}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"linux\":{\"maskedPaths\":[\"proc/kcore\"]}}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/\",\"type\":\"bind\",\"source\":"
+        "\"/\"}]}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":"
+        "{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ASSERT_EQ(parse_text(bad[i], &err), -MN_EINVAL);
+        mn_oci_config_deinit(&cfg);
+    }
 }
 
 static void refusals(void)
@@ -73,10 +166,8 @@ static void refusals(void)
     static const char *const refused[] = {
         "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":true},"
         "\"root\":{\"path\":\"r\"}}",
-        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/x\"},"
-        "\"root\":{\"path\":\"r\"}}",
-        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\",\"user\":{\"uid\":"
-        "1000,\"gid\":0}},\"root\":{\"path\":\"r\"}}",
+        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},"
+        "\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/n\",\"type\":\"nfs\"}]}",
         "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":{\"path"
         "\":\"r\"},\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"}"
         "]}}",
@@ -187,5 +278,6 @@ static void state_round_trip(void)
     rmdir(root);
 }
 
-MN_TEST_MAIN("oci", MN_TEST(full_relaxed), MN_TEST(refusals), MN_TEST(malformed), MN_TEST(ids),
+MN_TEST_MAIN("oci", MN_TEST(full_relaxed), MN_TEST(settings), MN_TEST(refusals),
+             MN_TEST(malformed), MN_TEST(ids),
              MN_TEST(state_round_trip))

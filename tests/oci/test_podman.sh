@@ -5,7 +5,9 @@
 # docklock --network none` runs it twice with a seed and witness/receipt annotations: same
 # output (including the container's clock and /dev/urandom), receipts that `docklock verify`
 # accepts, same receipt core (with a fixed --hostname: podman puts HOSTNAME=<container id> in
-# the environment, which is part of the run's configuration); and runc runs the same image (the baseline works on this host).
+# the environment, which is part of the run's configuration; and a fixed --name: podman writes
+# the container's name into the bind-mounted /etc/hosts, whose content is an input of the run);
+# and runc runs the same image (the baseline works on this host).
 # podman's default rlimits fail with every runtime here (no capability to raise them): a
 # containers.conf with `default_ulimits = []` is used (docs/oci.md).
 # Usage: test_podman.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
@@ -19,7 +21,7 @@ tmp=$(mktemp -d /var/tmp/docklock-podman.XXXXXX)
 tag=localhost/docklock-test-$$:latest
 export CONTAINERS_CONF=$tmp/containers.conf
 printf '[containers]\ndefault_ulimits = []\n' >"$CONTAINERS_CONF"
-trap 'podman rmi -f "$tag" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+trap 'podman rmi -f "$tag" >/dev/null 2>&1; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
 build_busybox_image "$tag"
@@ -32,7 +34,8 @@ check key_made 0 test -s "$tmp/keyrun.key"
 check runc_baseline 0 podman run --rm --network none --runtime "$(command -v runc)" "$tag" \
   /bin/sh -c "$script"
 for i in 1 2; do
-  check podman_run$i 0 podman run --rm --network none --hostname docklock --runtime "$bin" \
+  check podman_run$i 0 podman run --rm --network none --hostname docklock \
+    --name docklock-test-$$ --runtime "$bin" \
     --annotation org.metanode.docklock.seed=$seed \
     --annotation org.metanode.docklock.key="$tmp/keyrun.key" \
     --annotation org.metanode.docklock.witness="$tmp/w$i" \
