@@ -225,13 +225,20 @@ static uint64_t children_cpu_ns(void)
            ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
-static int first_cpu(void)
+/* The CPU of a cage: one of the allowed ones, spread by process id so that cages started by
+ * different processes (each OCI container has its own supervisor) do not all share the first
+ * CPU. Which CPU it is does not reach the guest (getcpu and sched_getaffinity are virtual). */
+static int pick_cpu(void)
 {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof(set), &set) != 0)
         return 0;
+    const int count = CPU_COUNT(&set);
+    if (count <= 0)
+        return 0;
+    int nth = (int)((unsigned)getpid() % (unsigned)count);
     for (int i = 0; i < CPU_SETSIZE; i++)
-        if (CPU_ISSET(i, &set))
+        if (CPU_ISSET(i, &set) && nth-- == 0)
             return i;
     return 0;
 }
@@ -471,7 +478,7 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
         memcpy(envp, cfg->env, cfg->envc * sizeof(char *));
     envp[cfg->envc] = NULL;
     mn__dl_spawn sp = {cfg, stage, cage_path, argv, envp, {fds[0], fds[1], fds[2]}, -1,
-                       first_cpu()};
+                       pick_cpu()};
     rc = run_cage(s, &sp, res, err);
     /* The cage's mount namespace may outlive its last task by a moment and keep the staging
      * directory busy. */

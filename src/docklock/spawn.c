@@ -5,7 +5,7 @@
  * first process), builds its root (ns.c), takes its standard streams, for OCI create/start
  * waits on the start FIFO, asks to be traced and stops so the supervisor can set the ptrace
  * options, then fixes everything the program could otherwise observe or change: one CPU and
- * SCHED_FIFO (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
+ * SCHED_RR (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
  * and output size limit, the configured user and working directory, no capabilities and
  * no_new_privs, and finally the seccomp filter (the cage's, then a bundle's profile).
  * Errors before exec go to errfd as one line; the exit code is 125 for set-up failures, 126
@@ -84,7 +84,10 @@ static void fix_process(int cpu, bool cfs, int errfd)
     if (sched_setaffinity(0, sizeof(set), &set) != 0)
         fail(errfd, 125, "pin to one CPU");
     struct sched_param sp = {.sched_priority = cfs ? 0 : MN__DL_GUEST_PRIO};
-    if (sched_setscheduler(0, cfs ? SCHED_OTHER : SCHED_FIFO, &sp) != 0)
+    /* Round robin, not FIFO: one guest task of a cage runs at a time anyway (the supervisor's
+     * turns), but a guest that spins without a syscall must share its CPU with other cages
+     * there instead of holding it until its own time limit (or for ever). */
+    if (sched_setscheduler(0, cfs ? SCHED_OTHER : SCHED_RR, &sp) != 0)
         fail(errfd, 125, "scheduling policy for the guest");
     if (personality(ADDR_NO_RANDOMIZE) == -1)
         fail(errfd, 125, "personality(ADDR_NO_RANDOMIZE)");

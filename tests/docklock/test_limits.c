@@ -3,13 +3,16 @@
  * Limits, fail-closed and escapes: a fork bomb stops at the pids limit, a memory hog at the
  * memory limit, an endless loop at the time limit, a CPU limit throttles a busy loop (its wall
  * time is at least 5 times its CPU time at a tenth of a CPU, whatever the load: load can only
- * add wall time) without changing its output, a syscall nobody modelled (setitimer) stops the
+ * add wall time) without changing its output, a cage spinning on one CPU does not starve
+ * another cage on that CPU, a syscall nobody modelled (setitimer) stops the
  * run naming it, and every escape attempt of esc_attempts fails inside the cage. Each ends
  * with the documented exit kind and code, and the host is unaffected (the test goes on).
  * argv[1] is the directory of esc_attempts. Needs root: exits 77 with the reason otherwise.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "metanode/docklock.h"
@@ -60,6 +63,57 @@ static void endless_loop_hits_time_limit(void)
     ASSERT_EQ(res.exit_kind, MN_EXIT_LIMIT);
     ASSERT_EQ(res.exit_code, MN_LIMIT_TIME);
     mn_docklock_result_deinit(&res);
+}
+
+/* Two cages on one CPU, one of them spinning without a syscall until its time limit: the other
+ * still runs to its end meanwhile (guests time-share: SCHED_RR, not SCHED_FIFO, which let one
+ * busy container starve every other cage on its CPU until it ended). Each cage runs in a child
+ * that starts with the guests' own policy on that CPU, so it competes as a cage does; the
+ * second must end first. */
+static pid_t cage_child(const char *const *argv, uint32_t argc, uint64_t time_ms,
+                        mn_exit_kind kind, uint32_t code)
+{
+    const pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        mn_docklock_result res;
+        run(argv, argc, 0, 0, time_ms, &res);
+        _exit(res.exit_kind == kind && res.exit_code == code ? 0 : 1);
+    }
+    return pid;
+}
+
+static void busy_cage_does_not_starve_another(void)
+{
+    cpu_set_t all, one;
+    ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+    int cpu = 0;
+    while (!CPU_ISSET(cpu, &all))
+        cpu++;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    const int policy = sched_getscheduler(0);
+    struct sched_param saved, rr = {.sched_priority = 1};
+    ASSERT_EQ(sched_getparam(0, &saved), 0);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+    ASSERT_EQ(sched_setscheduler(0, SCHED_RR, &rr), 0);
+    const char *spin[] = {"/bin/sh", "-c", "while :; do :; done"};
+    const pid_t spinner = cage_child(spin, 3, 4000, MN_EXIT_LIMIT, MN_LIMIT_TIME);
+    ASSERT_EQ(sched_setscheduler(0, policy, &saved), 0);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+    usleep(500 * 1000); /* the spinner's cage is built and spinning */
+    ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+    ASSERT_EQ(sched_setscheduler(0, SCHED_RR, &rr), 0);
+    const char *echo[] = {"/bin/echo", "ran"};
+    const pid_t quick = cage_child(echo, 2, 20000, MN_EXIT_CODE, 0);
+    ASSERT_EQ(sched_setscheduler(0, policy, &saved), 0);
+    ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+    int status = 0;
+    const pid_t first = waitpid(-1, &status, 0);
+    ASSERT_EQ(first, quick); /* the second cage ended while the spinner still ran */
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_EQ(waitpid(spinner, &status, 0), spinner);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* it ended at its limit */
 }
 
 static uint64_t children_cpu_ns(void)
@@ -150,7 +204,8 @@ int main(int argc, char **argv)
     esc_dir = argv[1];
     static const mn_test_case tests[] = {
         MN_TEST(fork_bomb_hits_pids_limit), MN_TEST(memory_hog_hits_memory_limit),
-        MN_TEST(endless_loop_hits_time_limit), MN_TEST(cpu_limit_throttles),
+        MN_TEST(endless_loop_hits_time_limit), MN_TEST(busy_cage_does_not_starve_another),
+        MN_TEST(cpu_limit_throttles),
         MN_TEST(unmodelled_syscall_fails_closed),
         MN_TEST(escapes_are_blocked)};
     return mn_test_run("limits", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
