@@ -36,6 +36,29 @@ typedef enum mn_limit_kind {
 /* 1 January 2000 00:00:00 UTC, the default logical epoch. */
 #define MN_DOCKLOCK_EPOCH_NS (946684800ull * 1000000000ull)
 
+/* One piece of live input recorded in a witness (replay): delivered to the guest's stdin (or
+ * terminal) at the first idle point of the run once the witness holds seq records. */
+typedef struct mn_docklock_feed {
+    uint64_t seq;
+    const uint8_t *data; /* borrowed; len 0 is the end of the input */
+    size_t len;
+} mn_docklock_feed;
+
+/* Live streams of a run (OCI containers, docs/oci.md §2.2); all optional, see input.c and
+ * stream.c. Live input is delivered only at idle points (every guest task blocked), each
+ * delivery an INPUT record, so a run with live input is replayed from its witness. */
+typedef struct mn_docklock_io {
+    int out_fd, err_fd;  /* -1, or where the guest's stdout/stderr are copied as written */
+    bool live_in;        /* stdin (or the terminal) is fed during the run, not given whole */
+    int in_fd;           /* live input from the host (-1: none, e.g. replay); read at idle
+                          * points, never blocking; EOF closes the guest's stdin */
+    bool terminal;       /* the guest's 0, 1 and 2 are a pty, its controlling terminal; the
+                          * pty's output (echo included) is the run's stdout */
+    uint16_t rows, cols; /* the terminal's fixed window size (0: 24 x 80) */
+    const mn_docklock_feed *feed; /* replay: the recorded live input, in order (borrowed) */
+    size_t feedc;
+} mn_docklock_io;
+
 typedef struct mn_docklock_config {
     const char *const *argv; /* program and arguments; argv[0] is looked up in PATH */
     uint32_t argc;
@@ -54,6 +77,8 @@ typedef struct mn_docklock_config {
      * then opens the FIFO for reading and waits for one byte before the program starts; it
      * dies with its parent meanwhile (PR_SET_PDEATHSIG), and gives up (exit 125) at EOF. */
     int start_fd;
+    /* NULL, or the run's live streams (borrowed for the run). */
+    const mn_docklock_io *io;
     /* Replay: when set, the run is checked against this witness (borrowed). */
     const uint8_t *expect_witness;
     size_t expect_witness_len;

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -104,6 +105,9 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "standard streams");
     if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) != 0)
         fail(errfd, 125, "close_range");
+    /* A terminal (input.c): a new session whose controlling terminal is the pty's slave. */
+    if (sp->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) != 0))
+        fail(errfd, 125, "controlling terminal");
     if (sp->cfg->start_fd > 0)
         wait_for_start(sp->cfg->start_fd, errfd);
     /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be

@@ -418,6 +418,12 @@ static int on_exit_status(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err
         s->init_status = status;
         s->init_done = true;
     }
+    /* With live input an idle run waits for input instead of retrying its blocked tasks, so
+     * what can wake one must count as progress: a parent's wait4 sees a traced child only
+     * once the supervisor has reaped it. (Without live input the count stays as it was, so
+     * timeouts, and receipts, are unchanged.) */
+    if (s->in.active)
+        s->progress++;
     return 0;
 }
 
@@ -607,13 +613,48 @@ static int fire_timeout(mn__dl_sup *s, mn_err *err)
                          NULL, NULL, 0, err);
 }
 
+/* A held task in a wait that a timeout could end. */
+static bool any_timed(const mn__dl_sup *s)
+{
+    for (uint32_t i = 0; i < s->used; i++)
+        if (s->tasks[i].live && s->tasks[i].st == MN__DL_T_HELD && s->tasks[i].timed)
+            return true;
+    return false;
+}
+
+/* Every task is idle: live input (input.c) is delivered now if there is some, which is
+ * progress for every task; else the earliest timed wait times out; else, with live input
+ * still open, the run waits for it (in.awaiting). */
+static int on_idle(mn__dl_sup *s, mn_err *err)
+{
+    bool delivered = false;
+    if (s->in.open) {
+        int rc = mn__dl_input_idle(s, any_timed(s), &delivered, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (!delivered && s->in.awaiting && s->in.retry) {
+        s->in.awaiting = s->in.retry = false; /* a retry round, as without live input */
+        return 0;
+    }
+    if (!delivered)
+        return s->in.awaiting ? 0 : fire_timeout(s, err);
+    s->progress++;
+    for (uint32_t i = 0; i < s->used; i++) {
+        s->tasks[i].skip = 0;
+        s->tasks[i].backoff = 0;
+    }
+    return 0;
+}
+
 static int schedule(mn__dl_sup *s, mn_err *err)
 {
+    s->in.awaiting = false;
     if (s->holder != NULL || !quiescent(s))
         return 0;
     if (all_idle(s)) {
-        int rc = fire_timeout(s, err);
-        if (rc != 0)
+        int rc = on_idle(s, err);
+        if (rc != 0 || s->in.awaiting)
             return rc;
     }
     mn__dl_task *t = next_task(s);
@@ -630,10 +671,18 @@ static int schedule(mn__dl_sup *s, mn_err *err)
 static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
 {
     mn__dl_task *h = s->holder;
-    /* A holder alone is watched too when it waits with a timeout: only the scheduler can end
-     * that wait. */
+    /* A holder alone is watched too when it waits with a timeout, or while live input is
+     * open: only the scheduler can end that wait or deliver the input. */
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
-                 (others_waiting(s, h) || h->timed) && !exits_in_flight(s);
+                 (others_waiting(s, h) || h->timed || s->in.open) && !exits_in_flight(s);
+    if (h == NULL && s->in.awaiting) {
+        /* Every task idle: only input (or a kill) can go on. After 50 ms without input the
+         * blocked tasks are tried once more (something the scheduler did not count as
+         * progress may have woken one). */
+        s->in.retry = !mn__dl_input_wait(s, 50);
+        *stuck_ns = 0;
+        return;
+    }
     uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
@@ -704,7 +753,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         }
         bool none = false;
         if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING && !s->holder->timed &&
-            !others_waiting(s, s->holder)) {
+            !s->in.open && !others_waiting(s, s->holder)) {
             rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
             continue;
         }

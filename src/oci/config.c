@@ -214,8 +214,8 @@ static int parse_process(const json_t *doc, mn_oci_config *cfg, mn_err *err)
     if (strcmp(cfg->cwd, "/") != 0)
         MN_TRY(refuse(cfg, "process.cwd other than / (the cage starts programs in /)", err));
     MN_TRY(get_bool(proc, "terminal", "process.", &cfg->terminal, err));
-    if (cfg->terminal)
-        MN_TRY(refuse(cfg, "process.terminal (a terminal is input from outside the run)", err));
+    /* A terminal is live input, recorded in the witness (docs/oci.md §2.2); create needs
+     * --console-socket for it. */
     MN_TRY(get_bool(proc, "noNewPrivileges", "process.", &cfg->no_new_privileges, err));
     MN_TRY(parse_user(proc, cfg, err));
     MN_TRY(parse_rlimits(proc, cfg, err));

@@ -156,7 +156,7 @@ check bad_id 1 dl create --bundle "$tmp/loop" "a/b"
 sed 's/"terminal": false/"terminal": true/' "$tmp/loop/config.json" >"$tmp/tty.json"
 mkdir -p "$tmp/tty" && cp "$tmp/tty.json" "$tmp/tty/config.json" && cp -r "$tmp/loop/rootfs" "$tmp/tty/"
 check terminal_refused 1 dl create --bundle "$tmp/tty" tty
-expect terminal_refused_msg "$tmp/err" "determinism"
+expect terminal_refused_msg "$tmp/err" "cannot allocate tty"
 check terminal_no_leftover 1 test -e "$root/tty"
 
 # --- hooks: run with the state JSON on stdin; a failing create-time hook fails create ---

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The container's stdio under docklock as an OCI runtime (docs/oci.md §2.2): output streamed
+# while the container runs, stdin as live input recorded in the witness (replay from the
+# witness alone gives the same receipt; empty stdin leaves the run as it was), the terminal
+# through runc's console socket (CONSOLE_PEER drives a shell), and exec into a running
+# container. All on a busybox-static bundle.
+# Usage: test_stdio.sh DOCKLOCK_BINARY CONSOLE_PEER   (as root; exits 77 otherwise)
+set -uo pipefail
+bin=$1 peer=$2
+[ "$(id -u)" -eq 0 ] || { echo "skip: the cage needs root"; exit 77; }
+busybox=/bin/busybox
+if ! file -L "$busybox" 2>/dev/null | grep -q "statically linked"; then
+  echo "FAIL: $busybox is not a static busybox: install busybox-static (scripts/setup.sh)"
+  exit 1
+fi
+tmp=$(mktemp -d /var/tmp/docklock-stdio.XXXXXX) # not /tmp: the cage has its own /tmp
+root=$tmp/state
+cleanup() {
+  for id in $("$bin" --root "$root" list --quiet 2>/dev/null); do
+    "$bin" --root "$root" delete --force "$id" >/dev/null 2>&1
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+dl() { "$bin" --root "$root" "$@"; }
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL $*"; }
+same() { # same NAME FILE WANT_TEXT
+  if [ "$(cat "$2")" = "$3" ]; then ok; else bad "$1: got '$(head -c 300 "$2")', want '$3'"; fi
+}
+
+mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/proc" "$tmp/rootfs/dev" "$tmp/rootfs/tmp"
+cp "$busybox" "$tmp/rootfs/bin/busybox"
+for t in sh echo cat true sleep stty tty head; do ln -sf busybox "$tmp/rootfs/bin/$t"; done
+"$bin" run --receipt "$tmp/k.r" -- /bin/true >/dev/null 2>&1 # makes a node key $tmp/k.r.key
+
+# bundle NAME ARGS_JSON [TERMINAL]: witness and receipt outside the state directory.
+bundle() {
+  mkdir -p "$tmp/$1" && ln -sfn "$tmp/rootfs" "$tmp/$1/rootfs"
+  cat >"$tmp/$1/config.json" <<JSON
+{"ociVersion": "1.0.2",
+ "process": {"terminal": ${3:-false}, "user": {"uid": 0, "gid": 0}, "args": $2,
+             "env": ["PATH=/bin", "TERM=xterm"], "cwd": "/"},
+ "root": {"path": "rootfs", "readonly": true},
+ "annotations": {"org.metanode.docklock.seed":
+                 "0202020202020202020202020202020202020202020202020202020202020202",
+                 "org.metanode.docklock.key": "$tmp/k.r.key",
+                 "org.metanode.docklock.witness": "$tmp/$1.w",
+                 "org.metanode.docklock.receipt": "$tmp/$1.r"}}
+JSON
+}
+replays() { # replays NAME: the witness alone gives the same run (receipt checked too)
+  if "$bin" replay --witness "$tmp/$1.w" --receipt "$tmp/$1.r" --rootfs "$tmp/rootfs" \
+    >"$tmp/replay.out" 2>&1; then ok; else bad "$1 replay: $(head -3 "$tmp/replay.out")"; fi
+}
+core() { "$bin" inspect "$1" | grep -v '^  host' ; }
+
+# --- 1. output is streamed: the container prints, then waits for a line we send only after
+# seeing that output (a runtime that wrote output at the end would never get it) ---
+bundle stream '["/bin/sh", "-c", "echo first; read x; echo second $x"]'
+mkfifo "$tmp/in.fifo"
+(dl run -b "$tmp/stream" s1 <"$tmp/in.fifo" >"$tmp/stream.out" 2>&1; echo $? >"$tmp/stream.rc") &
+exec 7>"$tmp/in.fifo"
+for _ in $(seq 100); do grep -q first "$tmp/stream.out" 2>/dev/null && break; sleep 0.1; done
+if grep -q first "$tmp/stream.out" && ! grep -q second "$tmp/stream.out"; then ok; else
+  bad "stream: 'first' not seen while the container ran: $(cat "$tmp/stream.out")"; fi
+echo go >&7
+exec 7>&-
+wait
+same stream_rc "$tmp/stream.rc" 0
+same stream_out "$tmp/stream.out" "$(printf 'first\nsecond go')"
+replays stream
+
+# --- 2. stdin piped in: read by the guest, recorded, replayed; EOF works ---
+bundle cat '["/bin/sh", "-c", "cat; echo end"]'
+printf 'one\ntwo\n' | dl run -b "$tmp/cat" c1 >"$tmp/cat.out" 2>&1
+same stdin_out "$tmp/cat.out" "$(printf 'one\ntwo\nend')"
+"$bin" inspect "$tmp/cat.w" >"$tmp/cat.txt"
+if grep -q 'input   nr=1   res=8 inline\[8\]=one' "$tmp/cat.txt" &&
+  grep -q 'input   nr=1   res=0' "$tmp/cat.txt"; then ok; else
+  bad "stdin records: $(grep input "$tmp/cat.txt")"; fi
+replays cat
+"$bin" verify --receipt "$tmp/cat.r" --witness "$tmp/cat.w" >/dev/null 2>&1 && ok ||
+  bad "verify of the stdin run"
+# slow input: two pieces with pauses between them, each a delivery
+bundle slow '["/bin/sh", "-c", "while read l; do echo got $l; done; echo end"]'
+(sleep 0.3; echo a; sleep 0.3; echo b) | dl run -b "$tmp/slow" c2 >"$tmp/slow.out" 2>&1
+same slow_out "$tmp/slow.out" "$(printf 'got a\ngot b\nend')"
+replays slow
+# empty stdin (/dev/null, what a manager gives without -i): no live input, same witness as
+# a run without any stdin handling; a second run gives the same witness
+bundle empty '["/bin/sh", "-c", "cat; echo end"]'
+dl run -b "$tmp/empty" e1 </dev/null >"$tmp/empty.out" 2>&1
+same empty_out "$tmp/empty.out" end
+if "$bin" inspect "$tmp/empty.w" | grep -q input; then bad "empty stdin recorded input"; else ok; fi
+cp "$tmp/empty.w" "$tmp/empty1.w"
+dl run -b "$tmp/empty" e2 </dev/null >/dev/null 2>&1
+cmp -s "$tmp/empty.w" "$tmp/empty1.w" && ok || bad "two runs with empty stdin differ"
+replays empty
+
+# --- 3. terminal: runc's console socket; the peer types a line into a shell ---
+bundle tty '["/bin/sh"]' true
+"$peer" "$tmp/console.sock" $'echo hi there; stty size; exit 3\n' \
+  "$bin" --root "$root" run --console-socket "$tmp/console.sock" -b "$tmp/tty" t1 \
+  >"$tmp/tty.out" 2>"$tmp/tty.err"
+rc=$?
+[ "$rc" -eq 3 ] && ok || bad "tty exit $rc: $(head -3 "$tmp/tty.err")"
+tr -d '\r' <"$tmp/tty.out" >"$tmp/tty.txt"
+grep -qx "hi there" "$tmp/tty.txt" && ok || bad "tty output: $(head -c 400 "$tmp/tty.txt")"
+grep -qx '24 80' "$tmp/tty.txt" && ok || bad "tty window size: $(head -c 400 "$tmp/tty.txt")"
+grep -q "echo hi there; stty" "$tmp/tty.txt" && ok || bad "tty echo of the input missing"
+"$bin" inspect "$tmp/tty.w" | grep -q 'input   nr=2' && ok || bad "tty mode not recorded"
+replays tty
+cp "$tmp/tty.w" "$tmp/tty1.w"
+"$peer" "$tmp/console.sock" $'echo hi there; stty size; exit 3\n' \
+  "$bin" --root "$root" run --console-socket "$tmp/console.sock" -b "$tmp/tty" t2 \
+  >/dev/null 2>&1
+cmp -s "$tmp/tty.w" "$tmp/tty1.w" && ok || bad "two terminal runs with the same input differ"
+# a terminal needs a console socket, and a console socket a terminal (runc's errors)
+check tty_no_socket 1 dl create --bundle "$tmp/tty" t3
+grep -q 'cannot allocate tty' "$tmp/err" && ok || bad "tty_no_socket message: $(cat "$tmp/err")"
+check socket_no_tty 1 dl create --bundle "$tmp/cat" --console-socket "$tmp/console.sock" t4
+grep -q 'cannot use console socket' "$tmp/err" && ok || bad "socket_no_tty: $(cat "$tmp/err")"
+check socket_missing 1 dl create --bundle "$tmp/tty" --console-socket "$tmp/nosuch.sock" t5
+check socket_missing_no_leftover 1 test -e "$root/t5"
+
+echo "oci stdio: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
