@@ -113,6 +113,7 @@ static bool stdin_live(void)
 void oci_shim_io(mn_docklock_io *io, int console)
 {
     memset(io, 0, sizeof(*io));
+    io->ctl_fd = -1;
     if (console >= 0) {
         io->live_in = io->terminal = true;
         io->in_fd = io->out_fd = console;

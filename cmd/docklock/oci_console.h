@@ -13,5 +13,7 @@
 int oci_console_send(const char *socket_path, int *slave);
 /* The shim's streams: console >= 0 is the console's slave (terminal), else stdin/out/err. */
 void oci_shim_io(mn_docklock_io *io, int console);
+/* The shim's exec socket ROOT/ID/exec.sock (listening, non-blocking), or -1 (oci_exec.c). */
+int oci_exec_listen(const char *root, const char *id);
 
 #endif

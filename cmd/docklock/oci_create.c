@@ -130,6 +130,7 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
     /* Output streamed as written, live stdin or the console (oci_console.c). */
     static mn_docklock_io io;
     oci_shim_io(&io, console);
+    io.ctl_fd = oci_exec_listen(root, st->id); /* docklock exec joins the run through it */
     a->cfg.io = &io;
     a->streamed = true;
     /* The cage runs its supervisor and guest SCHED_FIFO, which a cgroup v1 cpu group without

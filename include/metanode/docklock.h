@@ -57,7 +57,30 @@ typedef struct mn_docklock_io {
     uint16_t rows, cols; /* the terminal's fixed window size (0: 24 x 80) */
     const mn_docklock_feed *feed; /* replay: the recorded live input, in order (borrowed) */
     size_t feedc;
+    /* exec (join.c): -1, or a listening unix stream socket; each connection sends one
+     * encoded mn_docklock_join and the process joins the run at the next turn boundary. */
+    int ctl_fd;
+    const mn_docklock_feed *joins; /* replay: recorded JOIN records (inline: the request) */
+    size_t joinc;
 } mn_docklock_io;
+
+/* A process that joins a running cage (OCI exec): argv[0] is looked up in its PATH. */
+typedef struct mn_docklock_join {
+    const char *argv[MN_DOCKLOCK_JOIN_ARGS_MAX + 1]; /* NULL-terminated */
+    uint32_t argc;
+    const char *env[MN_DOCKLOCK_JOIN_ENV_MAX + 1];
+    uint32_t envc;
+    const char *cwd; /* absolute */
+} mn_docklock_join;
+
+/* The request as canonical CBOR {1: [argv bytes], 2: [env bytes], 3: cwd bytes}, which is
+ * also the inline data of its JOIN record. */
+int mn_docklock_join_encode(const mn_docklock_join *j, mn_buf *out, mn_err *err);
+/* Strict decoding of untrusted bytes; the strings are copied, NUL-terminated, into store
+ * (at least len + MN_DOCKLOCK_JOIN_ARGS_MAX + MN_DOCKLOCK_JOIN_ENV_MAX + 1 bytes), which
+ * j's pointers borrow. MN_ECORRUPT, or MN_ELIMIT for bounds. */
+int mn_docklock_join_decode(const uint8_t *data, size_t len, mn_docklock_join *j, char *store,
+                            size_t store_len, mn_err *err);
 
 typedef struct mn_docklock_config {
     const char *const *argv; /* program and arguments; argv[0] is looked up in PATH */

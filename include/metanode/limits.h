@@ -220,6 +220,12 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
  * 100 ms period (10); the guest runs on one CPU, so more than 1000 only means "no throttle". */
 #define MN_DOCKLOCK_CPU_MILLIS_MIN 10u
 #define MN_DOCKLOCK_CPU_MILLIS_MAX 1000u
+/* An exec'd process's arguments and environment (a request is also one witness record's
+ * inline data, so it stays under MN_WITNESS_INLINE_BYTES_MAX as a whole). */
+#define MN_DOCKLOCK_JOIN_ARGS_MAX 64u
+#define MN_DOCKLOCK_JOIN_ENV_MAX 128u
+/* exec'd processes alive at once in one container (each holds a connection and two memfds). */
+#define MN_DOCKLOCK_JOINS_LIVE_MAX 16u
 
 /* ---- oci: Docklock as an OCI runtime ------------------------------------------------- */
 /* Largest config.json read: real ones are a few KiB; 1 MiB bounds the parser's work. */

@@ -28,7 +28,8 @@ typedef struct mn_replay_config {
     uint32_t argc, envc;
     mn_buf stdin_buf;
     mn_docklock_io io;
-    mn_docklock_feed *feed; /* malloc'd */
+    mn_docklock_feed *feed;  /* malloc'd */
+    mn_docklock_feed *joins; /* malloc'd: the JOIN records (exec), their requests inline */
 } mn_replay_config;
 
 /* Reads the witness (strictly) and fills c. MN_ECORRUPT for a malformed witness or for

@@ -54,6 +54,8 @@ typedef enum mn_witness_kind {
     MN_WK_OUTPUT = 7,  /* bytes the guest wrote to stdout (nr 1) or stderr (nr 2), as digest */
     MN_WK_SIGNAL = 8,  /* a signal delivered to the guest; nr = signal number */
     MN_WK_TAINT = 9,   /* something the cage could not make deterministic; nr = taint bit */
+    MN_WK_JOIN = 10,   /* a process joined from outside (exec); result = its vtid, nr = the
+                        * join's number (1, 2, ...), inline = the request (docklock.h) */
     MN_WK_COUNT
 } mn_witness_kind;
 

@@ -196,8 +196,9 @@ bool mn__dl_input_wait(mn__dl_sup *s, int ms)
         usleep((useconds_t)ms * 1000u); /* a full pipe nobody reads: as natively, it waits */
         return false;
     }
-    struct pollfd p = {.fd = s->in.host_fd, .events = POLLIN};
-    return poll(&p, 1, ms) != 0;
+    struct pollfd p[2] = {{.fd = s->in.host_fd, .events = POLLIN},
+                          {.fd = s->join.ctl, .events = POLLIN}}; /* an exec, join.c */
+    return poll(p, s->join.ctl >= 0 ? 2 : 1, ms) != 0;
 }
 
 void mn__dl_input_close(mn__dl_sup *s)

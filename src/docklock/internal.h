@@ -81,6 +81,7 @@ typedef struct mn__dl_task {
     long pend_nr;         /* the call as the guest made it */
     uint64_t pend_args[6];
     int64_t pend_result;  /* getdents64: the bytes copied out */
+    uint32_t join;        /* an exec'd process: 1 + its slot in s->join.live; 0 otherwise */
     uint64_t pend_pos;    /* getdents64: the lseek result that means success */
 } mn__dl_task;
 
@@ -105,6 +106,20 @@ typedef struct mn__dl_input {
     uint8_t pend[65536];  /* read from the host, not yet accepted by the pipe or pty */
     size_t pend_len;
 } mn__dl_input;
+
+/* exec (join.c): processes that join the run from outside, at turn boundaries. */
+typedef struct mn__dl_joined {
+    pid_t pid;     /* host pid, 0: free slot */
+    uint32_t number; /* the JOIN record's nr */
+    int conn;      /* the exec client's connection (-1: none, e.g. replay or gone) */
+    int out, err;  /* its stdout and stderr memfds */
+} mn__dl_joined;
+typedef struct mn__dl_joins {
+    int ctl;                /* listening socket, -1 none */
+    uint32_t count;         /* joins made */
+    size_t next;            /* replay: the next recorded JOIN */
+    mn__dl_joined live[MN_DOCKLOCK_JOINS_LIVE_MAX];
+} mn__dl_joins;
 
 /* Output streaming (stream.c): a thread copies what the guest writes to the caller's fds as
  * it is written, and for a terminal collects the pty's output (the run's stdout). */
@@ -134,6 +149,7 @@ typedef struct mn__dl_sup {
     bool init_done;
     mn__dl_fsmeta *fsmeta; /* virtual inode and device numbers (fsmeta.c), made on first use */
     mn__dl_input in;       /* live input (input.c) */
+    mn__dl_joins join;     /* exec (join.c) */
     /* The turn scheduler (supervisor.c). */
     mn__dl_task *holder;   /* the one task released, NULL between turns */
     mn__dl_task *handoff;  /* the task that must get the next turn (a vfork child) */
@@ -233,6 +249,23 @@ void mn__dl_input_child_started(mn__dl_sup *s);
 int mn__dl_input_idle(mn__dl_sup *s, bool timed, bool *delivered, mn_err *err);
 bool mn__dl_input_wait(mn__dl_sup *s, int ms); /* true if input may be ready */
 void mn__dl_input_close(mn__dl_sup *s);
+
+/* supervisor.c: a new task entry for host tid pid (NULL over the pids limit). */
+mn__dl_task *mn__dl_task_new(mn__dl_sup *s, pid_t pid);
+
+/* join.c: a join is due (a request waits, or replay reaches a recorded one): the holder
+ * gives up the turn at its next trapped event. */
+bool mn__dl_join_due(mn__dl_sup *s);
+/* At a turn boundary: starts the due join (the new task gets the next turn). */
+int mn__dl_join_point(mn__dl_sup *s, mn_err *err);
+/* At the exit stop of an exec'd task: records its outputs and tells its client. */
+int mn__dl_join_exit(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err);
+void mn__dl_join_close(mn__dl_sup *s);
+
+/* spawn.c: the steps from the ptrace stop to just before execve (one CPU, scheduling, no
+ * ASLR, rdtsc faulting, limits, no capabilities, seccomp), shared with exec'd processes;
+ * _exits 125 on failure. */
+void mn__dl_child_fix(const mn__dl_spawn *sp);
 
 /* stream.c: starts copying (NULL *out when nothing is to be streamed); stop ends the copy
  * after the last byte (for a pty: after every holder of the slave is gone) and, for a pty,

@@ -36,8 +36,17 @@ static int gather_stdin(mn_witness_reader *rd, mn_replay_config *c, size_t len, 
     mn_witness_record r;
     mn_witness_trailer t;
     int rc;
-    c->io.in_fd = c->io.out_fd = c->io.err_fd = -1;
+    c->io.in_fd = c->io.out_fd = c->io.err_fd = c->io.ctl_fd = -1;
     while ((rc = mn_witness_reader_next(rd, &r, &t, err)) == 1) {
+        if (r.kind == MN_WK_JOIN) {
+            /* Each record takes at least 5 bytes: this bounds the joins. */
+            if (c->joins == NULL && (c->joins = calloc(len / 5 + 1, sizeof(*c->joins))) == NULL)
+                return mn_err_set(err, MN_ENOMEM, 0, "join table");
+            c->joins[c->io.joinc++] =
+                (mn_docklock_feed){r.seq, r.inline_data.data, r.inline_data.len};
+            c->io.joins = c->joins;
+            continue;
+        }
         if (r.kind != MN_WK_INPUT)
             continue;
         if (r.nr == MN__DL_INPUT_WHOLE) {
@@ -108,7 +117,7 @@ int mn_replay_config_init(mn_replay_config *rc_out, const uint8_t *witness, size
     c->time_ms = h.time_ms;
     c->stdin_data = rc_out->stdin_buf.data;
     c->stdin_len = rc_out->stdin_buf.len;
-    if (rc_out->io.live_in)
+    if (rc_out->io.live_in || rc_out->io.joinc > 0)
         c->io = &rc_out->io;
     for (uint32_t i = 0; i < h.argc; i++)
         if (rc_out->argv[i] == NULL)
@@ -127,7 +136,9 @@ void mn_replay_config_deinit(mn_replay_config *c)
         free(c->env[i]);
     mn_buf_deinit(&c->stdin_buf);
     free(c->feed);
+    free(c->joins);
     c->feed = NULL;
+    c->joins = NULL;
     memset(&c->io, 0, sizeof(c->io));
     memset(c->argv, 0, sizeof(c->argv));
     c->argc = c->envc = 0;

@@ -442,6 +442,7 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     int fds[3] = {-1, -1, -1}, rc;
     mn__dl_stream *stream = NULL;
     s->in.pipe_w = s->in.guest_fd = s->in.host_fd = -1;
+    s->join.ctl = cfg->io != NULL && cfg->io->joins == NULL ? cfg->io->ctl_fd : -1;
     if ((rc = check_config(cfg, err)) != 0 || (rc = resolve(cfg, cage_path, host_path, err)) ||
         (rc = make_header(cfg, host_path, &h, err)) != 0)
         goto out;
@@ -493,6 +494,7 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
 out:
     (void)mn__dl_stream_stop(stream, NULL, err);
     mn__dl_input_close(s);
+    mn__dl_join_close(s);
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
             close(fds[i]);

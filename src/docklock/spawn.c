@@ -97,6 +97,14 @@ static void wait_for_start(int fd, int errfd)
     close(rfd);
 }
 
+void mn__dl_child_fix(const mn__dl_spawn *sp)
+{
+    fix_process(sp->cpu, sp->cfg->cpu_millis != 0, sp->errfd);
+    drop_capabilities(sp->errfd);
+    if (mn__dl_seccomp_install(sp->errfd) != 0)
+        _exit(125);
+}
+
 void mn__dl_child(const mn__dl_spawn *sp)
 {
     int errfd = sp->errfd;
@@ -120,10 +128,7 @@ void mn__dl_child(const mn__dl_spawn *sp)
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         fail(errfd, 125, "PTRACE_TRACEME");
     raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
-    fix_process(sp->cpu, cfs, errfd);
-    drop_capabilities(errfd);
-    if (mn__dl_seccomp_install(errfd) != 0)
-        _exit(125);
+    mn__dl_child_fix(sp);
     execve(sp->path, (char *const *)sp->argv, (char *const *)sp->envp);
     fail(errfd, errno == ENOENT ? 127 : 126, sp->path);
 }

@@ -113,6 +113,11 @@ static mn__dl_task *task_add(mn__dl_sup *s, pid_t pid)
     return NULL;
 }
 
+mn__dl_task *mn__dl_task_new(mn__dl_sup *s, pid_t pid)
+{
+    return task_add(s, pid);
+}
+
 static void stop_run(mn__dl_sup *s, mn_limit_kind why)
 {
     if (!s->limit_hit) {
@@ -286,7 +291,8 @@ static void after_stop(mn__dl_sup *s, mn__dl_task *t, int how, int sig, bool sch
         s->progress++;
         t->quantum++;
         rotate = t->vfork_child != 0 ||
-                 ((s->yield || t->quantum >= MN__DL_QUANTUM_EVENTS) && others_waiting(s, t));
+                 ((s->yield || t->quantum >= MN__DL_QUANTUM_EVENTS) && others_waiting(s, t)) ||
+                 mn__dl_join_due(s); /* an exec joins at the next turn boundary (join.c) */
     }
     s->yield = false;
     if (rotate) {
@@ -368,6 +374,8 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         unsigned long st = 0;
         ptrace(PTRACE_GETEVENTMSG, t->pid, NULL, &st);
         rc = mn__dl_record(s, t, MN_WK_EXIT, 0, NULL, (int64_t)st, NULL, NULL, 0, err);
+        if (rc == 0 && t->join != 0)
+            rc = mn__dl_join_exit(s, t, (int)st, err); /* an exec'd process: tell its client */
         t->st = MN__DL_T_EXITING;
         s->progress++;
         vfork_release(s, t);
@@ -652,6 +660,9 @@ static int schedule(mn__dl_sup *s, mn_err *err)
     s->in.awaiting = false;
     if (s->holder != NULL || !quiescent(s))
         return 0;
+    int jrc = mn__dl_join_point(s, err); /* a turn boundary: an exec may join here */
+    if (jrc != 0)
+        return jrc;
     if (all_idle(s)) {
         int rc = on_idle(s, err);
         if (rc != 0 || s->in.awaiting)
@@ -674,7 +685,8 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
     /* A holder alone is watched too when it waits with a timeout, or while live input is
      * open: only the scheduler can end that wait or deliver the input. */
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
-                 (others_waiting(s, h) || h->timed || s->in.open) && !exits_in_flight(s);
+                 (others_waiting(s, h) || h->timed || s->in.open || s->join.ctl >= 0) &&
+                 !exits_in_flight(s);
     if (h == NULL && s->in.awaiting) {
         /* Every task idle: only input (or a kill) can go on. After 50 ms without input the
          * blocked tasks are tried once more (something the scheduler did not count as
@@ -753,7 +765,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         }
         bool none = false;
         if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING && !s->holder->timed &&
-            !s->in.open && !others_waiting(s, s->holder)) {
+            !s->in.open && s->join.ctl < 0 && !others_waiting(s, s->holder)) {
             rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
             continue;
         }

@@ -5,7 +5,7 @@
 # id, an id created twice, start of a running container, delete of a running one without
 # --force, kill of a stopped one); the run's witness and receipt exist and `docklock verify`
 # accepts them; delete --force of a running container; kill before start; --log-format json;
-# events --stats, exec refused; hooks (state JSON on stdin, a failing createRuntime hook fails create);
+# events --stats, exec of an unknown container; hooks (state JSON on stdin, a failing createRuntime hook fails create);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -96,7 +96,8 @@ expect list_json_entry "$tmp/out" '{"id":"loop","pid":'
 check events_stats 0 dl events --stats loop
 expect events_stats_json "$tmp/out" '{"type":"stats","id":"loop","data":{"cpu":{"usage":{"total":'
 check ps_json 0 dl ps --format json loop
-check exec_refused 1 dl exec loop /bin/true
+check exec_unknown 1 dl exec nosuch /bin/true
+expect exec_unknown_msg "$tmp/err" "container nosuch does not exist"
 check delete_running 1 dl delete loop
 expect delete_running_msg "$tmp/err" "not stopped"
 check kill_bad_signal 1 dl kill loop NOSUCH

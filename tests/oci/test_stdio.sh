@@ -126,5 +126,39 @@ grep -q 'cannot use console socket' "$tmp/err" && ok || bad "socket_no_tty: $(ca
 check socket_missing 1 dl create --bundle "$tmp/tty" --console-socket "$tmp/nosuch.sock" t5
 check socket_missing_no_leftover 1 test -e "$root/t5"
 
+# --- 4. exec: a process joins a running container (waiting for stdin that stays open) ---
+bundle ex '["/bin/sh", "-c", "echo started; cat; echo done"]'
+mkfifo "$tmp/ex.fifo"
+(dl run --keep -b "$tmp/ex" x1 <"$tmp/ex.fifo" >"$tmp/ex.out" 2>&1; echo $? >"$tmp/ex.rc") &
+exec 7>"$tmp/ex.fifo"
+for _ in $(seq 100); do grep -q started "$tmp/ex.out" 2>/dev/null && break; sleep 0.1; done
+check exec_echo 0 dl exec x1 /bin/echo hello from exec
+same exec_echo_out "$tmp/out" "hello from exec"
+check exec_status 7 dl exec x1 /bin/sh -c 'echo to stderr >&2; exit 7'
+same exec_status_err "$tmp/err" "to stderr"
+check exec_env 0 dl exec --env GREETING=hi --cwd /bin x1 /bin/sh -c 'echo $GREETING $PATH; pwd'
+same exec_env_out "$tmp/out" "$(printf 'hi /bin\n/bin')"
+printf '{"args": ["/bin/echo", "from", "process.json"], "env": ["PATH=/bin"], "cwd": "/"}' \
+  >"$tmp/process.json"
+check exec_process_file 0 dl exec --process "$tmp/process.json" --pid-file "$tmp/exec.pid" x1
+same exec_process_file_out "$tmp/out" "from process.json"
+check exec_pid_file 0 test -s "$tmp/exec.pid"
+check exec_not_found 127 dl exec x1 /bin/nosuch
+check exec_tty_refused 1 dl exec --tty x1 /bin/true
+echo line >&7
+exec 7>&-
+wait
+same exec_container_rc "$tmp/ex.rc" 0
+same exec_container_out "$tmp/ex.out" "$(printf 'started\nline\ndone')"
+"$bin" inspect "$tmp/ex.w" >"$tmp/ex.txt"
+n=$(grep -c ' join ' "$tmp/ex.txt")
+[ "$n" -eq 5 ] && ok || bad "exec: $n join records, expected 5"
+replays ex
+check exec_stopped 1 dl exec x1 /bin/true
+grep -q 'cannot exec in a stopped container' "$tmp/err" && ok || bad "exec_stopped: $(cat "$tmp/err")"
+check exec_stopped_delete 0 dl delete x1
+check exec_unknown 1 dl exec nosuch /bin/true
+grep -q 'container nosuch does not exist' "$tmp/err" && ok || bad "exec_unknown: $(cat "$tmp/err")"
+
 echo "oci stdio: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
