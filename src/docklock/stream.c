@@ -13,13 +13,13 @@
  * Not here: input (input.c), the output roots (run.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -30,6 +30,7 @@
 struct mn__dl_stream {
     pthread_t thread;
     atomic_bool stop;
+    int wake[2];        /* stop writes a byte: the thread's nap ends at once */
     int src[2], dst[2]; /* memfds and their destinations (-1: none) */
     off_t off[2];
     bool dst_broken[2]; /* the caller's reader went away: copying stops, the run goes on */
@@ -112,8 +113,8 @@ static void *stream_main(void *arg)
         if (last)
             return NULL; /* the guest is gone: that copy was the final one */
         nap_us = any ? 1000 : (nap_us * 2 > 20000 ? 20000 : nap_us * 2);
-        struct timespec ts = {0, (long)nap_us * 1000};
-        nanosleep(&ts, NULL);
+        struct pollfd p = {.fd = st->wake[0], .events = POLLIN};
+        (void)poll(&p, 1, (int)(nap_us / 1000));
     }
 }
 
@@ -128,6 +129,10 @@ int mn__dl_stream_start(mn__dl_stream **out, const mn_docklock_io *io, int out_m
     if (st == NULL)
         return mn_err_set(err, MN_ENOMEM, 0, "stream");
     atomic_init(&st->stop, false);
+    if (pipe2(st->wake, O_CLOEXEC) != 0) {
+        free(st);
+        return mn_err_set(err, MN_ESYS, errno, "pipe");
+    }
     st->src[0] = out_memfd;
     st->src[1] = err_memfd;
     st->dst[0] = io->out_fd;
@@ -142,6 +147,8 @@ int mn__dl_stream_start(mn__dl_stream **out, const mn_docklock_io *io, int out_m
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         mn_buf_deinit(&st->tty_out);
+        close(st->wake[0]);
+        close(st->wake[1]);
         free(st);
         return mn_err_set(err, MN_ESYS, rc, "output thread");
     }
@@ -154,7 +161,10 @@ int mn__dl_stream_stop(mn__dl_stream *st, mn_buf *tty_out, mn_err *err)
     if (st == NULL)
         return 0;
     atomic_store(&st->stop, true);
+    (void)!write(st->wake[1], "x", 1);
     pthread_join(st->thread, NULL);
+    close(st->wake[0]);
+    close(st->wake[1]);
     int rc = 0;
     if (st->tty >= 0 && tty_out != NULL) {
         rc = st->tty_full ? mn_err_set(err, MN_ELIMIT, 0, "terminal output over %u bytes",
