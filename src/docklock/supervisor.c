@@ -696,6 +696,10 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
         return;
     }
     uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
+    /* Watched only for the exec socket: an exec may wait a few ms for its turn boundary, so
+     * the holder is looked at rarely (the supervisor shares its CPU and would preempt it). */
+    if (watch && !others_waiting(s, h) && !h->timed && !s->in.open)
+        wait = MN__DL_BLOCK_CHECK_MAX_NS;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
     uint64_t t0 = mono_now_ns();
