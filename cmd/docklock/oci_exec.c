@@ -30,6 +30,7 @@
 
 static mn_oci_state st;
 static mn_oci_config cfg;
+static json_t *process_doc; /* --process: its strings are borrowed until the end */
 
 int oci_exec_listen(const char *root, const char *id)
 {
@@ -76,7 +77,7 @@ static int add_env(mn_docklock_join *j, const char *kv)
 static int read_process(const char *path, exec_opts *o)
 {
     json_error_t jerr;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *doc = process_doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (doc == NULL || !json_is_object(doc))
         return oci_fail("exec: --process %s: %s", path, doc == NULL ? jerr.text : "not an object");
     json_t *args = json_object_get(doc, "args"), *env = json_object_get(doc, "env");
@@ -305,5 +306,6 @@ int oci_exec(int argc, char **argv)
     rc = talk(&o, conn);
     close(conn);
     mn_oci_config_deinit(&cfg);
+    json_decref(process_doc);
     return rc;
 }

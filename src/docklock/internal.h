@@ -82,6 +82,8 @@ typedef struct mn__dl_task {
     uint64_t pend_args[6];
     int64_t pend_result;  /* getdents64: the bytes copied out */
     uint32_t join;        /* an exec'd process: 1 + its slot in s->join.live; 0 otherwise */
+    bool prexec;          /* an exec'd process before its exec: our own code (join.c), whose
+                           * events are neither recorded nor counted */
     uint64_t pend_pos;    /* getdents64: the lseek result that means success */
 } mn__dl_task;
 

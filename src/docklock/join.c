@@ -302,6 +302,7 @@ static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, s
     t->resume_how = PTRACE_CONT;
     t->tgid = code;
     t->join = slot + 1;
+    t->prexec = true;
     s->join.count++;
     s->join.live[slot] = (mn__dl_joined){code, s->join.count, conn, out, er};
     s->handoff = t; /* it runs next: the position is the JOIN record's */

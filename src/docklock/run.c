@@ -390,7 +390,12 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     return 0;
 }
 
-static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn_err *err)
+/* The output thread (stream.c) starts only after the clone: the child runs library code
+ * (allocator, stdio, a sanitizer runtime) before execve, and a raw clone from a process with a
+ * second thread could copy a lock that thread holds. Nothing is lost meanwhile: the memfds
+ * (and the pty) keep what the guest writes until the thread copies it. */
+static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res,
+                    mn__dl_stream **stream, const int memfds[3], mn_err *err)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -403,6 +408,8 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
     int rc = start_child(s, sp, err);
     close(pipefd[1]);
     mn__dl_input_child_started(s);
+    if (rc == 0 && !s->init_done)
+        rc = mn__dl_stream_start(stream, s->cfg->io, memfds[1], memfds[2], s->in.pipe_w, err);
     if (rc == 0 && !s->init_done)
         rc = mn__dl_supervise(s, err);
     mn__dl_fsmeta_free(s);
@@ -471,12 +478,11 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     envp[cfg->envc] = NULL;
     mn__dl_spawn sp = {cfg, stage, cage_path, argv, envp, {fds[0], fds[1], fds[2]}, -1,
                        first_cpu(), cfg->io != NULL && cfg->io->terminal};
-    if ((rc = mn__dl_input_setup(s, sp.fds, err)) != 0 ||
-        (rc = mn__dl_stream_start(&stream, cfg->io, fds[1], fds[2], s->in.pipe_w, err)) != 0) {
+    if ((rc = mn__dl_input_setup(s, sp.fds, err)) != 0) {
         rmdir(stage);
         goto out;
     }
-    rc = run_cage(s, &sp, res, err);
+    rc = run_cage(s, &sp, res, &stream, fds, err);
     mn__dl_input_child_started(s); /* also when the child never started */
     int src = mn__dl_stream_stop(stream, &res->out, err);
     stream = NULL;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -96,6 +97,12 @@ static bool copy_tty(mn__dl_stream *st, int wait_ms)
 static void *stream_main(void *arg)
 {
     mn__dl_stream *st = arg;
+    /* Off the guest's CPU: the supervisor pinned itself there before the thread began. */
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    for (int i = 0; i < CPU_SETSIZE; i++)
+        CPU_SET(i, &all);
+    (void)sched_setaffinity(0, sizeof(all), &all);
     if (st->tty >= 0) {
         /* Until the guest's last holder of the slave is gone (read gives EIO), then the
          * thread ends by itself: stop only tells it that the supervisor waits. */
@@ -143,7 +150,16 @@ int mn__dl_stream_start(mn__dl_stream **out, const mn_docklock_io *io, int out_m
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread starts with every signal blocked */
-    int rc = pthread_create(&st->thread, NULL, stream_main, st);
+    /* SCHED_OTHER: the supervisor runs SCHED_FIFO by now, and the thread must never
+     * preempt the guest. */
+    pthread_attr_t attr;
+    struct sched_param prio = {.sched_priority = 0};
+    pthread_attr_init(&attr);
+    pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+    pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+    pthread_attr_setschedparam(&attr, &prio);
+    int rc = pthread_create(&st->thread, &attr, stream_main, st);
+    pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         mn_buf_deinit(&st->tty_out);

@@ -349,9 +349,10 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         hold(s, t, how, 0);
         return 0;
     }
-    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP && !s->started) {
+    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP && (!s->started || t->prexec)) {
         rc = 0; /* our own child code between the filter and execve (allocator, sanitizer
                  * runtime): not the guest's, so neither answered nor recorded */
+        sched_point = !t->prexec; /* (an exec'd process's: not even counted, join.c) */
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
         t->timed = false; /* a new call: any earlier wait is over */
         rc = mn__dl_on_syscall(s, t, err);
@@ -363,6 +364,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         sched_point = false;
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
         s->started = true;
+        t->prexec = false;
         rc = on_exec(s, t, err);
     } else if (sig == SIGTRAP && (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
                                   event == PTRACE_EVENT_VFORK)) {
@@ -394,6 +396,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
             t->st = MN__DL_T_HELD;
     } else if (sig == SIGSEGV) {
         bool handled = false;
+        sched_point = !t->prexec;
         rc = mn__dl_on_segv(s, t, &handled, err);
         deliver = handled ? 0 : SIGSEGV;
     } else {
