@@ -226,6 +226,10 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
 #define MN_DOCKLOCK_JOIN_ENV_MAX 128u
 /* exec'd processes alive at once in one container (each holds a connection and two memfds). */
 #define MN_DOCKLOCK_JOINS_LIVE_MAX 16u
+/* How long the supervisor waits for an exec client's request (it holds the turn meanwhile). */
+#define MN_DOCKLOCK_JOIN_REQUEST_MS 1000
+/* What a terminal run may print (the pty's output is its stdout; as RLIMIT_FSIZE for memfds). */
+#define MN_DOCKLOCK_TTY_OUTPUT_BYTES_MAX (64u << 20)
 
 /* ---- oci: Docklock as an OCI runtime ------------------------------------------------- */
 /* Largest config.json read: real ones are a few KiB; 1 MiB bounds the parser's work. */

@@ -36,9 +36,6 @@
 #include "internal.h"
 #include "metanode/cbor.h"
 
-/* Longest a client may take to send its request (the supervisor waits for it). */
-#define REQUEST_TIMEOUT_MS 1000
-
 int mn_docklock_join_encode(const mn_docklock_join *j, mn_buf *out, mn_err *err)
 {
     mn_cbor_enc e;
@@ -138,7 +135,8 @@ static void reply(int conn, const char *text)
         (void)!send(conn, text, strlen(text), MSG_NOSIGNAL);
 }
 
-/* Reads one request: length (u32 big-endian) and the bytes, within REQUEST_TIMEOUT_MS. */
+/* Reads one request: length (u32 big-endian) and the bytes, within
+ * MN_DOCKLOCK_JOIN_REQUEST_MS. */
 static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len)
 {
     uint8_t hdr[4];
@@ -147,7 +145,7 @@ static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len)
     for (int phase = 0; phase < 2; phase++) {
         while (got < want) {
             struct pollfd p = {.fd = conn, .events = POLLIN};
-            if (poll(&p, 1, REQUEST_TIMEOUT_MS) != 1)
+            if (poll(&p, 1, MN_DOCKLOCK_JOIN_REQUEST_MS) != 1)
                 return -1;
             ssize_t n = recv(conn, dst + got, want - got, 0);
             if (n <= 0)

@@ -25,9 +25,6 @@
 
 #include "internal.h"
 
-/* What a terminal run may print (as the memfd outputs: RLIMIT_FSIZE in spawn.c). */
-#define TTY_OUTPUT_BYTES_MAX (64u << 20)
-
 struct mn__dl_stream {
     pthread_t thread;
     atomic_bool stop;
@@ -84,7 +81,7 @@ static bool copy_tty(mn__dl_stream *st, int wait_ms)
         return true;
     if (n <= 0)
         return false; /* EIO: no slave left */
-    if (st->tty_out.len + (size_t)n > TTY_OUTPUT_BYTES_MAX)
+    if (st->tty_out.len + (size_t)n > MN_DOCKLOCK_TTY_OUTPUT_BYTES_MAX)
         st->tty_full = true;
     mn_err err;
     if (!st->tty_full && mn_buf_append(&st->tty_out, buf, (size_t)n, &err) != 0)
@@ -184,7 +181,7 @@ int mn__dl_stream_stop(mn__dl_stream *st, mn_buf *tty_out, mn_err *err)
     int rc = 0;
     if (st->tty >= 0 && tty_out != NULL) {
         rc = st->tty_full ? mn_err_set(err, MN_ELIMIT, 0, "terminal output over %u bytes",
-                                       TTY_OUTPUT_BYTES_MAX)
+                                       MN_DOCKLOCK_TTY_OUTPUT_BYTES_MAX)
                           : mn_buf_append(tty_out, st->tty_out.data, st->tty_out.len, err);
     }
     mn_buf_deinit(&st->tty_out);
