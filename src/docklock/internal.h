@@ -10,6 +10,7 @@
 #define METANODE_DOCKLOCK_INTERNAL_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -118,6 +119,8 @@ typedef struct mn__dl_joined {
 } mn__dl_joined;
 typedef struct mn__dl_joins {
     int ctl;                /* listening socket, -1 none */
+    bool armed;             /* SIGIO is set up for ctl (mn__dl_join_arm) */
+    struct sigaction old_sigio;
     uint32_t count;         /* joins made */
     size_t next;            /* replay: the next recorded JOIN */
     mn__dl_joined live[MN_DOCKLOCK_JOINS_LIVE_MAX];
@@ -258,6 +261,11 @@ mn__dl_task *mn__dl_task_new(mn__dl_sup *s, pid_t pid);
 /* join.c: a join is due (a request waits, or replay reaches a recorded one): the holder
  * gives up the turn at its next trapped event. */
 bool mn__dl_join_due(mn__dl_sup *s);
+/* Live exec socket: SIGIO marks a waiting client (arm at the start of supervision, disarm at
+ * its end); signalled: one may wait, so a lone holder must be watched. */
+void mn__dl_join_arm(mn__dl_sup *s);
+void mn__dl_join_disarm(mn__dl_sup *s);
+bool mn__dl_join_signalled(const mn__dl_sup *s);
 /* At a turn boundary: starts the due join (the new task gets the next turn). */
 int mn__dl_join_point(mn__dl_sup *s, mn_err *err);
 /* At the exit stop of an exec'd task: records its outputs and tells its client. */

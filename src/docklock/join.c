@@ -116,6 +116,51 @@ int mn_docklock_join_decode(const uint8_t *data, size_t len, mn_docklock_join *j
     return 0;
 }
 
+/* A connection arrived on the exec socket (SIGIO, O_ASYNC): set by the handler, cleared at
+ * the turn boundary that looks for it. No system call per trapped event. */
+static volatile sig_atomic_t join_signal;
+
+static void on_sigio(int sig)
+{
+    (void)sig;
+    join_signal = 1;
+}
+
+void mn__dl_join_arm(mn__dl_sup *s)
+{
+    if (s->join.ctl < 0)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigio; /* no SA_RESTART: it interrupts the blocking waitpid */
+    sigaction(SIGIO, &sa, &s->join.old_sigio);
+    int fl = fcntl(s->join.ctl, F_GETFL);
+    if (fcntl(s->join.ctl, F_SETOWN, getpid()) != 0 || fl < 0 ||
+        fcntl(s->join.ctl, F_SETFL, fl | O_ASYNC | O_NONBLOCK) != 0)
+        join_signal = 1; /* no signal: look at every boundary instead (join_due polls) */
+    struct pollfd p = {.fd = s->join.ctl, .events = POLLIN};
+    if (poll(&p, 1, 0) == 1)
+        join_signal = 1; /* a client that came before the signal was armed */
+    s->join.armed = true;
+}
+
+void mn__dl_join_disarm(mn__dl_sup *s)
+{
+    if (!s->join.armed)
+        return;
+    int fl = fcntl(s->join.ctl, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(s->join.ctl, F_SETFL, fl & ~O_ASYNC);
+    sigaction(SIGIO, &s->join.old_sigio, NULL);
+    s->join.armed = false;
+    join_signal = 0;
+}
+
+bool mn__dl_join_signalled(const mn__dl_sup *s)
+{
+    return s->join.ctl >= 0 && join_signal != 0;
+}
+
 bool mn__dl_join_due(mn__dl_sup *s)
 {
     const mn_docklock_io *io = s->cfg->io;
@@ -123,10 +168,13 @@ bool mn__dl_join_due(mn__dl_sup *s)
         return false;
     if (io->joins != NULL)
         return s->join.next < io->joinc && io->joins[s->join.next].seq <= s->seq;
-    if (s->join.ctl < 0)
+    if (s->join.ctl < 0 || join_signal == 0)
         return false;
     struct pollfd p = {.fd = s->join.ctl, .events = POLLIN};
-    return poll(&p, 1, 0) == 1;
+    if (poll(&p, 1, 0) == 1)
+        return true;
+    join_signal = 0; /* nothing after all (the client gave up, or it was served) */
+    return false;
 }
 
 static void reply(int conn, const char *text)
@@ -145,7 +193,10 @@ static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len)
     for (int phase = 0; phase < 2; phase++) {
         while (got < want) {
             struct pollfd p = {.fd = conn, .events = POLLIN};
-            if (poll(&p, 1, MN_DOCKLOCK_JOIN_REQUEST_MS) != 1)
+            int r = poll(&p, 1, MN_DOCKLOCK_JOIN_REQUEST_MS);
+            if (r < 0 && errno == EINTR)
+                continue; /* another client's SIGIO */
+            if (r != 1)
                 return -1;
             ssize_t n = recv(conn, dst + got, want - got, 0);
             if (n <= 0)
@@ -266,14 +317,24 @@ static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, s
     close(in);
     int32_t code = h < 0 ? -errno : -EIO;
     if (h > 0) {
-        if (read(p[0], &code, sizeof(code)) != (ssize_t)sizeof(code))
+        ssize_t n;
+        do /* SIGIO (another exec client) may interrupt any wait here */
+            n = read(p[0], &code, sizeof(code));
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t)sizeof(code))
             code = -EIO;
         while (waitpid(h, NULL, 0) < 0 && errno == EINTR) {
         }
     }
     close(p[0]);
     int status = 0;
-    if (code > 0 && (waitpid(code, &status, __WALL) != code || !WIFSTOPPED(status)))
+    pid_t w = 0;
+    if (code > 0) {
+        do
+            w = waitpid(code, &status, __WALL);
+        while (w < 0 && errno == EINTR);
+    }
+    if (code > 0 && (w != code || !WIFSTOPPED(status)))
         code = -ECHILD;
     long opts = PTRACE_O_EXITKILL | PTRACE_O_TRACESECCOMP | PTRACE_O_TRACECLONE |
                 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC |
@@ -331,6 +392,7 @@ int mn__dl_join_point(mn__dl_sup *s, mn_err *err)
     int conn = accept4(s->join.ctl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (conn < 0)
         return 0;
+    join_signal = 1; /* another client may wait too: the next boundary looks again */
     size_t len = 0;
     if (read_request(conn, req, sizeof(req), &len) != 0) {
         reply(conn, "error no request\n");

@@ -688,7 +688,7 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
     /* A holder alone is watched too when it waits with a timeout, or while live input is
      * open: only the scheduler can end that wait or deliver the input. */
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
-                 (others_waiting(s, h) || h->timed || s->in.open || s->join.ctl >= 0) &&
+                 (others_waiting(s, h) || h->timed || s->in.open || mn__dl_join_signalled(s)) &&
                  !exits_in_flight(s);
     if (h == NULL && s->in.awaiting) {
         /* Every task idle: only input (or a kill) can go on. After 50 ms without input the
@@ -699,10 +699,6 @@ static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
         return;
     }
     uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
-    /* Watched only for the exec socket: an exec may wait a few ms for its turn boundary, so
-     * the holder is looked at rarely (the supervisor shares its CPU and would preempt it). */
-    if (watch && !others_waiting(s, h) && !h->timed && !s->in.open)
-        wait = MN__DL_BLOCK_CHECK_MAX_NS;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
     uint64_t t0 = mono_now_ns();
@@ -746,6 +742,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, &oldmask); /* taken with sigtimedwait */
+    mn__dl_join_arm(s);
     alarm_fired = 0;
     if (s->cfg->time_ms != 0) {
         struct itimerval it;
@@ -772,7 +769,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         }
         bool none = false;
         if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING && !s->holder->timed &&
-            !s->in.open && s->join.ctl < 0 && !others_waiting(s, s->holder)) {
+            !s->in.open && !mn__dl_join_signalled(s) && !others_waiting(s, s->holder)) {
             rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
             continue;
         }
@@ -788,6 +785,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
     memset(&zero, 0, sizeof(zero));
     setitimer(ITIMER_REAL, &zero, NULL);
     sigaction(SIGALRM, &old, NULL);
+    mn__dl_join_disarm(s);
     siginfo_t info;
     struct timespec nowait = {0, 0};
     while (sigtimedwait(&chld, &info, &nowait) > 0) {
