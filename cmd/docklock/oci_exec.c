@@ -4,9 +4,10 @@
  * [--pid-file F] [--env K=V]... [--cwd DIR] ID. The process joins the running container's
  * deterministic run: the request goes to the container's supervisor over ROOT/ID/exec.sock
  * (src/docklock/join.c), which starts it in the cage at a turn boundary and records it in the
- * witness. The supervisor answers "ok PID" once it runs (PID is its host pid, for
- * --pid-file) and, when it exits, its wait status and its stdout and stderr, which this
- * command writes to its own and whose status it exits with (128+N for signal N); with
+ * witness. This command's stdout and stderr go with the request (SCM_RIGHTS): the process's
+ * output is copied to them as it is written. The supervisor answers "ok PID" once it runs
+ * (PID is its host pid, for --pid-file) and, when it exits, its wait status (and any output it
+ * could not stream), and this command exits with the status (128+N for signal N); with
  * --detach it returns after "ok". The environment is the container's process.env with --env
  * added; cwd defaults to /. Errors as runc: an unknown or stopped container fails (exit 1).
  * --tty is refused (not supported yet, docs/oci.md §4). Also the shim's side of the socket
@@ -255,7 +256,24 @@ static int talk(const exec_opts *o, int conn)
     }
     uint8_t hdr[4] = {(uint8_t)(req.len >> 24), (uint8_t)(req.len >> 16), (uint8_t)(req.len >> 8),
                       (uint8_t)req.len};
-    bool sent = send(conn, hdr, 4, MSG_NOSIGNAL) == 4 &&
+    /* Our stdout and stderr go with the header: the process's output reaches them while it
+     * is written (and after we are gone, with --detach), as runc's exec does. */
+    int fds[2] = {1, 2};
+    struct iovec iov = {.iov_base = hdr, .iov_len = 4};
+    union {
+        struct cmsghdr h;
+        char raw[CMSG_SPACE(sizeof(fds))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw,
+                       .msg_controllen = sizeof(ctl.raw)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(c), fds, sizeof(fds));
+    fflush(stdout);
+    bool sent = sendmsg(conn, &m, MSG_NOSIGNAL) == 4 &&
                 send(conn, req.data, req.len, MSG_NOSIGNAL) == (ssize_t)req.len;
     mn_buf_deinit(&req);
     if (!sent)

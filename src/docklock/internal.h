@@ -110,12 +110,16 @@ typedef struct mn__dl_input {
     size_t pend_len;
 } mn__dl_input;
 
+typedef struct mn__dl_stream mn__dl_stream;
+
 /* exec (join.c): processes that join the run from outside, at turn boundaries. */
 typedef struct mn__dl_joined {
     pid_t pid;     /* host pid, 0: free slot */
     uint32_t number; /* the JOIN record's nr */
     int conn;      /* the exec client's connection (-1: none, e.g. replay or gone) */
     int out, err;  /* its stdout and stderr memfds */
+    int dst[2];    /* the client's stdout and stderr (passed with the request), or -1 */
+    mn__dl_stream *stream; /* copies out/err to dst as they are written (stream.c) */
 } mn__dl_joined;
 typedef struct mn__dl_joins {
     int ctl;                /* listening socket, -1 none */
@@ -128,7 +132,6 @@ typedef struct mn__dl_joins {
 
 /* Output streaming (stream.c): a thread copies what the guest writes to the caller's fds as
  * it is written, and for a terminal collects the pty's output (the run's stdout). */
-typedef struct mn__dl_stream mn__dl_stream;
 
 typedef struct mn__dl_sup {
     const mn_docklock_config *cfg;

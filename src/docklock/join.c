@@ -183,9 +183,30 @@ static void reply(int conn, const char *text)
         (void)!send(conn, text, strlen(text), MSG_NOSIGNAL);
 }
 
+/* Takes the client's stdout and stderr if this message carries exactly two descriptors. */
+static void take_fds(struct msghdr *m, int dst[2])
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int fds[8];
+        if (n > 8)
+            n = 8; /* the control buffer holds no more */
+        memcpy(fds, CMSG_DATA(c), n * sizeof(int));
+        if (n == 2 && dst[0] < 0 && dst[1] < 0) {
+            dst[0] = fds[0]; /* close-on-exec already (MSG_CMSG_CLOEXEC) */
+            dst[1] = fds[1];
+        } else {
+            for (size_t i = 0; i < n; i++)
+                close(fds[i]); /* anything else is not ours to keep */
+        }
+    }
+}
+
 /* Reads one request: length (u32 big-endian) and the bytes, within
- * MN_DOCKLOCK_JOIN_REQUEST_MS. */
-static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len)
+ * MN_DOCKLOCK_JOIN_REQUEST_MS; the client's stdout and stderr may come with it (cfds). */
+static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len, int cfds[2])
 {
     uint8_t hdr[4];
     size_t want = 4, got = 0;
@@ -198,9 +219,17 @@ static int read_request(int conn, uint8_t *buf, size_t cap, size_t *len)
                 continue; /* another client's SIGIO */
             if (r != 1)
                 return -1;
-            ssize_t n = recv(conn, dst + got, want - got, 0);
+            struct iovec iov = {.iov_base = dst + got, .iov_len = want - got};
+            union {
+                struct cmsghdr h;
+                char raw[CMSG_SPACE(8 * sizeof(int))];
+            } ctl;
+            struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.raw,
+                               .msg_controllen = sizeof(ctl.raw)};
+            ssize_t n = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
             if (n <= 0)
                 return -1;
+            take_fds(&m, cfds);
             got += (size_t)n;
         }
         if (phase == 0) {
@@ -273,14 +302,24 @@ static int new_memfd(const char *name)
 }
 
 /* Starts the process of request j; on success it is a held task that gets the next turn. */
+static void close_pair(int fds[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    fds[0] = fds[1] = -1;
+}
+
+/* Owns conn and cfds (the client's stdout and stderr, or -1) from here on. */
 static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, size_t req_len,
-                 int conn, mn_err *err)
+                 int conn, int cfds[2], mn_err *err)
 {
     uint32_t slot = 0;
     while (slot < MN_DOCKLOCK_JOINS_LIVE_MAX && s->join.live[slot].pid != 0)
         slot++;
     if (slot == MN_DOCKLOCK_JOINS_LIVE_MAX) {
         reply(conn, "error too many exec'd processes at once\n");
+        close_pair(cfds);
         if (conn >= 0)
             close(conn);
         return conn >= 0 ? 0 : mn_err_set(err, MN_ELIMIT, 0, "exec: no free slot");
@@ -291,6 +330,7 @@ static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, s
         int e = errno;
         close(in), close(out), close(er);
         reply(conn, "error no memory for the process\n");
+        close_pair(cfds);
         if (conn >= 0)
             close(conn);
         return mn_err_set(err, MN_ESYS, e, "exec: memfd or pipe");
@@ -352,6 +392,7 @@ static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, s
         snprintf(msg, sizeof(msg), "error cannot enter the container: %s\n",
                  strerror(code < 0 ? -code : EAGAIN));
         reply(conn, msg);
+        close_pair(cfds);
         if (conn >= 0)
             close(conn);
         return conn >= 0 ? 0 : mn_err_set(err, MN_ESYS, 0, "%s", msg);
@@ -363,7 +404,16 @@ static int start(mn__dl_sup *s, const mn_docklock_join *j, const uint8_t *req, s
     t->join = slot + 1;
     t->prexec = true;
     s->join.count++;
-    s->join.live[slot] = (mn__dl_joined){code, s->join.count, conn, out, er};
+    mn__dl_joined *jd = &s->join.live[slot];
+    *jd = (mn__dl_joined){code, s->join.count, conn, out, er, {cfds[0], cfds[1]}, NULL};
+    if (cfds[0] >= 0) {
+        /* Its output reaches the client's stdout and stderr as it is written; without a
+         * thread it is sent whole at its exit instead. */
+        mn_docklock_io sio = {.out_fd = cfds[0], .err_fd = cfds[1], .in_fd = -1, .ctl_fd = -1};
+        mn_err serr;
+        if (mn__dl_stream_start(&jd->stream, &sio, out, er, -1, &serr) != 0)
+            jd->stream = NULL;
+    }
     s->handoff = t; /* it runs next: the position is the JOIN record's */
     s->progress++;
     char msg[64];
@@ -387,15 +437,18 @@ int mn__dl_join_point(mn__dl_sup *s, mn_err *err)
         const mn_docklock_feed *f = &io->joins[s->join.next++];
         if (mn_docklock_join_decode(f->data, f->len, &j, store, sizeof(store), &derr) != 0)
             return mn_err_set(err, MN_ECORRUPT, 0, "recorded exec: %s", derr.msg);
-        return start(s, &j, f->data, f->len, -1, err);
+        int none[2] = {-1, -1};
+        return start(s, &j, f->data, f->len, -1, none, err);
     }
     int conn = accept4(s->join.ctl, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (conn < 0)
         return 0;
     join_signal = 1; /* another client may wait too: the next boundary looks again */
     size_t len = 0;
-    if (read_request(conn, req, sizeof(req), &len) != 0) {
+    int cfds[2] = {-1, -1};
+    if (read_request(conn, req, sizeof(req), &len, cfds) != 0) {
         reply(conn, "error no request\n");
+        close_pair(cfds);
         close(conn);
         return 0;
     }
@@ -403,13 +456,14 @@ int mn__dl_join_point(mn__dl_sup *s, mn_err *err)
         char msg[300];
         snprintf(msg, sizeof(msg), "error %s\n", derr.msg);
         reply(conn, msg);
+        close_pair(cfds);
         close(conn);
         return 0;
     }
     int flags = fcntl(conn, F_GETFL);
     if (flags >= 0)
         (void)fcntl(conn, F_SETFL, flags & ~O_NONBLOCK); /* replies are written whole */
-    return start(s, &j, req, len, conn, err); /* owns conn from here */
+    return start(s, &j, req, len, conn, cfds, err); /* owns conn and cfds from here */
 }
 
 static int read_all(int fd, mn_buf *out, mn_err *err)
@@ -442,6 +496,10 @@ int mn__dl_join_exit(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
 {
     mn__dl_joined *jd = &s->join.live[t->join - 1];
     t->join = 0;
+    bool streamed = jd->stream != NULL;
+    (void)mn__dl_stream_stop(jd->stream, NULL, err); /* the last bytes copied, then it ends */
+    jd->stream = NULL;
+    close_pair(jd->dst);
     mn_buf bufs[2];
     mn_buf_init(&bufs[0], 0);
     mn_buf_init(&bufs[1], 0);
@@ -456,15 +514,17 @@ int mn__dl_join_exit(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
                            0, err);
     }
     if (jd->conn >= 0) {
-        /* status (the wait status), then the two lengths, all u32 big-endian, then bytes */
-        uint32_t v[3] = {(uint32_t)status, (uint32_t)bufs[0].len, (uint32_t)bufs[1].len};
+        /* status (the wait status), then the two lengths, all u32 big-endian, then bytes;
+         * streamed output was written to the client's own stdout and stderr already */
+        size_t ol = streamed ? 0 : bufs[0].len, el = streamed ? 0 : bufs[1].len;
+        uint32_t v[3] = {(uint32_t)status, (uint32_t)ol, (uint32_t)el};
         uint8_t hdr[12];
         for (int i = 0; i < 3; i++)
             for (int b = 0; b < 4; b++)
                 hdr[i * 4 + b] = (uint8_t)(v[i] >> (24 - 8 * b));
         send_all(jd->conn, hdr, sizeof(hdr));
-        send_all(jd->conn, bufs[0].data, bufs[0].len);
-        send_all(jd->conn, bufs[1].data, bufs[1].len);
+        send_all(jd->conn, bufs[0].data, ol);
+        send_all(jd->conn, bufs[1].data, el);
         close(jd->conn);
     }
     close(jd->out);
@@ -482,6 +542,8 @@ void mn__dl_join_close(mn__dl_sup *s)
         if (jd->pid == 0)
             continue;
         reply(jd->conn, "error the container ended first\n");
+        (void)mn__dl_stream_stop(jd->stream, NULL, NULL);
+        close_pair(jd->dst);
         if (jd->conn >= 0)
             close(jd->conn);
         close(jd->out);
