@@ -54,7 +54,7 @@ static json_t *record_json(const mn_witness_record *r)
         json_object_set_new(j, "digest", hex_json(r->digest, 32));
     json_object_set_new(j, "inline", hex_json(r->inline_data.data, r->inline_data.len));
     if (r->kind == MN_WK_CONFIG || r->kind == MN_WK_TAINT ||
-        (r->kind == MN_WK_INPUT && r->nr == 1) || (r->kind == MN_WK_OUTPUT && r->nr == 3))
+        (r->kind == MN_WK_INPUT && r->nr == 3) || (r->kind == MN_WK_OUTPUT && r->nr == 3))
         json_object_set_new(j, "text", json_stringn((const char *)r->inline_data.data,
                                                     r->inline_data.len));
     return j;
@@ -66,7 +66,7 @@ static void print_record(const mn_witness_record *r)
            (unsigned long long)r->seq, r->vtid, (unsigned long long)r->ltime_ns,
            mn_witness_kind_name(r->kind), r->nr, (long long)r->result);
     if (r->kind == MN_WK_CONFIG || r->kind == MN_WK_TAINT ||
-        (r->kind == MN_WK_INPUT && r->nr == 1) || (r->kind == MN_WK_OUTPUT && r->nr == 3)) {
+        (r->kind == MN_WK_INPUT && r->nr == 3) || (r->kind == MN_WK_OUTPUT && r->nr == 3)) {
         printf(" "); /* settings, taints, mounts: text, shown whole (up to 200 bytes) */
         print_bytes(&r->inline_data);
     } else if (r->inline_data.len > 0) {

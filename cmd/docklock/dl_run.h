@@ -13,6 +13,7 @@ typedef struct dl_run_args {
     const char *env[MN_WITNESS_ENV_MAX];
     uint32_t envc;
     const char *key, *witness, *receipt, *stdin_path;
+    bool streamed; /* stdout/stderr were copied out during the run (cfg.io) */
 } dl_run_args;
 
 /* Copies the guest's stdout/stderr to ours, writes the witness and receipt files if asked,

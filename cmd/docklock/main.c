@@ -51,7 +51,7 @@ static const struct {
     {"list", "OCI: list the containers in the state directory", oci_list},
     {"features", "OCI: print the runtime's features JSON", oci_features},
     {"events", "OCI: resource use of a container (--stats: once)", oci_events},
-    {"exec", "OCI: refused (no process may join a deterministic run)", oci_exec},
+    {"exec", "OCI: run a process in a running container (joins the run, recorded)", oci_exec},
 };
 
 static int usage(FILE *out)

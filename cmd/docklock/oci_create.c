@@ -31,6 +31,7 @@
 #include "metanode/keyfile.h"
 #include "oci_cage.h"
 #include "oci_cli.h"
+#include "oci_console.h"
 
 typedef struct create_opts {
     const char *bundle, *pid_file, *console_socket, *id;
@@ -118,7 +119,7 @@ static void run_args(const mn_oci_config *cfg, const char *rootfs, const mn_oci_
 /* The shim: builds the cage at once (mn_docklock_run with a start fifo: the cage's first
  * process waits on it before the program starts), records the end. Never returns. */
 _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_config *cfg,
-                           dl_run_args *a, int ready_fd)
+                           dl_run_args *a, int ready_fd, int console)
 {
     char fifo[MN_OCI_PATH_BYTES_MAX + 16];
     snprintf(fifo, sizeof(fifo), "%s/%s/exec.fifo", root, st->id);
@@ -130,6 +131,12 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
         _exit(DL_FAILED);
     a->cfg.start_fd = fd;
     a->cfg.ready_fd = ready_fd; /* the run reports the cage's pid and readiness on it */
+    /* Output streamed as written, live stdin or the console (oci_console.c). */
+    static mn_docklock_io io;
+    oci_shim_io(&io, console);
+    io.ctl_fd = oci_exec_listen(root, st->id); /* docklock exec joins the run through it */
+    a->cfg.io = &io;
+    a->streamed = true;
     /* The cage runs its supervisor and guest SCHED_FIFO, which a cgroup v1 cpu group without
      * an RT budget forbids; a manager's group for its runtime (conmon's, a shim's) has none.
      * So the supervisor goes to the cpu hierarchy's root; the cage makes its own groups. */
@@ -228,9 +235,12 @@ static int prepare(const create_opts *o, mn_oci_config *cfg, mn_oci_state *st, d
     if (oci_g.log != NULL || oci_g.debug)
         for (uint32_t i = 0; i < cfg->ignoredc; i++)
             oci_warn("ignored: %s", cfg->ignored[i]);
-    if (o->console_socket != NULL)
-        return oci_fail("create: --console-socket: terminals are not supported yet "
-                        "(docs/oci.md)");
+    /* runc's rules and wording: a terminal needs a console socket and the other way round. */
+    if (cfg->terminal && o->console_socket == NULL)
+        return oci_fail("cannot allocate tty if runc will detach without setting console "
+                        "socket");
+    if (!cfg->terminal && o->console_socket != NULL)
+        return oci_fail("cannot use console socket if runc will not detach or allocate tty");
     if (cfg->root_path[0] == '/')
         snprintf(path, sizeof(path), "%s", cfg->root_path);
     else
@@ -350,7 +360,12 @@ static int do_create(const create_opts *o, int *pid)
         }
         return rc;
     }
-    int ready[2];
+    int ready[2], console = -1;
+    if (o->console_socket != NULL && (rc = oci_console_send(o->console_socket, &console)) >= 0) {
+        snprintf(dir, sizeof(dir), "%s/%s", oci_g.root, st.id);
+        oci_remove_dir(dir);
+        return rc;
+    }
     if (pipe2(ready, O_CLOEXEC) != 0)
         return oci_fail("create: pipe: %s", strerror(errno));
     fflush(NULL);
@@ -359,9 +374,11 @@ static int do_create(const create_opts *o, int *pid)
         return oci_fail("create: fork: %s", strerror(errno));
     if (child == 0) {
         close(ready[0]);
-        shim(oci_g.root, &st, &cfg, &a, ready[1]);
+        shim(oci_g.root, &st, &cfg, &a, ready[1], console);
     }
     close(ready[1]);
+    if (console >= 0)
+        close(console);
     char byte;
     ssize_t n;
     do

@@ -4,8 +4,7 @@
  * processes as runc's event JSON ({"type":"stats","id":...,"data":{cpu, memory, pids}}), read
  * from /proc of the cage's processes on the host (CPU time user+system, resident memory, the
  * number of processes). With --stats one event, otherwise one every interval (default 5 s)
- * until the container stops. Also `exec`, refused: the cage admits no process from outside
- * its run (docs/oci.md). Not here: OOM events (the cage reports a memory limit in the receipt).
+ * until the container stops. Not here: OOM events (the cage reports a memory limit in the receipt).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -97,12 +96,4 @@ int oci_events(int argc, char **argv)
         struct timespec ts = {interval, 0};
         nanosleep(&ts, NULL);
     }
-}
-
-int oci_exec(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    return oci_fail("exec is not supported: a process from outside the run would break its "
-                    "determinism (docs/oci.md)");
 }

@@ -98,8 +98,8 @@ static int exit_code(const mn_docklock_result *res)
 int dl_write_outputs(const char *verb, const dl_run_args *a, const mn_docklock_result *res)
 {
     fflush(stdout);
-    if (write_all(1, res->out.data, res->out.len) != 0 ||
-        write_all(2, res->errout.data, res->errout.len) != 0)
+    if (!a->streamed && (write_all(1, res->out.data, res->out.len) != 0 ||
+                         write_all(2, res->errout.data, res->errout.len) != 0))
         return DL_FAILED;
     mn_err err;
     if (a->witness != NULL &&

@@ -85,6 +85,52 @@ typedef struct mn_docklock_seccomp {
     uint8_t digest[32];  /* identity of the profile (recorded; the caller computes it) */
 } mn_docklock_seccomp;
 
+/* One piece of live input recorded in a witness (replay): delivered to the guest's stdin (or
+ * terminal) at the first idle point of the run once the witness holds seq records. */
+typedef struct mn_docklock_feed {
+    uint64_t seq;
+    const uint8_t *data; /* borrowed; len 0 is the end of the input */
+    size_t len;
+} mn_docklock_feed;
+
+/* Live streams of a run (OCI containers, docs/oci.md §2.2); all optional, see input.c and
+ * stream.c. Live input is delivered only at idle points (every guest task blocked), each
+ * delivery an INPUT record, so a run with live input is replayed from its witness. */
+typedef struct mn_docklock_io {
+    int out_fd, err_fd;  /* -1, or where the guest's stdout/stderr are copied as written */
+    bool live_in;        /* stdin (or the terminal) is fed during the run, not given whole */
+    int in_fd;           /* live input from the host (-1: none, e.g. replay); read at idle
+                          * points, never blocking; EOF closes the guest's stdin */
+    bool terminal;       /* the guest's 0, 1 and 2 are a pty, its controlling terminal; the
+                          * pty's output (echo included) is the run's stdout */
+    uint16_t rows, cols; /* the terminal's fixed window size (0: 24 x 80) */
+    const mn_docklock_feed *feed; /* replay: the recorded live input, in order (borrowed) */
+    size_t feedc;
+    /* exec (join.c): -1, or a listening unix stream socket; each connection sends one
+     * encoded mn_docklock_join and the process joins the run at the next turn boundary. */
+    int ctl_fd;
+    const mn_docklock_feed *joins; /* replay: recorded JOIN records (inline: the request) */
+    size_t joinc;
+} mn_docklock_io;
+
+/* A process that joins a running cage (OCI exec): argv[0] is looked up in its PATH. */
+typedef struct mn_docklock_join {
+    const char *argv[MN_DOCKLOCK_JOIN_ARGS_MAX + 1]; /* NULL-terminated */
+    uint32_t argc;
+    const char *env[MN_DOCKLOCK_JOIN_ENV_MAX + 1];
+    uint32_t envc;
+    const char *cwd; /* absolute */
+} mn_docklock_join;
+
+/* The request as canonical CBOR {1: [argv bytes], 2: [env bytes], 3: cwd bytes}, which is
+ * also the inline data of its JOIN record. */
+int mn_docklock_join_encode(const mn_docklock_join *j, mn_buf *out, mn_err *err);
+/* Strict decoding of untrusted bytes; the strings are copied, NUL-terminated, into store
+ * (at least len + MN_DOCKLOCK_JOIN_ARGS_MAX + MN_DOCKLOCK_JOIN_ENV_MAX + 1 bytes), which
+ * j's pointers borrow. MN_ECORRUPT, or MN_ELIMIT for bounds. */
+int mn_docklock_join_decode(const uint8_t *data, size_t len, mn_docklock_join *j, char *store,
+                            size_t store_len, mn_err *err);
+
 typedef struct mn_docklock_config {
     const char *const *argv; /* program and arguments; argv[0] is looked up in PATH */
     uint32_t argc;
@@ -124,6 +170,8 @@ typedef struct mn_docklock_config {
      * run gets MN_TAINT_RELAXED. */
     const char *const *taints;
     uint32_t taintc;
+    /* NULL, or the run's live streams (borrowed for the run). */
+    const mn_docklock_io *io;
     /* Replay: when set, the run is checked against this witness (borrowed). */
     const uint8_t *expect_witness;
     size_t expect_witness_len;

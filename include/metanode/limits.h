@@ -223,6 +223,16 @@ MN_STATIC_ASSERT(MN_WITNESS_INLINE_BYTES_MAX <= MN_CBOR_STRING_BYTES_MAX);
  * 100 ms period (10); the guest runs on one CPU, so more than 1000 only means "no throttle". */
 #define MN_DOCKLOCK_CPU_MILLIS_MIN 10u
 #define MN_DOCKLOCK_CPU_MILLIS_MAX 1000u
+/* An exec'd process's arguments and environment (a request is also one witness record's
+ * inline data, so it stays under MN_WITNESS_INLINE_BYTES_MAX as a whole). */
+#define MN_DOCKLOCK_JOIN_ARGS_MAX 64u
+#define MN_DOCKLOCK_JOIN_ENV_MAX 128u
+/* exec'd processes alive at once in one container (each holds a connection and two memfds). */
+#define MN_DOCKLOCK_JOINS_LIVE_MAX 16u
+/* How long the supervisor waits for an exec client's request (it holds the turn meanwhile). */
+#define MN_DOCKLOCK_JOIN_REQUEST_MS 1000
+/* What a terminal run may print (the pty's output is its stdout; as RLIMIT_FSIZE for memfds). */
+#define MN_DOCKLOCK_TTY_OUTPUT_BYTES_MAX (64u << 20)
 
 /* Largest bind-mount source the cage identifies by content (files and small trees such as
  * /etc/hosts, secrets, config maps): hashing it is part of `create`, so it must stay cheap. */

@@ -18,13 +18,18 @@
 #include "metanode/receipt.h"
 #include "metanode/witness.h"
 
-/* A run configuration rebuilt from a witness; owns its strings and the stdin bytes. */
+/* A run configuration rebuilt from a witness; owns its strings and the stdin bytes. A run
+ * with live input (docs/docklock.md §1.2) gets cfg.io with the recorded deliveries, whose
+ * bytes point into the witness: the caller keeps the witness until the run has ended. */
 typedef struct mn_replay_config {
     mn_docklock_config cfg;
     char *argv[MN_WITNESS_ARGV_MAX];
     char *env[MN_WITNESS_ENV_MAX];
     uint32_t argc, envc;
     mn_buf stdin_buf;
+    mn_docklock_io io;
+    mn_docklock_feed *feed;  /* malloc'd */
+    mn_docklock_feed *joins; /* malloc'd: the JOIN records (exec), their requests inline */
 } mn_replay_config;
 
 /* Reads the witness (strictly) and fills c. MN_ECORRUPT for a malformed witness or for

@@ -57,6 +57,8 @@ typedef enum mn_witness_kind {
                         * inline = what (text) */
     MN_WK_CONFIG = 10, /* settings beyond the header (OCI cwd, user, hostname, mounts, masked
                         * paths, seccomp profile digest): inline = "key=value" lines */
+    MN_WK_JOIN = 11,   /* a process joined from outside (exec); result = its vtid, nr = the
+                        * join's number (1, 2, ...), inline = the request (docklock.h) */
     MN_WK_COUNT
 } mn_witness_kind;
 

@@ -498,11 +498,12 @@ int mn__dl_on_segv(mn__dl_sup *s, mn__dl_task *t, bool *handled, mn_err *err)
     }
     /* Before the guest's exec it is our own child code (e.g. a sanitizer runtime) reading
      * the counter: answer 0 and leave no trace in the run. */
-    if (s->started) {
+    bool live = s->started && !t->prexec;
+    if (live) {
         s->ltime_ns += MN__DL_TICK_NS;
         s->events++;
     }
-    uint64_t tsc = s->started ? mono_ns(s) : 0;
+    uint64_t tsc = live ? mono_ns(s) : 0;
     regs.rax = tsc & 0xffffffffu;
     regs.rdx = tsc >> 32;
     if (rdtscp)
@@ -511,7 +512,7 @@ int mn__dl_on_segv(mn__dl_sup *s, mn__dl_task *t, bool *handled, mn_err *err)
     if (mn__dl_set_regs(t->pid, &regs) != 0)
         return mn_err_set(err, MN_ESYS, errno, "SETREGS of vtid %u", t->vtid);
     *handled = true;
-    if (!s->started)
+    if (!live)
         return 0;
     uint64_t args[6] = {rdtscp ? 1u : 0u, 0, 0, 0, 0, 0};
     return mn__dl_record(s, t, MN_WK_RDTSC, 0, args, (int64_t)tsc, NULL, NULL, 0, err);

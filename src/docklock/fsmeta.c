@@ -141,8 +141,19 @@ static uint64_t norm_nlink(const mn__dl_fsmeta *m, uint64_t dev, uint32_t mode, 
     return dev == m->proc_dev && S_ISDIR(mode) ? 1 : nlink;
 }
 
+/* A pty slave's number (/dev/pts/N) is whichever the host had free: the cage's terminal
+ * (input.c) is always shown as the first one. */
+#define PTY_SLAVE_MAJOR_FIRST 136u
+#define PTY_SLAVE_MAJOR_LAST 143u
+static bool pty_slave(unsigned maj)
+{
+    return maj >= PTY_SLAVE_MAJOR_FIRST && maj <= PTY_SLAVE_MAJOR_LAST;
+}
+
 static void norm_stat(const mn__dl_sup *s, mn__dl_fsmeta *m, struct stat *st)
 {
+    if (S_ISCHR(st->st_mode) && pty_slave(major(st->st_rdev)))
+        st->st_rdev = makedev(PTY_SLAVE_MAJOR_FIRST, 0);
     uint64_t dev = st->st_dev;
     st->st_nlink = norm_nlink(m, dev, st->st_mode, st->st_nlink);
     st->st_ino = vino(m, dev, st->st_ino);
@@ -154,6 +165,10 @@ static void norm_stat(const mn__dl_sup *s, mn__dl_fsmeta *m, struct stat *st)
 
 static void norm_statx(const mn__dl_sup *s, mn__dl_fsmeta *m, struct statx *sx)
 {
+    if (S_ISCHR(sx->stx_mode) && pty_slave(sx->stx_rdev_major)) {
+        sx->stx_rdev_major = PTY_SLAVE_MAJOR_FIRST;
+        sx->stx_rdev_minor = 0;
+    }
     uint64_t dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
     sx->stx_nlink = (uint32_t)norm_nlink(m, dev, sx->stx_mode, sx->stx_nlink);
     sx->stx_ino = vino(m, dev, sx->stx_ino);

@@ -10,6 +10,7 @@
 #define METANODE_DOCKLOCK_INTERNAL_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -81,10 +82,57 @@ typedef struct mn__dl_task {
     long pend_nr;         /* the call as the guest made it */
     uint64_t pend_args[6];
     int64_t pend_result;  /* getdents64: the bytes copied out */
+    uint32_t join;        /* an exec'd process: 1 + its slot in s->join.live; 0 otherwise */
+    bool prexec;          /* an exec'd process before its exec: our own code (join.c), whose
+                           * events are neither recorded nor counted */
     uint64_t pend_pos;    /* getdents64: the lseek result that means success */
 } mn__dl_task;
 
 typedef struct mn__dl_fsmeta mn__dl_fsmeta;
+
+/* Live input (input.c): the guest's stdin is a pipe (or its terminal a pty) fed by the
+ * supervisor at idle points only, every delivery an INPUT record (nr MN__DL_INPUT_LIVE). */
+#define MN__DL_INPUT_WHOLE 0u /* INPUT nr: stdin given whole before the run (args: 0, off, n) */
+#define MN__DL_INPUT_LIVE 1u  /* a live delivery at an idle point (args: 0, off, n; n 0 = EOF) */
+#define MN__DL_INPUT_MODE 2u  /* before the run: live input (args: 1 pipe | 2 pty, rows, cols) */
+#define MN__DL_INPUT_MOUNT 3u /* before the run: a bind mount's content identity (settings.c) */
+typedef struct mn__dl_input {
+    bool active;          /* live input mode */
+    bool open;            /* not at its end yet */
+    bool awaiting;        /* every task is idle and only input can go on: wait for it */
+    bool retry;           /* waited in vain: try the blocked tasks once more */
+    bool tty;             /* a pty: pipe_w is its master, the guest holds the slave */
+    int host_fd;          /* where live bytes come from (-1: replay feeds) */
+    int pipe_w;           /* the pipe's write end or the pty's master (non-blocking) */
+    int guest_fd;         /* the pipe's read end or the pty's slave, until the child has it */
+    size_t next_feed;     /* replay: the next recorded delivery */
+    uint64_t offset;      /* bytes delivered so far */
+    uint8_t pend[65536];  /* read from the host, not yet accepted by the pipe or pty */
+    size_t pend_len;
+} mn__dl_input;
+
+typedef struct mn__dl_stream mn__dl_stream;
+
+/* exec (join.c): processes that join the run from outside, at turn boundaries. */
+typedef struct mn__dl_joined {
+    pid_t pid;     /* host pid, 0: free slot */
+    uint32_t number; /* the JOIN record's nr */
+    int conn;      /* the exec client's connection (-1: none, e.g. replay or gone) */
+    int out, err;  /* its stdout and stderr memfds */
+    int dst[2];    /* the client's stdout and stderr (passed with the request), or -1 */
+    mn__dl_stream *stream; /* copies out/err to dst as they are written (stream.c) */
+} mn__dl_joined;
+typedef struct mn__dl_joins {
+    int ctl;                /* listening socket, -1 none */
+    bool armed;             /* SIGIO is set up for ctl (mn__dl_join_arm) */
+    struct sigaction old_sigio;
+    uint32_t count;         /* joins made */
+    size_t next;            /* replay: the next recorded JOIN */
+    mn__dl_joined live[MN_DOCKLOCK_JOINS_LIVE_MAX];
+} mn__dl_joins;
+
+/* Output streaming (stream.c): a thread copies what the guest writes to the caller's fds as
+ * it is written, and for a terminal collects the pty's output (the run's stdout). */
 
 typedef struct mn__dl_sup {
     const mn_docklock_config *cfg;
@@ -109,6 +157,8 @@ typedef struct mn__dl_sup {
     int init_signal;      /* a signal the cage made pid 1 die of (see supervisor.c) */
     bool init_done;
     mn__dl_fsmeta *fsmeta; /* virtual inode and device numbers (fsmeta.c), made on first use */
+    mn__dl_input in;       /* live input (input.c) */
+    mn__dl_joins join;     /* exec (join.c) */
     /* The turn scheduler (supervisor.c). */
     mn__dl_task *holder;   /* the one task released, NULL between turns */
     mn__dl_task *handoff;  /* the task that must get the next turn (a vfork child) */
@@ -136,6 +186,7 @@ typedef struct mn__dl_spawn {
     int fds[3];               /* stdin, stdout, stderr of the guest */
     int errfd;                /* set-up and exec errors, one line */
     int cpu;                  /* the one CPU the guest and supervisor share */
+    bool tty;                 /* fds[0] is a pty slave: make it the controlling terminal */
 } mn__dl_spawn;
 
 /* spawn.c: the child from clone to execve; never returns. */
@@ -215,6 +266,48 @@ void mn__dl_getdents_enter(mn__dl_sup *s, mn__dl_task *t, struct user_regs_struc
 /* At the syscall-exit stop of a task with pending set: normalises and records the call. */
 int mn__dl_on_syscall_exit(mn__dl_sup *s, mn__dl_task *t, mn_err *err);
 void mn__dl_fsmeta_free(mn__dl_sup *s);
+
+/* input.c: live input. setup (before the run, after the stdin records): makes the pipe or
+ * pty, replaces the guest's fds (fds[0], or all three for a pty) and records the mode;
+ * child_started closes the supervisor's copy of the guest's end; idle is called when every
+ * task is idle (timed: a timed wait could end it instead) and delivers input if there is
+ * some (*delivered), else sets in.awaiting when nothing else can happen; wait blocks up to
+ * ms for host input; close releases everything. */
+int mn__dl_input_setup(mn__dl_sup *s, int fds[3], mn_err *err);
+void mn__dl_input_child_started(mn__dl_sup *s);
+int mn__dl_input_idle(mn__dl_sup *s, bool timed, bool *delivered, mn_err *err);
+bool mn__dl_input_wait(mn__dl_sup *s, int ms); /* true if input may be ready */
+void mn__dl_input_close(mn__dl_sup *s);
+
+/* supervisor.c: a new task entry for host tid pid (NULL over the pids limit). */
+mn__dl_task *mn__dl_task_new(mn__dl_sup *s, pid_t pid);
+
+/* join.c: a join is due (a request waits, or replay reaches a recorded one): the holder
+ * gives up the turn at its next trapped event. */
+bool mn__dl_join_due(mn__dl_sup *s);
+/* Live exec socket: SIGIO marks a waiting client (arm at the start of supervision, disarm at
+ * its end); signalled: one may wait, so a lone holder must be watched. */
+void mn__dl_join_arm(mn__dl_sup *s);
+void mn__dl_join_disarm(mn__dl_sup *s);
+bool mn__dl_join_signalled(const mn__dl_sup *s);
+/* At a turn boundary: starts the due join (the new task gets the next turn). */
+int mn__dl_join_point(mn__dl_sup *s, mn_err *err);
+/* At the exit stop of an exec'd task: records its outputs and tells its client. */
+int mn__dl_join_exit(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err);
+void mn__dl_join_close(mn__dl_sup *s);
+
+/* spawn.c: the steps from the ptrace stop to just before execve (one CPU, scheduling, no
+ * ASLR, rdtsc faulting, limits, the configured user, no capabilities, the cage's seccomp
+ * filter and the bundle's), shared with exec'd processes; the working directory becomes cwd
+ * (NULL: kept, as an exec'd process has entered its own). _exits 125 on failure. */
+void mn__dl_child_fix(const mn__dl_spawn *sp, const char *cwd);
+
+/* stream.c: starts copying (NULL *out when nothing is to be streamed); stop ends the copy
+ * after the last byte (for a pty: after every holder of the slave is gone) and, for a pty,
+ * moves the collected output into tty_out. */
+int mn__dl_stream_start(mn__dl_stream **out, const mn_docklock_io *io, int out_memfd,
+                        int err_memfd, int tty_master, mn_err *err);
+int mn__dl_stream_stop(mn__dl_stream *st, mn_buf *tty_out, mn_err *err);
 
 /* supervisor.c: appends one witness record (inline data borrowed for the call). */
 int mn__dl_record(mn__dl_sup *s, const mn__dl_task *t, mn_witness_kind kind, uint32_t nr,

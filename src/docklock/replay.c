@@ -29,15 +29,54 @@ static bool has_nul(mn_witness_str s)
     return s.len > 0 && memchr(s.data, 0, s.len) != NULL;
 }
 
-static int gather_stdin(mn_witness_reader *rd, mn_buf *in, mn_err *err)
+/* Stdin given whole (INPUT nr 0) into in; live input (nr 2: its mode, nr 1: deliveries,
+ * borrowed from the witness) into c->io. */
+static int gather_stdin(mn_witness_reader *rd, mn_replay_config *c, size_t len, mn_err *err)
 {
     mn_witness_record r;
     mn_witness_trailer t;
     int rc;
-    while ((rc = mn_witness_reader_next(rd, &r, &t, err)) == 1)
-        if (r.kind == MN_WK_INPUT && r.nr == 0 && /* nr 1: a bind mount's identity */
-            (rc = mn_buf_append(in, r.inline_data.data, r.inline_data.len, err)) != 0)
-            return rc;
+    c->io.in_fd = c->io.out_fd = c->io.err_fd = c->io.ctl_fd = -1;
+    while ((rc = mn_witness_reader_next(rd, &r, &t, err)) == 1) {
+        if (r.kind == MN_WK_JOIN) {
+            /* Each record takes at least 5 bytes: this bounds the joins. */
+            if (c->joins == NULL && (c->joins = calloc(len / 5 + 1, sizeof(*c->joins))) == NULL)
+                return mn_err_set(err, MN_ENOMEM, 0, "join table");
+            c->joins[c->io.joinc++] =
+                (mn_docklock_feed){r.seq, r.inline_data.data, r.inline_data.len};
+            c->io.joins = c->joins;
+            continue;
+        }
+        if (r.kind != MN_WK_INPUT)
+            continue;
+        if (r.nr == MN__DL_INPUT_WHOLE) {
+            if ((rc = mn_buf_append(&c->stdin_buf, r.inline_data.data, r.inline_data.len,
+                                    err)) != 0)
+                return rc;
+        } else if (r.nr == MN__DL_INPUT_MODE) {
+            if (c->io.live_in || (r.args[0] != 1 && r.args[0] != 2) || r.args[1] > 0xffff ||
+                r.args[2] > 0xffff)
+                return mn_err_set(err, MN_ECORRUPT, 0, "bad live-input record %llu",
+                                  (unsigned long long)r.seq);
+            c->io.live_in = true;
+            c->io.terminal = r.args[0] == 2;
+            c->io.rows = (uint16_t)r.args[1];
+            c->io.cols = (uint16_t)r.args[2];
+            /* Each record takes at least 5 bytes: this bounds the deliveries. */
+            c->feed = calloc(len / 5 + 1, sizeof(*c->feed));
+            if (c->feed == NULL)
+                return mn_err_set(err, MN_ENOMEM, 0, "live input table");
+            c->io.feed = c->feed;
+        } else if (r.nr == MN__DL_INPUT_MOUNT) {
+            continue; /* a bind mount's identity: the mount itself is the bundle's */
+        } else if (r.nr == MN__DL_INPUT_LIVE && c->io.live_in) {
+            c->feed[c->io.feedc++] =
+                (mn_docklock_feed){r.seq, r.inline_data.data, r.inline_data.len};
+        } else {
+            return mn_err_set(err, MN_ECORRUPT, 0, "bad input record %llu",
+                              (unsigned long long)r.seq);
+        }
+    }
     return rc;
 }
 
@@ -57,7 +96,7 @@ int mn_replay_config_init(mn_replay_config *rc_out, const uint8_t *witness, size
     for (uint32_t i = 0; i < h.envc; i++)
         if (has_nul(h.env[i]) || h.env[i].len == 0)
             return mn_err_set(err, MN_ECORRUPT, 0, "environment entry %u is malformed", i);
-    if ((rc = gather_stdin(&rd, &rc_out->stdin_buf, err)) != 0) {
+    if ((rc = gather_stdin(&rd, rc_out, len, err)) != 0) {
         mn_replay_config_deinit(rc_out);
         return rc;
     }
@@ -80,6 +119,8 @@ int mn_replay_config_init(mn_replay_config *rc_out, const uint8_t *witness, size
     c->time_ms = h.time_ms;
     c->stdin_data = rc_out->stdin_buf.data;
     c->stdin_len = rc_out->stdin_buf.len;
+    if (rc_out->io.live_in || rc_out->io.joinc > 0)
+        c->io = &rc_out->io;
     for (uint32_t i = 0; i < h.argc; i++)
         if (rc_out->argv[i] == NULL)
             return mn_err_set(err, MN_ENOMEM, 0, "argv copy");
@@ -96,6 +137,11 @@ void mn_replay_config_deinit(mn_replay_config *c)
     for (uint32_t i = 0; i < c->envc; i++)
         free(c->env[i]);
     mn_buf_deinit(&c->stdin_buf);
+    free(c->feed);
+    free(c->joins);
+    c->feed = NULL;
+    c->joins = NULL;
+    memset(&c->io, 0, sizeof(c->io));
     memset(c->argv, 0, sizeof(c->argv));
     c->argc = c->envc = 0;
 }

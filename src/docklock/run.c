@@ -97,6 +97,10 @@ static int check_config(const mn_docklock_config *cfg, mn_err *err)
                           MN_DOCKLOCK_CPU_MILLIS_MIN, MN_DOCKLOCK_CPU_MILLIS_MAX);
     if (cfg->stdin_len > MN_WITNESS_FILE_BYTES_MAX / 2)
         return mn_err_set(err, MN_ELIMIT, 0, "stdin of %zu bytes", cfg->stdin_len);
+    if (cfg->io != NULL && cfg->io->live_in && cfg->stdin_len != 0)
+        return mn_err_set(err, MN_EINVAL, 0, "stdin is either given whole or live");
+    if (cfg->io != NULL && cfg->io->terminal && !cfg->io->live_in)
+        return mn_err_set(err, MN_EINVAL, 0, "a terminal is live input");
     if (cfg->output_dir != NULL) {
         DIR *d = cfg->output_dir[0] == '/' ? opendir(cfg->output_dir) : NULL;
         struct dirent *e;
@@ -207,7 +211,7 @@ static int record_stdin(mn__dl_sup *s, mn_err *err)
         if (n > MN_WITNESS_INLINE_BYTES_MAX)
             n = MN_WITNESS_INLINE_BYTES_MAX;
         uint64_t args[6] = {0, off, n, 0, 0, 0};
-        int rc = mn__dl_record(s, NULL, MN_WK_INPUT, 0, args, (int64_t)n, NULL,
+        int rc = mn__dl_record(s, NULL, MN_WK_INPUT, MN__DL_INPUT_WHOLE, args, (int64_t)n, NULL,
                                cfg->stdin_data + off, n, err);
         if (rc != 0)
             return rc;
@@ -350,10 +354,11 @@ static void set_exit(const mn__dl_sup *s, mn_docklock_result *res)
     }
 }
 
-/* Outputs (as digests), trailer, roots. */
+/* Outputs (as digests), trailer, roots. With a terminal the stdout is the pty's output,
+ * already in res->out (stream.c). */
 static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_err *err)
 {
-    int rc = read_memfd(fds[1], &res->out, err);
+    int rc = s->in.tty ? 0 : read_memfd(fds[1], &res->out, err);
     if (rc == 0)
         rc = read_memfd(fds[2], &res->errout, err);
     if (rc != 0)
@@ -402,7 +407,12 @@ static int finish(mn__dl_sup *s, mn_docklock_result *res, const int fds[3], mn_e
     return 0;
 }
 
-static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn_err *err)
+/* The output thread (stream.c) starts only after the clone: the child runs library code
+ * (allocator, stdio, a sanitizer runtime) before execve, and a raw clone from a process with a
+ * second thread could copy a lock that thread holds. Nothing is lost meanwhile: the memfds
+ * (and the pty) keep what the guest writes until the thread copies it. */
+static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res,
+                    mn__dl_stream **stream, const int memfds[3], mn_err *err)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0)
@@ -414,6 +424,9 @@ static int run_cage(mn__dl_sup *s, mn__dl_spawn *sp, mn_docklock_result *res, mn
     uint64_t t0 = now_ns();
     int rc = start_child(s, sp, err);
     close(pipefd[1]);
+    mn__dl_input_child_started(s);
+    if (rc == 0 && !s->init_done)
+        rc = mn__dl_stream_start(stream, s->cfg->io, memfds[1], memfds[2], s->in.pipe_w, err);
     if (rc == 0 && !s->init_done)
         rc = mn__dl_supervise(s, err);
     mn__dl_fsmeta_free(s);
@@ -451,6 +464,9 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     char vendor[13];
     bool rdrand = false;
     int fds[3] = {-1, -1, -1}, rc;
+    mn__dl_stream *stream = NULL;
+    s->in.pipe_w = s->in.guest_fd = s->in.host_fd = -1;
+    s->join.ctl = cfg->io != NULL && cfg->io->joins == NULL ? cfg->io->ctl_fd : -1;
     if ((rc = check_config(cfg, err)) != 0 || (rc = resolve(cfg, cage_path, host_path, err)) ||
         (rc = make_header(cfg, host_path, &h, err)) != 0)
         goto out;
@@ -478,8 +494,17 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
         memcpy(envp, cfg->env, cfg->envc * sizeof(char *));
     envp[cfg->envc] = NULL;
     mn__dl_spawn sp = {cfg, stage, cage_path, argv, envp, {fds[0], fds[1], fds[2]}, -1,
-                       pick_cpu()};
-    rc = run_cage(s, &sp, res, err);
+                       pick_cpu(), cfg->io != NULL && cfg->io->terminal};
+    if ((rc = mn__dl_input_setup(s, sp.fds, err)) != 0) {
+        rmdir(stage);
+        goto out;
+    }
+    rc = run_cage(s, &sp, res, &stream, fds, err);
+    mn__dl_input_child_started(s); /* also when the child never started */
+    int src = mn__dl_stream_stop(stream, &res->out, err);
+    stream = NULL;
+    if (rc == 0)
+        rc = src;
     /* The cage's mount namespace may outlive its last task by a moment and keep the staging
      * directory busy. */
     for (int tries = 0; tries < 200 && rmdir(stage) != 0 && errno == EBUSY; tries++)
@@ -490,6 +515,9 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
     snprintf(res->unmodelled, sizeof(res->unmodelled), "%.*s", (int)sizeof(s->unmodelled) - 1,
              s->unmodelled);
 out:
+    (void)mn__dl_stream_stop(stream, NULL, err);
+    mn__dl_input_close(s);
+    mn__dl_join_close(s);
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0)
             close(fds[i]);

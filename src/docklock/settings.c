@@ -97,8 +97,9 @@ int mn__dl_settings_record(mn__dl_sup *s, uint64_t *taints, mn_err *err)
         if (m->kind != MN_DL_MOUNT_BIND)
             continue;
         uint64_t args[6] = {i, m->is_dir, (m->flags & MS_RDONLY) == 0, 0, 0, 0};
-        MN_TRY(mn__dl_record(s, NULL, MN_WK_INPUT, 1, args, 0, m->hashed ? m->digest : NULL,
-                             m->destination, strlen(m->destination), err));
+        MN_TRY(mn__dl_record(s, NULL, MN_WK_INPUT, MN__DL_INPUT_MOUNT, args, 0,
+                             m->hashed ? m->digest : NULL, m->destination,
+                             strlen(m->destination), err));
     }
     for (uint32_t i = 0; i < c->taintc; i++)
         MN_TRY(mn__dl_record(s, NULL, MN_WK_TAINT, MN_TAINT_RELAXED, none, 0, NULL,

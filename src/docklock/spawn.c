@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -42,7 +43,7 @@ _Noreturn static void fail(int errfd, int code, const char *what)
 /* The configured user (OCI process.user), between dropping the bounding set (which needs
  * CAP_SETPCAP) and clearing the remaining capabilities; then the working directory, entered as
  * that user. Root (0:0, no groups) keeps the cage's former behaviour: nothing is changed. */
-static void set_user_and_cwd(const mn_docklock_config *cfg, int errfd)
+static void set_user_and_cwd(const mn_docklock_config *cfg, const char *cwd, int errfd)
 {
     if (cfg->uid != 0 || cfg->gid != 0 || cfg->groupc != 0) {
         gid_t groups[MN_OCI_GROUPS_MAX];
@@ -57,18 +58,18 @@ static void set_user_and_cwd(const mn_docklock_config *cfg, int errfd)
         if (syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid) != 0)
             fail(errfd, 125, "setuid");
     }
-    if (cfg->cwd != NULL && chdir(cfg->cwd) != 0)
+    if (cwd != NULL && chdir(cwd) != 0)
         fail(errfd, 125, "process.cwd");
 }
 
-static void drop_capabilities(const mn_docklock_config *cfg, int errfd)
+static void drop_capabilities(const mn_docklock_config *cfg, const char *cwd, int errfd)
 {
     for (int cap = 0; cap <= 63; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
             fail(errfd, 125, "drop capability bounding set");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
         fail(errfd, 125, "clear ambient capabilities");
-    set_user_and_cwd(cfg, errfd);
+    set_user_and_cwd(cfg, cwd, errfd);
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
@@ -124,6 +125,17 @@ static void wait_for_start(int fd, int errfd)
     close(rfd);
 }
 
+void mn__dl_child_fix(const mn__dl_spawn *sp, const char *cwd)
+{
+    fix_process(sp->cpu, sp->cfg->cpu_millis != 0, sp->errfd);
+    drop_capabilities(sp->cfg, cwd, sp->errfd);
+    if (mn__dl_seccomp_install(sp->errfd) != 0)
+        _exit(125);
+    /* The bundle's profile after the cage's: the kernel applies the stricter action. */
+    if (sp->cfg->seccomp != NULL && mn__dl_seccomp_install_profile(sp->cfg->seccomp, sp->errfd))
+        _exit(125);
+}
+
 void mn__dl_child(const mn__dl_spawn *sp)
 {
     int errfd = sp->errfd;
@@ -134,6 +146,9 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "close_range");
     if (sp->cfg->ready_fd > 0 && write(sp->cfg->ready_fd, "R\n", 2) != 2)
         fail(errfd, 125, "report the cage ready");
+    /* A terminal (input.c): a new session whose controlling terminal is the pty's slave. */
+    if (sp->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) != 0))
+        fail(errfd, 125, "controlling terminal");
     if (sp->cfg->start_fd > 0)
         wait_for_start(sp->cfg->start_fd, errfd);
     /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be
@@ -146,13 +161,7 @@ void mn__dl_child(const mn__dl_spawn *sp)
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         fail(errfd, 125, "PTRACE_TRACEME");
     raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
-    fix_process(sp->cpu, cfs, errfd);
-    drop_capabilities(sp->cfg, errfd);
-    if (mn__dl_seccomp_install(errfd) != 0)
-        _exit(125);
-    /* The bundle's profile after the cage's: the kernel applies the stricter action. */
-    if (sp->cfg->seccomp != NULL && mn__dl_seccomp_install_profile(sp->cfg->seccomp, errfd) != 0)
-        _exit(125);
+    mn__dl_child_fix(sp, sp->cfg->cwd);
     execve(sp->path, (char *const *)sp->argv, (char *const *)sp->envp);
     fail(errfd, errno == ENOENT ? 127 : 126, sp->path);
 }

@@ -113,6 +113,11 @@ static mn__dl_task *task_add(mn__dl_sup *s, pid_t pid)
     return NULL;
 }
 
+mn__dl_task *mn__dl_task_new(mn__dl_sup *s, pid_t pid)
+{
+    return task_add(s, pid);
+}
+
 static void stop_run(mn__dl_sup *s, mn_limit_kind why)
 {
     if (!s->limit_hit) {
@@ -286,7 +291,8 @@ static void after_stop(mn__dl_sup *s, mn__dl_task *t, int how, int sig, bool sch
         s->progress++;
         t->quantum++;
         rotate = t->vfork_child != 0 ||
-                 ((s->yield || t->quantum >= MN__DL_QUANTUM_EVENTS) && others_waiting(s, t));
+                 ((s->yield || t->quantum >= MN__DL_QUANTUM_EVENTS) && others_waiting(s, t)) ||
+                 mn__dl_join_due(s); /* an exec joins at the next turn boundary (join.c) */
     }
     s->yield = false;
     if (rotate) {
@@ -343,9 +349,10 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         hold(s, t, how, 0);
         return 0;
     }
-    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP && !s->started) {
+    if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP && (!s->started || t->prexec)) {
         rc = 0; /* our own child code between the filter and execve (allocator, sanitizer
                  * runtime): not the guest's, so neither answered nor recorded */
+        sched_point = !t->prexec; /* (an exec'd process's: not even counted, join.c) */
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_SECCOMP) {
         t->timed = false; /* a new call: any earlier wait is over */
         rc = mn__dl_on_syscall(s, t, err);
@@ -357,6 +364,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         sched_point = false;
     } else if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
         s->started = true;
+        t->prexec = false;
         rc = on_exec(s, t, err);
     } else if (sig == SIGTRAP && (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
                                   event == PTRACE_EVENT_VFORK)) {
@@ -368,6 +376,8 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
         unsigned long st = 0;
         ptrace(PTRACE_GETEVENTMSG, t->pid, NULL, &st);
         rc = mn__dl_record(s, t, MN_WK_EXIT, 0, NULL, (int64_t)st, NULL, NULL, 0, err);
+        if (rc == 0 && t->join != 0)
+            rc = mn__dl_join_exit(s, t, (int)st, err); /* an exec'd process: tell its client */
         t->st = MN__DL_T_EXITING;
         s->progress++;
         vfork_release(s, t);
@@ -386,6 +396,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
             t->st = MN__DL_T_HELD;
     } else if (sig == SIGSEGV) {
         bool handled = false;
+        sched_point = !t->prexec;
         rc = mn__dl_on_segv(s, t, &handled, err);
         deliver = handled ? 0 : SIGSEGV;
     } else {
@@ -418,6 +429,12 @@ static int on_exit_status(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err
         s->init_status = status;
         s->init_done = true;
     }
+    /* With live input an idle run waits for input instead of retrying its blocked tasks, so
+     * what can wake one must count as progress: a parent's wait4 sees a traced child only
+     * once the supervisor has reaped it. (Without live input the count stays as it was, so
+     * timeouts, and receipts, are unchanged.) */
+    if (s->in.active)
+        s->progress++;
     return 0;
 }
 
@@ -607,13 +624,51 @@ static int fire_timeout(mn__dl_sup *s, mn_err *err)
                          NULL, NULL, 0, err);
 }
 
+/* A held task in a wait that a timeout could end. */
+static bool any_timed(const mn__dl_sup *s)
+{
+    for (uint32_t i = 0; i < s->used; i++)
+        if (s->tasks[i].live && s->tasks[i].st == MN__DL_T_HELD && s->tasks[i].timed)
+            return true;
+    return false;
+}
+
+/* Every task is idle: live input (input.c) is delivered now if there is some, which is
+ * progress for every task; else the earliest timed wait times out; else, with live input
+ * still open, the run waits for it (in.awaiting). */
+static int on_idle(mn__dl_sup *s, mn_err *err)
+{
+    bool delivered = false;
+    if (s->in.open) {
+        int rc = mn__dl_input_idle(s, any_timed(s), &delivered, err);
+        if (rc != 0)
+            return rc;
+    }
+    if (!delivered && s->in.awaiting && s->in.retry) {
+        s->in.awaiting = s->in.retry = false; /* a retry round, as without live input */
+        return 0;
+    }
+    if (!delivered)
+        return s->in.awaiting ? 0 : fire_timeout(s, err);
+    s->progress++;
+    for (uint32_t i = 0; i < s->used; i++) {
+        s->tasks[i].skip = 0;
+        s->tasks[i].backoff = 0;
+    }
+    return 0;
+}
+
 static int schedule(mn__dl_sup *s, mn_err *err)
 {
+    s->in.awaiting = false;
     if (s->holder != NULL || !quiescent(s))
         return 0;
+    int jrc = mn__dl_join_point(s, err); /* a turn boundary: an exec may join here */
+    if (jrc != 0)
+        return jrc;
     if (all_idle(s)) {
-        int rc = fire_timeout(s, err);
-        if (rc != 0)
+        int rc = on_idle(s, err);
+        if (rc != 0 || s->in.awaiting)
             return rc;
     }
     mn__dl_task *t = next_task(s);
@@ -630,10 +685,19 @@ static int schedule(mn__dl_sup *s, mn_err *err)
 static void wait_change(mn__dl_sup *s, const sigset_t *chld, uint64_t *stuck_ns)
 {
     mn__dl_task *h = s->holder;
-    /* A holder alone is watched too when it waits with a timeout: only the scheduler can end
-     * that wait. */
+    /* A holder alone is watched too when it waits with a timeout, or while live input is
+     * open: only the scheduler can end that wait or deliver the input. */
     bool watch = h != NULL && h->st == MN__DL_T_RUNNING && !h->stop_sent &&
-                 (others_waiting(s, h) || h->timed) && !exits_in_flight(s);
+                 (others_waiting(s, h) || h->timed || s->in.open || mn__dl_join_signalled(s)) &&
+                 !exits_in_flight(s);
+    if (h == NULL && s->in.awaiting) {
+        /* Every task idle: only input (or a kill) can go on. After 50 ms without input the
+         * blocked tasks are tried once more (something the scheduler did not count as
+         * progress may have woken one). */
+        s->in.retry = !mn__dl_input_wait(s, 50);
+        *stuck_ns = 0;
+        return;
+    }
     uint64_t wait = watch ? s->check_ns : h == NULL ? 1000000u : 10000000u;
     struct timespec ts = {(time_t)(wait / 1000000000u), (long)(wait % 1000000000u)};
     siginfo_t info;
@@ -678,6 +742,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     sigprocmask(SIG_BLOCK, &chld, &oldmask); /* taken with sigtimedwait */
+    mn__dl_join_arm(s);
     alarm_fired = 0;
     if (s->cfg->time_ms != 0) {
         struct itimerval it;
@@ -704,7 +769,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
         }
         bool none = false;
         if (s->holder != NULL && s->holder->st == MN__DL_T_RUNNING && !s->holder->timed &&
-            !others_waiting(s, s->holder)) {
+            !s->in.open && !mn__dl_join_signalled(s) && !others_waiting(s, s->holder)) {
             rc = wait_one(s, true, &none, err); /* a holder alone: as cheap as plain ptrace */
             continue;
         }
@@ -720,6 +785,7 @@ int mn__dl_supervise(mn__dl_sup *s, mn_err *err)
     memset(&zero, 0, sizeof(zero));
     setitimer(ITIMER_REAL, &zero, NULL);
     sigaction(SIGALRM, &old, NULL);
+    mn__dl_join_disarm(s);
     siginfo_t info;
     struct timespec nowait = {0, 0};
     while (sigtimedwait(&chld, &info, &nowait) > 0) {

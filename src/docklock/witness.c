@@ -18,7 +18,8 @@ const char *mn_witness_kind_name(mn_witness_kind kind)
 {
     static const char *const names[] = {"?",     "syscall", "exec",   "spawn",  "exit",
                                         "rdtsc", "input",   "output", "signal", "taint",
-                                        "config"};
+                                        "config", "join"};
+    _Static_assert(sizeof(names) / sizeof(names[0]) == MN_WK_COUNT, "a name per kind");
     return (unsigned)kind < MN_WK_COUNT ? names[kind] : "unknown";
 }
 

@@ -5,7 +5,7 @@
  * user, hostname, root, mounts of kind bind/tmpfs/devpts/mqueue/sysfs with their options,
  * maskedPaths/readonlyPaths, the seccomp profile, memory/cpu/pids limits, noNewPrivileges,
  * hooks, the docklock annotations), what it ignores because it cannot change a run's
- * determinism (listed in cfg->ignored), and what it refuses because it would (terminal, joined
+ * determinism (listed in cfg->ignored), and what it refuses because it would (joined
  * namespaces, user namespaces, mounts of other types) unless the annotation
  * org.metanode.docklock.mode=relaxed turns the refusal into a taint (cfg->taints). Seccomp
  * TRACE/NOTIFY actions and a listenerPath are always refused. Unknown properties are ignored,
@@ -235,8 +235,8 @@ static int parse_process(const json_t *doc, mn_oci_config *cfg, mn_err *err)
     if (has_dotdot(cfg->cwd))
         FAIL(MN_EINVAL, "process.cwd %s leaves the root", cfg->cwd);
     MN_TRY(get_bool(proc, "terminal", "process.", &cfg->terminal, err));
-    if (cfg->terminal)
-        MN_TRY(refuse(cfg, "process.terminal (a terminal is input from outside the run)", err));
+    /* A terminal is live input, recorded in the witness (docs/oci.md §2.2); create needs
+     * --console-socket for it. */
     MN_TRY(get_bool(proc, "noNewPrivileges", "process.", &cfg->no_new_privileges, err));
     MN_TRY(parse_user(proc, cfg, err));
     MN_TRY(parse_rlimits(proc, cfg, err));

@@ -120,8 +120,8 @@ expect cfg_w_config "$tmp/cfg.inspect" "cwd=/work\\x0auser=1000:1000:2000\\x0aho
 expect cfg_w_mount "$tmp/cfg.inspect" "mount=/dev/shm tmpfs"
 check cfg_inspect_json 0 "$bin" inspect --json "$tmp/cfg/witness"
 expect cfg_w_masked "$tmp/out" 'masked=/proc/kallsyms\nmasked=/proc/driver\nmasked=/proc/nosuch\nreadonly=/proc/sys\n' 
-expect cfg_w_input_hosts "$tmp/cfg.inspect" "input   nr=1   res=0 /etc/hosts"
-expect cfg_w_input_vol "$tmp/cfg.inspect" "input   nr=1   res=0 /data"
+expect cfg_w_input_hosts "$tmp/cfg.inspect" "input   nr=3   res=0 /etc/hosts"
+expect cfg_w_input_vol "$tmp/cfg.inspect" "input   nr=3   res=0 /data"
 expect cfg_w_output_vol "$tmp/cfg.inspect" "output  nr=3   res=0 /data"
 refute cfg_w_no_source "$tmp/cfg.inspect" "$tmp/vol"
 

@@ -5,8 +5,9 @@
 # id, an id created twice, start of a running container, delete of a running one without
 # --force, kill of a stopped one); the run's witness and receipt exist and `docklock verify`
 # accepts them; delete --force of a running container; kill before start; --log-format json;
-# events --stats, exec refused; hooks (state JSON on stdin, a failing createRuntime hook fails
-# create, createContainer/startContainer in the container's uts and pid namespaces);
+# events --stats, exec of an unknown container; hooks (state JSON on stdin, a failing
+# createRuntime hook fails create, createContainer/startContainer in the container's uts and
+# pid namespaces);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -102,7 +103,8 @@ cage=$(sed -n 's/.*"cagePid":\([0-9]*\).*/\1/p' "$root/loop/state.json")
 cp "$tmp/out" "$tmp/ps.json"
 check ps_has_cage 0 grep -q "^\[$cage" "$tmp/ps.json"
 check cage_in_own_pidns 1 test "$(readlink /proc/$cage/ns/pid)" = "$(readlink /proc/self/ns/pid)"
-check exec_refused 1 dl exec loop /bin/true
+check exec_unknown 1 dl exec nosuch /bin/true
+expect exec_unknown_msg "$tmp/err" "container nosuch does not exist"
 check delete_running 1 dl delete loop
 expect delete_running_msg "$tmp/err" "not stopped"
 check kill_bad_signal 1 dl kill loop NOSUCH
@@ -164,7 +166,7 @@ check bad_id 1 dl create --bundle "$tmp/loop" "a/b"
 sed 's/"terminal": false/"terminal": true/' "$tmp/loop/config.json" >"$tmp/tty.json"
 mkdir -p "$tmp/tty" && cp "$tmp/tty.json" "$tmp/tty/config.json" && cp -r "$tmp/loop/rootfs" "$tmp/tty/"
 check terminal_refused 1 dl create --bundle "$tmp/tty" tty
-expect terminal_refused_msg "$tmp/err" "determinism"
+expect terminal_refused_msg "$tmp/err" "cannot allocate tty"
 check terminal_no_leftover 1 test -e "$root/tty"
 
 # --- hooks: run with the state JSON on stdin; a failing create-time hook fails create ---

@@ -164,8 +164,6 @@ static void refusals(void)
     ASSERT_TRUE(strstr(err.msg, "relaxed") != NULL);
     mn_oci_config_deinit(&cfg);
     static const char *const refused[] = {
-        "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\",\"terminal\":true},"
-        "\"root\":{\"path\":\"r\"}}",
         "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},"
         "\"root\":{\"path\":\"r\"},\"mounts\":[{\"destination\":\"/n\",\"type\":\"nfs\"}]}",
         "{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":\"/\"},\"root\":{\"path"
@@ -176,6 +174,16 @@ static void refusals(void)
         ASSERT_EQ(parse_text(refused[i], &err), -MN_EUNSUPPORTED);
         mn_oci_config_deinit(&cfg);
     }
+}
+
+/* A terminal is live input recorded in the witness: accepted (create wants a console). */
+static void terminal_accepted(void)
+{
+    mn_err err;
+    ASSERT_EQ(parse_text("{\"ociVersion\":\"1.0.0\",\"process\":{\"args\":[\"a\"],\"cwd\":"
+                         "\"/\",\"terminal\":true},\"root\":{\"path\":\"r\"}}", &err), 0);
+    ASSERT_TRUE(cfg.terminal);
+    mn_oci_config_deinit(&cfg);
 }
 
 static void malformed(void)
@@ -279,5 +287,5 @@ static void state_round_trip(void)
 }
 
 MN_TEST_MAIN("oci", MN_TEST(full_relaxed), MN_TEST(settings), MN_TEST(refusals),
-             MN_TEST(malformed), MN_TEST(ids),
+             MN_TEST(terminal_accepted), MN_TEST(malformed), MN_TEST(ids),
              MN_TEST(state_round_trip))

@@ -8,6 +8,7 @@
 # the environment, which is part of the run's configuration; and a fixed --name: podman writes
 # the container's name into the bind-mounted /etc/hosts, whose content is an input of the run);
 # and runc runs the same image (the baseline works on this host).
+# Also stdin (`podman run -i`) and a shell on a terminal (`podman run -it`, through script(1)).
 # podman's default rlimits fail with every runtime here (no capability to raise them): a
 # containers.conf with `default_ulimits = []` is used (docs/oci.md).
 # Usage: test_podman.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
@@ -48,6 +49,19 @@ check output_seen 0 grep -q hello "$tmp/out1"
 check same_output 0 cmp "$tmp/out1" "$tmp/out2"
 check same_core 0 cmp "$tmp/core1" "$tmp/core2"
 check core_not_empty 0 test -s "$tmp/core1"
+
+# stdin (podman run -i) and a terminal (podman run -it, driven through script(1), which
+# gives podman a terminal and types into it once the shell is up)
+printf 'piped line\n' | podman run -i --rm --network none --runtime "$bin" "$tag" \
+  /bin/sh -c 'cat; echo end' >"$tmp/stdin.out" 2>&1
+check stdin_forwarded 0 grep -qx 'piped line' "$tmp/stdin.out"
+check stdin_eof 0 grep -qx end "$tmp/stdin.out"
+(sleep 3; printf 'echo via podman tty; exit 4\n'; sleep 3) |
+  script -qec "podman run -it --rm --network none --runtime $bin $tag /bin/sh" /dev/null \
+  >"$tmp/tty.out" 2>&1
+tty_rc=${PIPESTATUS[1]}
+check tty_exit_status 0 test "$tty_rc" -eq 4
+check tty_output 0 grep -q '^via podman tty' "$tmp/tty.out"
 
 echo "podman: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
