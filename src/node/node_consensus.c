@@ -98,7 +98,7 @@ static void on_body_request(mn_node *n, const uint8_t from[MN_ID_BYTES], const m
 }
 
 void mn__node_on_consensus(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
-                         const uint8_t *data, size_t len)
+                           const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
     n->bytes_in += len;

@@ -69,9 +69,8 @@ static void on_status(mn_node *n, const uint8_t from[MN_ID_BYTES], const mn_nmsg
         p->height = m->height;
 }
 
-
 void mn__node_on_sync(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
-                    const uint8_t *data, size_t len)
+                      const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
     n->bytes_in += len;

@@ -74,7 +74,7 @@ static void on_admit(uv_idle_t *h)
 }
 
 void mn__node_on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
-                   const uint8_t *data, size_t len)
+                     const uint8_t *data, size_t len)
 {
     mn_node *n = ctx;
     n->bytes_in += len;
