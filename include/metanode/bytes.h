@@ -28,6 +28,10 @@ void mn_buf_deinit(mn_buf *buf);
 int mn_buf_reserve(mn_buf *buf, size_t more, mn_err *err);
 int mn_buf_append(mn_buf *buf, const void *data, size_t len, mn_err *err);
 int mn_buf_append_byte(mn_buf *buf, uint8_t byte, mn_err *err);
+/* Appends printf-formatted text (no NUL), of any length; formatting needs room for one byte
+ * more than the text. MN_ENOMEM / MN_ELIMIT as append. */
+int mn_buf_appendf(mn_buf *buf, mn_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Hands the bytes to the caller (who frees them with free()) and resets buf. */
 uint8_t *mn_buf_take(mn_buf *buf, size_t *len_out);
 

@@ -6,6 +6,7 @@
 #include "metanode/bytes.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,24 @@ int mn_buf_append(mn_buf *buf, const void *data, size_t len, mn_err *err)
 int mn_buf_append_byte(mn_buf *buf, uint8_t byte, mn_err *err)
 {
     return mn_buf_append(buf, &byte, 1, err);
+}
+
+int mn_buf_appendf(mn_buf *buf, mn_err *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    MN_ASSERT(n >= 0); /* only an invalid format fails, a bug of the caller */
+    /* one more for the NUL vsnprintf writes; it is not counted in len */
+    int rc = mn_buf_reserve(buf, (size_t)n + 1, err);
+    if (rc != 0)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    buf->len += (size_t)n;
+    return 0;
 }
 
 uint8_t *mn_buf_take(mn_buf *buf, size_t *len_out)

@@ -18,34 +18,21 @@
 static const char *const topic_names[MN_RELAY_TOPICS_COUNT] = {"blocks", "transactions",
                                                                "receipts", "consensus"};
 
-static int line(mn_buf *out, mn_err *err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int line(mn_buf *out, mn_err *err, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    MN_ASSERT(n > 0 && (size_t)n < sizeof tmp);
-    return mn_buf_append(out, tmp, (size_t)n, err);
-}
 
 static int counter(mn_buf *out, mn_err *err, const char *name, const char *help, uint64_t v)
 {
-    MN_TRY(line(out, err, "# HELP mn_relay_%s %s\n# TYPE mn_relay_%s counter\n", name, help,
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_relay_%s %s\n# TYPE mn_relay_%s counter\n", name, help,
                 name));
-    return line(out, err, "mn_relay_%s %" PRIu64 "\n", name, v);
+    return mn_buf_appendf(out, err, "mn_relay_%s %" PRIu64 "\n", name, v);
 }
 
 static int per_topic(mn_buf *out, mn_err *err, const char *name, const char *help,
                      const uint64_t v[MN_RELAY_TOPICS_COUNT], const char *type)
 {
-    MN_TRY(line(out, err, "# HELP mn_relay_%s %s\n# TYPE mn_relay_%s %s\n", name, help, name,
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_relay_%s %s\n# TYPE mn_relay_%s %s\n", name, help, name,
                 type));
     for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
-        MN_TRY(line(out, err, "mn_relay_%s{topic=\"%s\"} %" PRIu64 "\n", name, topic_names[t],
+        MN_TRY(mn_buf_appendf(out, err, "mn_relay_%s{topic=\"%s\"} %" PRIu64 "\n", name, topic_names[t],
                     v[t]));
     return 0;
 }
@@ -95,18 +82,18 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
                      "P3 mesh delivery threshold of the topic (0: off).", thr, "gauge"));
     MN_TRY(per_topic(out, err, "subscribed", "1 if this node joins the topic's mesh.", sub,
                      "gauge"));
-    MN_TRY(line(out, err, "# HELP mn_relay_peers Peers connected, by kind.\n"
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_relay_peers Peers connected, by kind.\n"
                           "# TYPE mn_relay_peers gauge\n"));
-    MN_TRY(line(out, err, "mn_relay_peers{kind=\"all\"} %" PRIu64 "\n", peers));
-    MN_TRY(line(out, err, "mn_relay_peers{kind=\"outbound\"} %" PRIu64 "\n", outbound));
-    MN_TRY(line(out, err, "mn_relay_peers{kind=\"explicit\"} %" PRIu64 "\n", explicit_peers));
+    MN_TRY(mn_buf_appendf(out, err, "mn_relay_peers{kind=\"all\"} %" PRIu64 "\n", peers));
+    MN_TRY(mn_buf_appendf(out, err, "mn_relay_peers{kind=\"outbound\"} %" PRIu64 "\n", outbound));
+    MN_TRY(mn_buf_appendf(out, err, "mn_relay_peers{kind=\"explicit\"} %" PRIu64 "\n", explicit_peers));
     static const char *const standings[4] = {"ok", "no_gossip", "no_publish", "graylisted"};
-    MN_TRY(line(out, err, "# HELP mn_relay_peers_standing Peers by score standing (last "
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_relay_peers_standing Peers by score standing (last "
                           "heartbeat).\n# TYPE mn_relay_peers_standing gauge\n"));
     for (uint32_t i = 0; i < 4; i++)
-        MN_TRY(line(out, err, "mn_relay_peers_standing{standing=\"%s\"} %" PRIu64 "\n",
+        MN_TRY(mn_buf_appendf(out, err, "mn_relay_peers_standing{standing=\"%s\"} %" PRIu64 "\n",
                     standings[i], standing[i]));
-    MN_TRY(line(out, err, "# HELP mn_relay_group_inbound Inbound peers per address group.\n"
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_relay_group_inbound Inbound peers per address group.\n"
                           "# TYPE mn_relay_group_inbound gauge\n"));
     for (uint32_t i = 0; i < MN_RELAY_CONN_GROUPS_MAX; i++) {
         const mn_relay_conn_group *g = &r->groups[i];
@@ -114,7 +101,7 @@ int mn_relay_metrics_write(const mn_relay *r, mn_buf *out, mn_err *err)
             continue;
         char hex[33];
         mn_hex_encode(hex, g->prefix, 16);
-        MN_TRY(line(out, err, "mn_relay_group_inbound{group=\"%s\"} %u\n", hex, g->inbound));
+        MN_TRY(mn_buf_appendf(out, err, "mn_relay_group_inbound{group=\"%s\"} %u\n", hex, g->inbound));
     }
     struct {
         const char *name, *help;
@@ -186,10 +173,10 @@ static void group_stats(const mn_addrbook *ab, bool tried, uint8_t (*g)[16], uin
 int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
 {
     const mn_addrbook_metrics *m = &ab->metrics;
-    MN_TRY(line(out, err, "# HELP mn_addrbook_addresses Addresses in the book, by table.\n"
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_addrbook_addresses Addresses in the book, by table.\n"
                           "# TYPE mn_addrbook_addresses gauge\n"));
-    MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"new\"} %u\n", ab->count_new));
-    MN_TRY(line(out, err, "mn_addrbook_addresses{table=\"tried\"} %u\n", ab->count_tried));
+    MN_TRY(mn_buf_appendf(out, err, "mn_addrbook_addresses{table=\"new\"} %u\n", ab->count_new));
+    MN_TRY(mn_buf_appendf(out, err, "mn_addrbook_addresses{table=\"tried\"} %u\n", ab->count_tried));
     uint8_t(*g)[16] = malloc(MN_ADDRBOOK_ENTRIES * 16u);
     if (g == NULL)
         return mn_err_set(err, MN_ENOMEM, 0, "address book metrics");
@@ -197,12 +184,12 @@ int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
     group_stats(ab, false, g, &groups[0], &largest[0]);
     group_stats(ab, true, g, &groups[1], &largest[1]);
     free(g);
-    MN_TRY(line(out, err, "# HELP mn_addrbook_groups Network groups in the book, by table.\n"
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_addrbook_groups Network groups in the book, by table.\n"
                           "# TYPE mn_addrbook_groups gauge\n"
                           "mn_addrbook_groups{table=\"new\"} %u\n"
                           "mn_addrbook_groups{table=\"tried\"} %u\n",
                 groups[0], groups[1]));
-    MN_TRY(line(out, err, "# HELP mn_addrbook_largest_group Addresses of the largest network "
+    MN_TRY(mn_buf_appendf(out, err, "# HELP mn_addrbook_largest_group Addresses of the largest network "
                           "group, by table.\n# TYPE mn_addrbook_largest_group gauge\n"
                           "mn_addrbook_largest_group{table=\"new\"} %u\n"
                           "mn_addrbook_largest_group{table=\"tried\"} %u\n",
@@ -224,9 +211,9 @@ int mn_addrbook_metrics_write(const mn_addrbook *ab, mn_buf *out, mn_err *err)
         {"failures_total", "Failed dials and health drops.", m->failures},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        MN_TRY(line(out, err, "# HELP mn_addrbook_%s %s\n# TYPE mn_addrbook_%s counter\n",
+        MN_TRY(mn_buf_appendf(out, err, "# HELP mn_addrbook_%s %s\n# TYPE mn_addrbook_%s counter\n",
                     c[i].name, c[i].help, c[i].name));
-        MN_TRY(line(out, err, "mn_addrbook_%s %" PRIu64 "\n", c[i].name, c[i].v));
+        MN_TRY(mn_buf_appendf(out, err, "mn_addrbook_%s %" PRIu64 "\n", c[i].name, c[i].v));
     }
     return 0;
 }

@@ -499,14 +499,7 @@ void mn__rd_book_free(mn_relay_driver *d)
 int mn__rd_book_metrics(const mn_relay_driver *d, mn_buf *out, mn_err *err)
 {
     MN_TRY(mn_addrbook_metrics_write(d->ab, out, err));
-    char tmp[768];
-    int k;
-#define APPEND(...)                                                                          \
-    do {                                                                                     \
-        k = snprintf(tmp, sizeof(tmp), __VA_ARGS__);                                         \
-        MN_ASSERT(k > 0 && (size_t)k < sizeof(tmp));                                         \
-        MN_TRY(mn_buf_append(out, tmp, (size_t)k, err));                                     \
-    } while (0)
+#define APPEND(...) MN_TRY(mn_buf_appendf(out, err, __VA_ARGS__))
     APPEND("# HELP mn_relay_admission_total Inbound connections before the handshake, by "
            "result.\n# TYPE mn_relay_admission_total counter\n"
            "mn_relay_admission_total{result=\"admitted\"} %" PRIu64 "\n"

@@ -442,14 +442,7 @@ int mn_relay_driver_metrics(const mn_relay_driver *d, mn_buf *out, mn_err *err)
         return 0;
     MN_TRY(mn_relay_metrics_write(d->r, out, err));
     MN_TRY(mn__rd_book_metrics(d, out, err));
-    char tmp[256];
-    int k;
-#define APPEND(...)                                                                          \
-    do {                                                                                     \
-        k = snprintf(tmp, sizeof(tmp), __VA_ARGS__);                                         \
-        MN_ASSERT(k > 0 && (size_t)k < sizeof(tmp));                                         \
-        MN_TRY(mn_buf_append(out, tmp, (size_t)k, err));                                     \
-    } while (0)
+#define APPEND(...) MN_TRY(mn_buf_appendf(out, err, __VA_ARGS__))
     APPEND("# HELP mn_relay_app_accepted_total Accepted payloads the node found valid.\n"
            "# TYPE mn_relay_app_accepted_total counter\n");
     for (uint32_t t = 0; t < MN_RELAY_TOPICS_COUNT; t++)
