@@ -77,6 +77,7 @@ typedef struct mn__dl_task {
     uint64_t rng_counter; /* 64-byte blocks of this task's random stream consumed */
     uint32_t execs;       /* successful execs (keys AT_RANDOM) */
     bool live;
+    bool reaped;          /* its exit status was collected: the slot may be reused */
     bool fresh;           /* no stop seen yet: its first SIGSTOP is the attach stop */
     bool pending;         /* resumed to its syscall-exit stop, where fsmeta.c finishes */
     long pend_nr;         /* the call as the guest made it */

@@ -94,8 +94,12 @@ static mn__dl_task *task_add(mn__dl_sup *s, pid_t pid)
     if (s->cfg->pids != 0 && s->live >= s->cfg->pids)
         return NULL; /* the pids limit: the caller stops the run */
     for (uint32_t i = 0; i < MN__DL_TASKS_MAX; i++) {
-        if (s->tasks[i].live || s->tasks[i].pid != 0)
-            continue; /* slots are never reused, so a late event of a dead task finds nothing */
+        /* A slot is free when never used, or when its task's exit status has been collected:
+         * no event can come for that pid any more. A task that vanished otherwise (a thread
+         * whose exec another thread took over) keeps its slot, so a late event of it finds
+         * nothing. The scheduler orders tasks by virtual tid, never by slot. */
+        if (s->tasks[i].live || (s->tasks[i].pid != 0 && !s->tasks[i].reaped))
+            continue;
         t = &s->tasks[i];
         if (i >= s->used)
             s->used = i + 1;
@@ -418,6 +422,7 @@ static int on_stop(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
 static int on_exit_status(mn__dl_sup *s, mn__dl_task *t, int status, mn_err *err)
 {
     t->live = false;
+    t->reaped = true; /* its slot may be reused */
     s->live--;
     (void)err;
     vfork_release(s, t);

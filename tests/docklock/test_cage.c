@@ -441,6 +441,25 @@ static void run_argv(const char *const *argv, uint32_t argc, mn_docklock_result 
     ASSERT_OK(mn_docklock_run(&cfg, res, &err), &err);
 }
 
+/* A long-lived run that starts more processes in all than the supervisor has task slots
+ * (MN__DL_TASKS_MAX, 512), one after the other: it ends normally (the slots of reaped tasks
+ * are reused; the pids limit counts live tasks), twice with the same witness root. */
+static void many_processes_over_time(void)
+{
+    const char *argv[] = {"/bin/sh", "-c",
+                          "i=0; while [ $i -lt 600 ]; do /bin/true; i=$((i+1)); done; echo $i"};
+    mn_docklock_result a, b;
+    run_argv(argv, 3, &a);
+    ASSERT_EQ(a.exit_kind, MN_EXIT_CODE);
+    ASSERT_EQ(a.exit_code, 0);
+    ASSERT_EQ(a.out.len, 4);
+    ASSERT_MEM_EQ(a.out.data, "600\n", 4);
+    run_argv(argv, 3, &b);
+    ASSERT_MEM_EQ(a.witness_root, b.witness_root, 32);
+    mn_docklock_result_deinit(&a);
+    mn_docklock_result_deinit(&b);
+}
+
 static mn_buf signed_receipt(const mn_docklock_result *res, mn_keypair *kp)
 {
     uint8_t seed[32] = {7}, node[32];
@@ -605,7 +624,7 @@ int main(int argc, char **argv)
     nd_dir = dir; /* absolute: the cage's working directory is / */
     static const mn_test_case tests[] = {
         MN_TEST(nondeterminism_suite), MN_TEST(cold_cache_interleavings),
-        MN_TEST(time_limit_stops_a_spin),
+        MN_TEST(time_limit_stops_a_spin), MN_TEST(many_processes_over_time),
         MN_TEST(verify_refuses_tampering), MN_TEST(replay_identical_then_diverges),
         MN_TEST(output_dir_tree_root)};
     return mn_test_run("cage", tests, sizeof(tests) / sizeof(tests[0]), argc - 1, argv + 1);
