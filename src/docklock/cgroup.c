@@ -6,10 +6,10 @@
  * is stopped at its first ptrace stop, before it runs any guest code, so every descendant is
  * counted. After the run the OOM kill counter tells whether the memory limit ended it, and
  * the groups are removed. The CPU limit is a CFS quota (MILLICPUS/1000 of a CPU per 100 ms
- * period); CFS quotas do not throttle SCHED_FIFO tasks, so a run with a CPU limit runs its
- * guest SCHED_OTHER (spawn.c): the turn scheduler (supervisor.c), not the kernel's policy,
- * makes its order deterministic. The pids limit is enforced by the supervisor's task table
- * instead (it sees every clone).
+ * period), which throttles the guest (SCHED_OTHER, spawn.c; only the supervisor is
+ * real-time and stays outside the group): the turn scheduler (supervisor.c), not the
+ * kernel's policy, makes its order deterministic. The pids limit is enforced by the
+ * supervisor's task table instead (it sees every clone).
  */
 #include <errno.h>
 #include <fcntl.h>

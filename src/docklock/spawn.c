@@ -5,7 +5,7 @@
  * first process), builds its root (ns.c), takes its standard streams, for OCI create/start
  * waits on the start FIFO, asks to be traced and stops so the supervisor can set the ptrace
  * options, then fixes everything the program could otherwise observe or change: one CPU and
- * SCHED_RR (SCHED_OTHER under a CPU limit), no ASLR, rdtsc faulting, umask, a core-dump
+ * SCHED_OTHER (only the supervisor is real-time), no ASLR, rdtsc faulting, umask, a core-dump
  * and output size limit, the configured user and working directory, no capabilities and
  * no_new_privs, and finally the seccomp filter (the cage's, then a bundle's profile).
  * Errors before exec go to errfd as one line; the exit code is 125 for set-up failures, 126
@@ -77,18 +77,22 @@ static void drop_capabilities(const mn_docklock_config *cfg, const char *cwd, in
         fail(errfd, 125, "capset");
 }
 
-static void fix_process(int cpu, bool cfs, int errfd)
+static void fix_process(int cpu, int errfd)
 {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof(set), &set) != 0)
         fail(errfd, 125, "pin to one CPU");
-    struct sched_param sp = {.sched_priority = cfs ? 0 : MN__DL_GUEST_PRIO};
-    /* Round robin, not FIFO: one guest task of a cage runs at a time anyway (the supervisor's
-     * turns), but a guest that spins without a syscall must share its CPU with other cages
-     * there instead of holding it until its own time limit (or for ever). */
-    if (sched_setscheduler(0, cfs ? SCHED_OTHER : SCHED_RR, &sp) != 0)
+    /* The guest is an ordinary (CFS) task; only the supervisor runs at a real-time priority,
+     * so it answers each trapped event at once. One guest task of a cage runs at a time
+     * anyway (the supervisor's turns); a guest that spins without a syscall shares its CPU
+     * fairly with other cages and host tasks instead of holding it (SCHED_FIFO starved every
+     * other cage on the CPU; SCHED_RR gave them one 100 ms slice per trapped event, and a
+     * node's kubelet and shims 5 % of a busy CPU). An exec'd process comes here from the
+     * real-time supervisor too. */
+    struct sched_param sp = {.sched_priority = 0};
+    if (sched_setscheduler(0, SCHED_OTHER, &sp) != 0)
         fail(errfd, 125, "scheduling policy for the guest");
     if (personality(ADDR_NO_RANDOMIZE) == -1)
         fail(errfd, 125, "personality(ADDR_NO_RANDOMIZE)");
@@ -127,7 +131,7 @@ static void wait_for_start(int fd, int errfd)
 
 void mn__dl_child_fix(const mn__dl_spawn *sp, const char *cwd)
 {
-    fix_process(sp->cpu, sp->cfg->cpu_millis != 0, sp->errfd);
+    fix_process(sp->cpu, sp->errfd);
     drop_capabilities(sp->cfg, cwd, sp->errfd);
     if (mn__dl_seccomp_install(sp->errfd) != 0)
         _exit(125);
@@ -151,12 +155,11 @@ void mn__dl_child(const mn__dl_spawn *sp)
         fail(errfd, 125, "controlling terminal");
     if (sp->cfg->start_fd > 0)
         wait_for_start(sp->cfg->start_fd, errfd);
-    /* With a CPU limit the guest runs SCHED_OTHER, which a CFS quota throttles; it must be
-     * so before the supervisor moves it into the cpu cgroup (RT tasks need an RT budget
-     * there). It was cloned from the SCHED_FIFO supervisor. */
-    bool cfs = sp->cfg->cpu_millis != 0;
+    /* The guest runs SCHED_OTHER (fix_process); it must be so before the supervisor moves it
+     * into a cpu cgroup (RT tasks need an RT budget there, and CFS quotas throttle only CFS
+     * tasks). It was cloned from the SCHED_FIFO supervisor. */
     struct sched_param other = {.sched_priority = 0};
-    if (cfs && sched_setscheduler(0, SCHED_OTHER, &other) != 0)
+    if (sched_setscheduler(0, SCHED_OTHER, &other) != 0)
         fail(errfd, 125, "SCHED_OTHER for the guest");
     if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         fail(errfd, 125, "PTRACE_TRACEME");

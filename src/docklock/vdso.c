@@ -165,9 +165,15 @@ static int inject_mprotect_none(pid_t pid, uint64_t insn, uint64_t start, uint64
     struct user_regs_struct after;
     for (int step = 0; step < 3; step++) {
         int status = 0;
-        if (mn__dl_set_regs(pid, &r) != 0 || ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0 ||
-            waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status) ||
-            WSTOPSIG(status) != SIGTRAP || mn__dl_get_regs(pid, &after) != 0)
+        if (mn__dl_set_regs(pid, &r) != 0 || ptrace(PTRACE_SINGLESTEP, pid, NULL, NULL) != 0)
+            return -1;
+        /* The supervisor's SIGALRM (no SA_RESTART, supervisor.c) may interrupt the wait: a
+         * loaded machine made this step fail the whole run with EINTR. */
+        pid_t w;
+        while ((w = waitpid(pid, &status, __WALL)) < 0 && errno == EINTR) {
+        }
+        if (w != pid || !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
+            mn__dl_get_regs(pid, &after) != 0)
             return -1;
         if (after.rip == insn + 2)
             return mn__dl_set_regs(pid, &saved) == 0 && after.rax == 0 ? 0 : -1;

@@ -115,7 +115,8 @@ int mn_home_load_config(const char *dir, mn_home_config *cfg, mn_err *err)
                                    &api, "peers", &peers, "log_level", &level, "asmap",
                                    &asmap) != 0 ||
         !json_is_array(peers)) {
-        rc = mn_err_set(err, MN_EINVAL, 0, "%s: want {listen, api, peers, log_level[, asmap]}%s%s", path,
+        rc = mn_err_set(err, MN_EINVAL, 0,
+                        "%s: want {listen, api, peers, log_level[, asmap]}%s%s", path,
                         doc ? "" : ": ", doc ? "" : je.text);
     }
     if (rc == 0)

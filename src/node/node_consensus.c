@@ -121,7 +121,8 @@ void mn__node_on_consensus(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t 
     case MN_NMSG_BODY:
         for (uint32_t i = 0; i < MN_NODE_BODY_CACHE; i++)
             if (n->parked[i].used && n->parked[i].header.height == m.height)
-                (void)mn__node_body_offer(n, m.height, n->parked[i].header.payload, m.body, m.body_len);
+                (void)mn__node_body_offer(n, m.height, n->parked[i].header.payload, m.body,
+                                          m.body_len);
         mn__node_unpark(n);
         break;
     default:

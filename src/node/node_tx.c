@@ -92,7 +92,8 @@ void mn__node_on_txs(void *ctx, const uint8_t from[MN_ID_BYTES], uint16_t svc,
             n->txs_dropped++; /* the mempool is behind: shed load at the door */
             continue;
         }
-        if (mn_buf_append(&n->inq, &tl, 4, &err) != 0 || mn_buf_append(&n->inq, &relay, 1, &err) != 0 ||
+        if (mn_buf_append(&n->inq, &tl, 4, &err) != 0 ||
+            mn_buf_append(&n->inq, &relay, 1, &err) != 0 ||
             mn_buf_append(&n->inq, m.txs[i], tl, &err) != 0)
             break;
     }
