@@ -6,12 +6,14 @@
  * supervisor ("shim") and returns once the cage is built. The shim calls mn_docklock_run at
  * once with the fifo as start_fd: the cage is built now and its first process waits on the
  * fifo, before any program code, until `start` writes to it (like runc's exec.fifo); a failure
- * while building it (a mount, the root) is create's. The pid recorded for state and --pid-file
- * is the shim's: it outlives the guest until the outputs and the receipt are written, and
- * exits with the container's status, so a manager that waits on it (containerd's shim, conmon)
- * collects the output and removes the container only then (docs/oci.md §4). When the run ends the
- * shim writes the guest's stdout/stderr to its own (the ones create was given), the witness
- * and the signed receipt, records "stopped" with the exit status, and exits with it.
+ * while building it (a mount, the root) is create's. The pid given by state and --pid-file
+ * is the cage's pid 1 (the container's process, as runc's is its init): it is cloned as the
+ * shim's sibling, so it is create's child and then its caller's (containerd's shim and conmon
+ * are subreapers and wait for it), and the shim traces it and holds its zombie until the
+ * outputs and the receipt are written: the manager sees its exit only when the shim exits
+ * (docs/oci.md §2). The shim streams the guest's stdout/stderr to its own (the ones create was
+ * given), writes the witness and the signed receipt, records "stopped" with the exit status,
+ * and exits with it (state.json keeps the shim's pid for liveness).
  * Not here: the other verbs (oci_verbs.c).
  */
 #include <errno.h>
@@ -131,6 +133,9 @@ _Noreturn static void shim(const char *root, mn_oci_state *st, const mn_oci_conf
         _exit(DL_FAILED);
     a->cfg.start_fd = fd;
     a->cfg.ready_fd = ready_fd; /* the run reports the cage's pid and readiness on it */
+    /* The cage's pid 1 becomes create's child, and so its caller's (a subreaper: conmon,
+     * containerd's shim) once create has returned; its exit reaches them when we exit. */
+    a->cfg.sibling_init = true;
     /* Output streamed as written, live stdin or the console (oci_console.c). */
     static mn_docklock_io io;
     oci_shim_io(&io, console);
@@ -415,7 +420,7 @@ static int do_create(const create_opts *o, int *pid)
             return 1;
         }
     st.status = MN_OCI_CREATED;
-    if (o->pid_file != NULL && (rc = write_pid_file(o->pid_file, child)) >= 0)
+    if (o->pid_file != NULL && (rc = write_pid_file(o->pid_file, st.cage_pid)) >= 0)
         return rc;
     *pid = child;
     return 0;

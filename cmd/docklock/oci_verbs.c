@@ -393,11 +393,11 @@ int oci_list(int argc, char **argv)
         bool live = st.status == MN_OCI_CREATED || st.status == MN_OCI_RUNNING;
         if (json)
             printf("%s{\"id\":\"%s\",\"pid\":%d,\"status\":\"%s\"}", shown ? "," : "",
-                   st.id, live ? st.pid : 0, mn_oci_status_name(st.status));
+                   st.id, live ? (st.cage_pid > 0 ? st.cage_pid : st.pid) : 0, mn_oci_status_name(st.status));
         else if (quiet)
             printf("%s\n", st.id);
         else
-            printf("%-20s %-8d %-8s %s\n", st.id, live ? st.pid : 0,
+            printf("%-20s %-8d %-8s %s\n", st.id, live ? (st.cage_pid > 0 ? st.cage_pid : st.pid) : 0,
                    mn_oci_status_name(st.status), st.bundle);
         shown++;
     }

@@ -147,8 +147,16 @@ typedef struct mn_docklock_config {
     uint64_t mem_bytes, pids, cpu_millis, time_ms; /* 0 = no limit */
     /* 0, or an O_PATH descriptor of a FIFO (OCI create/start): the child builds the cage,
      * then opens the FIFO for reading and waits for one byte before the program starts; it
-     * dies with its parent meanwhile (PR_SET_PDEATHSIG), and gives up (exit 125) at EOF. */
+     * dies with its tracer meanwhile (PR_SET_PDEATHSIG, or PTRACE_O_EXITKILL with
+     * sibling_init), and gives up (exit 125) at EOF. */
     int start_fd;
+    /* OCI create: the cage's pid 1 is cloned as the caller's sibling (CLONE_PARENT), so its
+     * parent is the caller's parent (and, once that exits, a subreaper such as containerd's
+     * shim or conmon), and traced with PTRACE_ATTACH. Its exit is not reaped by the run: the
+     * zombie stays traced, so its parent can wait for it only once the caller has exited
+     * (the kernel notifies the parent when the tracer goes), i.e. after the caller has
+     * written the outputs and the receipt. A caller that dies early releases it too. */
+    bool sibling_init;
     /* 0, or a descriptor the run reports on (OCI create): "P<host pid of the cage's pid 1>\n"
      * once cloned, and "R\n" from the cage once it is built and waits on start_fd. */
     int ready_fd;

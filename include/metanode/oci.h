@@ -176,7 +176,8 @@ typedef struct mn_oci_state {
     int32_t pid;          /* the container's supervisor (0: none) */
     uint64_t pid_start;   /* its start time (clock ticks since boot), against pid reuse */
     /* The cage's pid 1 as seen on the host (0: not known, a record of an older docklock):
-     * hooks join its namespaces; kill, ps and events address it and its descendants. */
+     * hooks join its namespaces; kill, ps and events address it and its descendants; it is
+     * the pid the OCI state JSON and --pid-file give (the supervisor's when it is 0). */
     int32_t cage_pid;
     uint64_t cage_start;
     mn_oci_status status; /* as last written; see mn_oci_state_load for the live one */

@@ -188,6 +188,9 @@ typedef struct mn__dl_spawn {
     int errfd;                /* set-up and exec errors, one line */
     int cpu;                  /* the one CPU the guest and supervisor share */
     bool tty;                 /* fds[0] is a pty slave: make it the controlling terminal */
+    /* With cfg->sibling_init: a pipe; the child waits for one byte on go[0] (sent once the
+     * supervisor has attached) before doing anything. Otherwise -1, -1. */
+    int go[2];
 } mn__dl_spawn;
 
 /* spawn.c: the child from clone to execve; never returns. */

@@ -248,20 +248,67 @@ static int pick_cpu(void)
 }
 
 /* Clones the child and takes it over at its first stop. */
-static int start_child(mn__dl_sup *s, const mn__dl_spawn *sp, mn_err *err)
+static int start_child(mn__dl_sup *s, mn__dl_spawn *sp, mn_err *err)
 {
     long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
-    long pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
-    if (pid < 0)
-        return mn_err_set(err, MN_ESYS, errno, "clone into new namespaces");
+    const bool sibling = s->cfg->sibling_init;
+    if (sibling && pipe2(sp->go, O_CLOEXEC) != 0)
+        return mn_err_set(err, MN_ESYS, errno, "pipe");
+    /* A sibling: the parent's child, not ours (docklock.h), so not able to ask to be traced;
+     * it waits on sp->go until we have attached. */
+    long pid = syscall(SYS_clone, flags | (sibling ? CLONE_PARENT : SIGCHLD), NULL, NULL, NULL,
+                       NULL);
     if (pid == 0)
         mn__dl_child(sp);
+    if (sibling)
+        close(sp->go[0]);
+    if (pid < 0) {
+        if (sibling)
+            close(sp->go[1]);
+        return mn_err_set(err, MN_ESYS, errno, "clone into new namespaces");
+    }
+    if (sibling) {
+        /* PTRACE_ATTACH, not SEIZE: a tracee then stops and reports exactly as one that asked
+         * with PTRACE_TRACEME (its new tasks start with SIGSTOP, no PTRACE_EVENT_STOP), so the
+         * supervision, and the witness, are the same. EXITKILL from now on: it dies with us. */
+        int e = 0, status = 0;
+        if (ptrace(PTRACE_ATTACH, (pid_t)pid, NULL, NULL) != 0)
+            e = errno;
+        while (e == 0) {
+            if (waitpid((pid_t)pid, &status, __WALL) != pid) {
+                e = errno;
+            } else if (!WIFSTOPPED(status)) {
+                e = ECHILD;
+            } else if (WSTOPSIG(status) == SIGSTOP) {
+                if (ptrace(PTRACE_SETOPTIONS, (pid_t)pid, NULL, (void *)(long)PTRACE_O_EXITKILL)
+                        != 0 || ptrace(PTRACE_CONT, (pid_t)pid, NULL, NULL) != 0)
+                    e = errno;
+                break;
+            } else {
+                ptrace(PTRACE_CONT, (pid_t)pid, NULL, (void *)(long)WSTOPSIG(status));
+            }
+        }
+        if (e == 0 && write(sp->go[1], "g", 1) != 1)
+            e = errno;
+        close(sp->go[1]);
+        if (e != 0) {
+            kill((pid_t)pid, SIGKILL);
+            return mn_err_set(err, MN_ESYS, e, "trace the cage");
+        }
+    }
     s->init_pid = (pid_t)pid;
     if (s->cfg->ready_fd > 0)
         dprintf(s->cfg->ready_fd, "P%ld\n", pid);
     int status = 0;
-    if (waitpid((pid_t)pid, &status, __WALL) != pid)
-        return mn_err_set(err, MN_ESYS, errno, "wait for the cage");
+    for (;;) {
+        if (waitpid((pid_t)pid, &status, __WALL) != pid)
+            return mn_err_set(err, MN_ESYS, errno, "wait for the cage");
+        /* A sibling, traced already, reports signals sent to it while it waits for start
+         * (kill of a created container); they are its own until its SIGSTOP. */
+        if (!sibling || !WIFSTOPPED(status) || WSTOPSIG(status) == SIGSTOP)
+            break;
+        ptrace(PTRACE_CONT, (pid_t)pid, NULL, (void *)(long)WSTOPSIG(status));
+    }
     if (!WIFSTOPPED(status)) {
         s->init_status = status;
         s->init_done = true;
@@ -494,7 +541,7 @@ int mn_docklock_run(const mn_docklock_config *cfg, mn_docklock_result *res, mn_e
         memcpy(envp, cfg->env, cfg->envc * sizeof(char *));
     envp[cfg->envc] = NULL;
     mn__dl_spawn sp = {cfg, stage, cage_path, argv, envp, {fds[0], fds[1], fds[2]}, -1,
-                       pick_cpu(), cfg->io != NULL && cfg->io->terminal};
+                       pick_cpu(), cfg->io != NULL && cfg->io->terminal, {-1, -1}};
     if ((rc = mn__dl_input_setup(s, sp.fds, err)) != 0) {
         rmdir(stage);
         goto out;

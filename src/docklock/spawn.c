@@ -108,9 +108,11 @@ static void fix_process(int cpu, int errfd)
 
 /* OCI create/start: the cage is built; wait (untraced, before any guest code) for one byte
  * on the FIFO behind fd, reached through /proc/self/fd as the host path is not visible here. */
-static void wait_for_start(int fd, int errfd)
+static void wait_for_start(int fd, int errfd, bool sibling)
 {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+    /* A sibling's parent is not the supervisor (and exits at once): it dies with its tracer
+     * instead (PTRACE_O_EXITKILL, set when it was attached). */
+    if (!sibling && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
         fail(errfd, 125, "PR_SET_PDEATHSIG");
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
@@ -143,6 +145,18 @@ void mn__dl_child_fix(const mn__dl_spawn *sp, const char *cwd)
 void mn__dl_child(const mn__dl_spawn *sp)
 {
     int errfd = sp->errfd;
+    bool sibling = sp->cfg->sibling_init;
+    if (sibling) { /* not the supervisor's child: wait until it traces us (run.c) */
+        close(sp->go[1]);
+        char byte;
+        ssize_t n;
+        do
+            n = read(sp->go[0], &byte, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+            _exit(125);
+        close(sp->go[0]);
+    }
     mn__dl_ns_setup(sp->cfg, sp->stage, errfd);
     if (dup2(sp->fds[0], 0) < 0 || dup2(sp->fds[1], 1) < 0 || dup2(sp->fds[2], 2) < 0)
         fail(errfd, 125, "standard streams");
@@ -154,14 +168,14 @@ void mn__dl_child(const mn__dl_spawn *sp)
     if (sp->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) != 0))
         fail(errfd, 125, "controlling terminal");
     if (sp->cfg->start_fd > 0)
-        wait_for_start(sp->cfg->start_fd, errfd);
+        wait_for_start(sp->cfg->start_fd, errfd, sibling);
     /* The guest runs SCHED_OTHER (fix_process); it must be so before the supervisor moves it
      * into a cpu cgroup (RT tasks need an RT budget there, and CFS quotas throttle only CFS
      * tasks). It was cloned from the SCHED_FIFO supervisor. */
     struct sched_param other = {.sched_priority = 0};
     if (sched_setscheduler(0, SCHED_OTHER, &other) != 0)
         fail(errfd, 125, "SCHED_OTHER for the guest");
-    if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
+    if (!sibling && ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0)
         fail(errfd, 125, "PTRACE_TRACEME");
     raise(SIGSTOP); /* the supervisor sets the ptrace options, then lets us go on */
     mn__dl_child_fix(sp, sp->cfg->cwd);

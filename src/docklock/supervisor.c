@@ -448,7 +448,31 @@ static int wait_one(mn__dl_sup *s, bool block, bool *none, mn_err *err)
 {
     int status = 0;
     *none = false;
-    pid_t pid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+    pid_t pid;
+    if (s->cfg->sibling_init) {
+        /* The cage's pid 1 is not our child (docklock.h): reaping its zombie would let its
+         * parent see the end before the receipt exists. So look first; its zombie comes
+         * last (the kernel ends every other task of its pid namespace before it), and is
+         * the end of the run. */
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        pid = waitid(P_ALL, 0, &si, WEXITED | __WALL | WNOWAIT | (block ? 0 : WNOHANG)) != 0
+                  ? -1
+                  : si.si_pid;
+        if (pid > 0 && pid == s->init_pid && si.si_code != CLD_TRAPPED &&
+            si.si_code != CLD_STOPPED && si.si_code != CLD_CONTINUED) {
+            status = si.si_code == CLD_EXITED   ? (si.si_status & 0xff) << 8
+                     : si.si_code == CLD_DUMPED ? (si.si_status & 0x7f) | 0x80
+                                                : si.si_status & 0x7f;
+            mn__dl_task *t = task_add(s, pid);
+            s->all_gone = true;
+            return t != NULL ? on_exit_status(s, t, status, err) : 0;
+        }
+        if (pid > 0 && waitpid(pid, &status, __WALL | WNOHANG) != pid)
+            pid = 0; /* gone meanwhile (a SIGKILL): look again */
+    } else {
+        pid = waitpid(-1, &status, __WALL | (block ? 0 : WNOHANG));
+    }
     if (pid == 0) {
         *none = true;
         return 0;

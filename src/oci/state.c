@@ -6,7 +6,8 @@
  * temporary file + rename), so a reader sees the old or the new record; commands on one id
  * serialise with flock on the directory. The live status is derived: a record saying created
  * or running whose supervisor no longer exists (or is another process with the same pid)
- * reads as stopped. Also the OCI state JSON that `docklock state` prints.
+ * reads as stopped. Also the OCI state JSON that `docklock state` prints (its pid is the
+ * cage's pid 1, the container's process).
  * Not here: creating or removing the directory (the create and delete verbs).
  */
 #include <errno.h>
@@ -75,7 +76,8 @@ static json_t *record_json(const mn_oci_state *st, bool oci)
         json_object_set_new(o, "id", json_string(st->id));
         json_object_set_new(o, "status", json_string(mn_oci_status_name(st->status)));
         if (st->status == MN_OCI_CREATED || st->status == MN_OCI_RUNNING)
-            json_object_set_new(o, "pid", json_integer(st->pid));
+            json_object_set_new(o, "pid", json_integer(st->cage_pid > 0 ? st->cage_pid
+                                                                          : st->pid));
         json_object_set_new(o, "bundle", json_string(st->bundle));
         /* Where this run's evidence goes (also when the bundle chose the place). */
         json_object_set_new(ann, MN_OCI_ANN_WITNESS, json_string(st->witness));

@@ -38,7 +38,6 @@ trap cleanup EXIT
 sig="the cage gives its pid 1 an ordinary process's fate for a signal it has no handler for (a crash's SIGSEGV ends the run instead of looping; TERM stops a plain shell), where the kernel drops it for a namespace's init under runc"
 hk="runc 1.1 runs the poststart hooks in create (told status created), before the program could start, and startContainer in its init after start has returned; docklock keeps the spec's order: startContainer before the program is released, poststart after (told running)"
 declare -A DELIBERATE=(
-  [pid_in_container_pidns]="docklock's state pid is the container's supervisor, which outlives the guest until its output and receipt are written (managers wait on that pid); runc's is the container's init (docs/oci.md 4)"
   [state_after_term]=$sig [kill_kill]="$sig (so the container is stopped already)"
   [hook_order]=$hk [hf_poststop_ran]=$hk [hf_poststart_ran]=$hk
   [hf_poststart_create]="$hk; a failing poststart hook therefore fails runc's create, where the spec (and docklock) only warn"
@@ -143,6 +142,8 @@ scenarios() {
   state_step state_created c1 "$b/spin"
   step pidfile_is_state_pid test "$(cat "$tmp/c1.pid" 2>/dev/null)" = "$(rt state c1 | jq .pid)"
   step pid_in_container_pidns test "$(readlink "/proc/$(cat "$tmp/c1.pid")/ns/pid")" != "$(readlink /proc/self/ns/pid)"
+  # the container's init: pid 1 in its own pid namespace (the last NSpid field)
+  step pid_is_container_init test "$(awk '/^NSpid:/ {print $NF}' "/proc/$(cat "$tmp/c1.pid")/status" 2>/dev/null)" = 1
   step create_duplicate rt create --bundle "$b/spin" c1
   step start rt start c1
   state_step state_running c1 "$b/spin"

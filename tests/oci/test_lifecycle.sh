@@ -7,7 +7,8 @@
 # accepts them; delete --force of a running container; kill before start; --log-format json;
 # events --stats, exec of an unknown container; hooks (state JSON on stdin, a failing
 # createRuntime hook fails create, createContainer/startContainer in the container's uts and
-# pid namespaces);
+# pid namespaces); the state's pid is the cage's pid 1 and a subreaper waiting for it sees its
+# exit only with output, witness, receipt and stopped state in place (tests/oci/oci_subreaper.py);
 # two runs of one bundle with one seed and key give the same receipt core.
 # Usage: test_lifecycle.sh DOCKLOCK_BINARY   (as root; exits 77 otherwise)
 set -uo pipefail
@@ -103,6 +104,9 @@ cage=$(sed -n 's/.*"cagePid":\([0-9]*\).*/\1/p' "$root/loop/state.json")
 cp "$tmp/out" "$tmp/ps.json"
 check ps_has_cage 0 grep -q "^\[$cage" "$tmp/ps.json"
 check cage_in_own_pidns 1 test "$(readlink /proc/$cage/ns/pid)" = "$(readlink /proc/self/ns/pid)"
+# the state's pid and the pid file are the container's process, the cage's pid 1, as runc's
+check pid_file_is_cage 0 test "$(cat "$tmp/loop.pid")" = "$cage"
+check pid_is_container_init 0 test "$(awk '/^NSpid:/ {print $NF}' /proc/$cage/status)" = 1
 check exec_unknown 1 dl exec nosuch /bin/true
 expect exec_unknown_msg "$tmp/err" "container nosuch does not exist"
 check delete_running 1 dl delete loop
@@ -206,6 +210,17 @@ sed 's|"hostname": "busybox",|"hostname": "busybox", "hooks": {"createRuntime": 
 check hk_failing 1 create hkbad "$tmp/hkbad"
 expect hk_failing_msg "$tmp/hkbad.stderr" "createRuntime hooks failed"
 check hk_failing_no_leftover 1 test -e "$root/hkbad"
+
+# --- a manager that waits for the pid file's pid (a subreaper, as conmon and containerd's
+# shim): it sees the program's exit status only once the output, the witness, the receipt and
+# the stopped state are all there; a supervisor that dies does not leave the process held ---
+bundle "$tmp/many" '["/bin/sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line$i; i=$((i+1)); done; exit 7"]'
+check subreaper_exit 0 /usr/bin/python3 "$(dirname "$0")/oci_subreaper.py" "$bin" "$root" exit \
+  many "$tmp/many" "$tmp/many.out"
+check subreaper_exit_delete 0 dl delete many
+check subreaper_sup_dies 0 /usr/bin/python3 "$(dirname "$0")/oci_subreaper.py" "$bin" "$root" \
+  supervisor-dies loop "$tmp/loop" "$tmp/sd.out"
+check subreaper_sup_dies_delete 0 dl delete --force loop
 
 # --- the same bundle and seed twice: the same receipt core (OCI run, kept for the check) ---
 for i in 1 2; do
