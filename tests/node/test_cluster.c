@@ -897,6 +897,18 @@ static void api_url(uint32_t i, char *url, size_t max)
         snprintf(url, max, "http://127.0.0.1:%u", base + 2 * i + 1);
 }
 
+/* The value of metric line `name` (with its labels, exactly) in a NUL-terminated /metrics
+ * text; false when absent. */
+static bool metric_in(const mn_buf *text, const char *name, uint64_t *v)
+{
+    char key[200];
+    snprintf(key, sizeof(key), "\n%s ", name);
+    const char *at = strstr((const char *)text->data, key);
+    if (at != NULL)
+        *v = strtoull(at + strlen(key), NULL, 10);
+    return at != NULL;
+}
+
 /* The value of one metric line (name with its labels, exactly) on node i's /metrics. */
 static uint64_t metric(uint32_t i, const char *name)
 {
@@ -909,12 +921,9 @@ static uint64_t metric(uint32_t i, const char *name)
     ASSERT_OK(mn_api_client_get(url, "/metrics", &status, &body, &err), &err);
     ASSERT_EQ(status, 200);
     ASSERT_OK(mn_buf_append_byte(&body, 0, &err), &err);
-    char key[200];
-    snprintf(key, sizeof(key), "\n%s ", name);
-    const char *at = strstr((const char *)body.data, key);
-    if (at == NULL)
+    uint64_t v = 0;
+    if (!metric_in(&body, name, &v))
         mn_test_fail(__FILE__, __LINE__, "node %u has no metric %s", i, name);
-    const uint64_t v = strtoull(at + strlen(key), NULL, 10);
     mn_buf_deinit(&body);
     return v;
 }
@@ -983,15 +992,11 @@ static bool metric_opt(uint32_t i, const char *name, uint64_t *v)
     mn_buf body;
     mn_err err;
     mn_buf_init(&body, 0);
-    bool ok = mn_api_client_get(url, "/metrics", &status, &body, &err) == 0 && status == 200 &&
-              mn_buf_append_byte(&body, 0, &err) == 0;
-    char key[200];
-    snprintf(key, sizeof(key), "\n%s ", name);
-    const char *at = ok ? strstr((const char *)body.data, key) : NULL;
-    if (at != NULL)
-        *v = strtoull(at + strlen(key), NULL, 10);
+    const bool found = mn_api_client_get(url, "/metrics", &status, &body, &err) == 0 &&
+                       status == 200 && mn_buf_append_byte(&body, 0, &err) == 0 &&
+                       metric_in(&body, name, v);
     mn_buf_deinit(&body);
-    return at != NULL;
+    return found;
 }
 
 /* Node i's connected peers (GET /peers): how many are validators and how many followers of
